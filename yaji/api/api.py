@@ -1,0 +1,88 @@
+"""The versioned REST API: one NinjaAPI, one Router per app, one error body for all.
+
+Every error leaves as ``{"code", "message", "extra"}`` with a 4xx status, whatever raised
+it: a service's ApplicationError, ninja's validation of the input, a missing object, a
+failed authentication or a throttle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from yaji.accounts.api import router as accounts_router
+from yaji.core.api import router as core_router
+from yaji.core.errors import ApplicationError
+
+api = NinjaAPI(
+    title="Yaji 雅集 API",
+    version="1",
+    description=(
+        "REST API of the Yaji cultural-creative marketplace. Authenticate with "
+        "`Authorization: Bearer <access token>` from `POST /api/v1/auth/login`. "
+        "Errors are `{code, message, extra}`; POSTs that create or move things accept an "
+        "`Idempotency-Key` header and replay the first response on retry."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, extra: dict[str, Any] | None = None) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "extra": extra or {}}, status=status
+    )
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return api.create_response(request, exc.as_body(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
+        for error in exc.errors
+    ]
+    return _error(request, 422, "validation_error", _("提交的数据无效。"), {"errors": errors})
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "not_authenticated", _("请先登录或提供有效的访问令牌。"))
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    return _error(request, 429, "rate_limited", _("操作过于频繁，请稍后再试。"), {"retry_after": exc.wait})
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
+    return _error(request, exc.status_code, code.get(exc.status_code, "http_error"), str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", _("找不到该资源。"))
+
+
+@api.exception_handler(DjangoPermissionDenied)
+def _forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
+    return _error(request, 403, "permission_denied", _("您没有权限执行此操作。"))
+
+
+api.add_router("/", core_router)
+api.add_router("/", accounts_router)

@@ -1,0 +1,107 @@
+"""Configuration read from the environment, with safe embedded defaults.
+
+Every setting a deployer may change is read here, once, so that the README's
+configuration table and the code cannot drift apart: ``ENV_VARS`` is that table.
+Secrets that an embedded (single-machine) install needs but nobody set are generated
+on first use and kept in the data directory, so restarts keep sessions and encrypted
+fields readable; production sets them explicitly.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    default: str
+    meaning: str
+
+
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar("YAJI_DATA_DIR", "./var", "Where the SQLite file, media and generated dev secrets live."),
+    EnvVar(
+        "DATABASE_URL",
+        "sqlite:///$YAJI_DATA_DIR/yaji.sqlite3",
+        "Database; e.g. postgres://user@127.0.0.1:5432/yaji for production.",
+    ),
+    EnvVar("REDIS_URL", "(unset: in-process cache)", "Redis for cache, rate limits and gates."),
+    EnvVar("SECRET_KEY", "(generated into the data dir)", "Django secret key; set it in production."),
+    EnvVar(
+        "YAJI_ENCRYPTION_KEYS",
+        "(generated into the data dir)",
+        "Field-encryption keys `kid:base64key,...` (32-byte AES-256-GCM); the first encrypts, "
+        "all decrypt, so keys can be rotated.",
+    ),
+    EnvVar(
+        "YAJI_LOOKUP_KEY",
+        "(generated into the data dir)",
+        "HMAC key for blind indexes of encrypted values (phone login lookups).",
+    ),
+    EnvVar("YAJI_DEBUG", "0", "Django debug mode; never in production."),
+    EnvVar("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]", "Comma-separated host names served."),
+    EnvVar("CSRF_TRUSTED_ORIGINS", "(empty)", "Comma-separated origins, e.g. https://yaji.example."),
+    EnvVar("YAJI_LOG_FORMAT", "json", "`json` (one object per line) or `text`."),
+    EnvVar("YAJI_LOG_LEVEL", "INFO", "Root log level."),
+    EnvVar("YAJI_TIME_ZONE", "Asia/Shanghai", "Time zone for display and day boundaries."),
+    EnvVar(
+        "YAJI_NOTIFY_SINK",
+        "console",
+        "Where one-time codes go: `console` (logged, for development) or `outbox` "
+        "(an event a real SMS/e-mail relay consumes).",
+    ),
+    EnvVar(
+        "YAJI_KYC_PROVIDER",
+        "sandbox",
+        "Real-name verification provider (`sandbox` checks ID checksums offline).",
+    ),
+    EnvVar("YAJI_SECURE_COOKIES", "0", "Set 1 behind HTTPS: secure cookies and HSTS."),
+)
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in env(name, default).split(",") if part.strip()]
+
+
+def data_dir() -> Path:
+    path = Path(env("YAJI_DATA_DIR", "./var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def persisted_secret(name: str, filename: str, factory) -> str:
+    """The environment's value, else one generated once and kept in the data dir."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    path = data_dir() / filename
+    if path.exists():
+        return path.read_text().strip()
+    value = factory()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def generate_encryption_keys() -> str:
+    return "k1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def generate_token() -> str:
+    return secrets.token_urlsafe(48)
