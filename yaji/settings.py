@@ -14,7 +14,7 @@ DATA_DIR = config.data_dir()
 
 SECRET_KEY = config.persisted_secret("SECRET_KEY", "secret-key", config.generate_token)
 DEBUG = config.env_bool("YAJI_DEBUG")
-ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
