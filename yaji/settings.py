@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     # surfaces
     "yaji.web",
     "yaji.api",
+    "yaji.demo",
 ]
 
 MIDDLEWARE = [
