@@ -20,7 +20,7 @@ from yaji.accounts.kyc import id_number_make
 from yaji.accounts.models import Role, User
 from yaji.accounts.selectors import user_by_identifier
 
-DEMO_PASSWORD = "yaji-demo-2026"
+DEMO_PASSWORD = "yaji-demo-2026"  # noqa: S105  # public, printed by the command
 SEED = 20261122
 OPERATOR_EMAIL = "admin@yaji.demo"
 
@@ -42,54 +42,127 @@ class Person:
 
 
 PLATFORM_TEAM: tuple[Person, ...] = (
-    Person(OPERATOR_EMAIL, "雅集运营 · Yaji Ops", "许文雅", (Role.OPERATOR,), date(1988, 4, 12),
-           "110105", "平台运营负责人 / Head of platform operations", staff=True, superuser=True),
-    Person("reviewer@yaji.demo", "审核 · 周明心", "周明心", (Role.REVIEWER,), date(1992, 9, 3),
-           "310104", "商品与内容审核 / Listing and content reviewer", staff=True),
-    Person("finance@yaji.demo", "财务 · 陈守正", "陈守正", (Role.FINANCE,), date(1985, 1, 20),
-           "440305", "结算与对账 / Settlement and reconciliation", staff=True),
+    Person(
+        OPERATOR_EMAIL,
+        "雅集运营 · Yaji Ops",
+        "许文雅",
+        (Role.OPERATOR,),
+        date(1988, 4, 12),
+        "110105",
+        "平台运营负责人 / Head of platform operations",
+        staff=True,
+        superuser=True,
+    ),
+    Person(
+        "reviewer@yaji.demo",
+        "审核 · 周明心",
+        "周明心",
+        (Role.REVIEWER,),
+        date(1992, 9, 3),
+        "310104",
+        "商品与内容审核 / Listing and content reviewer",
+        staff=True,
+    ),
+    Person(
+        "finance@yaji.demo",
+        "财务 · 陈守正",
+        "陈守正",
+        (Role.FINANCE,),
+        date(1985, 1, 20),
+        "440305",
+        "结算与对账 / Settlement and reconciliation",
+        staff=True,
+    ),
 )
 
 CREATORS: tuple[Person, ...] = (
-    Person("lin.wanqing@yaji.demo", "林婉清 Lin Wanqing", "林婉清", (Role.CREATOR,),
-           date(1979, 6, 18), "320508",
-           "苏绣第四代传人，以双面绣再现宋画花鸟。/ Fourth-generation Suzhou embroiderer "
-           "reviving Song-dynasty bird-and-flower paintings in double-sided silk."),
-    Person("gu.shanhe@yaji.demo", "顾山河 Gu Shanhe", "顾山河", (Role.CREATOR,),
-           date(1968, 11, 2), "110101",
-           "景泰蓝掐丝珐琅匠人，三十年只做一件事。/ A cloisonné enamel master: thirty years, "
-           "one craft."),
-    Person("shen.mo@yaji.demo", "沈墨 Shen Mo", "沈墨", (Role.CREATOR,), date(1994, 3, 27),
-           "330106",
-           "独立设计师，把宋代美学做进日常器物。/ Independent designer bringing Song aesthetics "
-           "into everyday objects.", language="en"),
-    Person("a.duo@yaji.demo", "阿朵 A Duo", "杨阿朵", (Role.CREATOR,), date(1990, 8, 8),
-           "522601",
-           "苗族银饰锻制技艺传承人。/ Keeper of the Miao silver-forging tradition of Guizhou."),
-    Person("zhou.qingyin@yaji.demo", "周清音 Zhou Qingyin", "周清音", (Role.CREATOR,),
-           date(1997, 12, 1), "320583",
-           "昆曲闺门旦，在雅集发布唱段与戏服设计。/ Kunqu opera singer publishing arias and "
-           "costume designs."),
+    Person(
+        "lin.wanqing@yaji.demo",
+        "林婉清 Lin Wanqing",
+        "林婉清",
+        (Role.CREATOR,),
+        date(1979, 6, 18),
+        "320508",
+        "苏绣第四代传人，以双面绣再现宋画花鸟。/ Fourth-generation Suzhou embroiderer "
+        "reviving Song-dynasty bird-and-flower paintings in double-sided silk.",
+    ),
+    Person(
+        "gu.shanhe@yaji.demo",
+        "顾山河 Gu Shanhe",
+        "顾山河",
+        (Role.CREATOR,),
+        date(1968, 11, 2),
+        "110101",
+        "景泰蓝掐丝珐琅匠人，三十年只做一件事。/ A cloisonné enamel master: thirty years, "
+        "one craft.",
+    ),
+    Person(
+        "shen.mo@yaji.demo",
+        "沈墨 Shen Mo",
+        "沈墨",
+        (Role.CREATOR,),
+        date(1994, 3, 27),
+        "330106",
+        "独立设计师，把宋代美学做进日常器物。/ Independent designer bringing Song aesthetics "
+        "into everyday objects.",
+        language="en",
+    ),
+    Person(
+        "a.duo@yaji.demo",
+        "阿朵 A Duo",
+        "杨阿朵",
+        (Role.CREATOR,),
+        date(1990, 8, 8),
+        "522601",
+        "苗族银饰锻制技艺传承人。/ Keeper of the Miao silver-forging tradition of Guizhou.",
+    ),
+    Person(
+        "zhou.qingyin@yaji.demo",
+        "周清音 Zhou Qingyin",
+        "周清音",
+        (Role.CREATOR,),
+        date(1997, 12, 1),
+        "320583",
+        "昆曲闺门旦，在雅集发布唱段与戏服设计。/ Kunqu opera singer publishing arias and "
+        "costume designs.",
+    ),
 )
 
 # Merchant staff roles are scoped to a shop ("shop:<id>"); shops arrive with the catalog, which
 # grants these two their merchant_staff role when it opens their shops. Until then they shop.
 MERCHANTS: tuple[Person, ...] = (
-    Person("shop@jiangnan-museum.yaji.demo", "江南织造博物馆文创 Jiangnan Weaving Museum",
-           "吴知秋", (Role.BUYER,), date(1986, 5, 5), "320102",
-           "馆藏云锦纹样授权文创。/ Licensed creations from the museum's brocade collection.",
-           ),
-    Person("studio@yunwen.yaji.demo", "云纹工作室 Yunwen Studio", "韩青", (Role.BUYER,),
-           date(1993, 2, 14), "440106",
-           "国潮设计品牌，祥云与海水纹的当代演绎。/ A guochao brand reinterpreting auspicious "
-           "clouds and sea waves."),
+    Person(
+        "shop@jiangnan-museum.yaji.demo",
+        "江南织造博物馆文创 Jiangnan Weaving Museum",
+        "吴知秋",
+        (Role.BUYER,),
+        date(1986, 5, 5),
+        "320102",
+        "馆藏云锦纹样授权文创。/ Licensed creations from the museum's brocade collection.",
+    ),
+    Person(
+        "studio@yunwen.yaji.demo",
+        "云纹工作室 Yunwen Studio",
+        "韩青",
+        (Role.BUYER,),
+        date(1993, 2, 14),
+        "440106",
+        "国潮设计品牌，祥云与海水纹的当代演绎。/ A guochao brand reinterpreting auspicious "
+        "clouds and sea waves.",
+    ),
 )
 
 SUPPLIERS: tuple[Person, ...] = (
-    Person("factory@ciyuan.yaji.demo", "瓷源工坊 Ciyuan Kiln Works", "程立窑", (Role.SUPPLIER,),
-           date(1975, 7, 30), "360203",
-           "景德镇柔性制瓷工厂，承接小批量定制。/ A Jingdezhen kiln making small-batch, "
-           "made-to-order porcelain."),
+    Person(
+        "factory@ciyuan.yaji.demo",
+        "瓷源工坊 Ciyuan Kiln Works",
+        "程立窑",
+        (Role.SUPPLIER,),
+        date(1975, 7, 30),
+        "360203",
+        "景德镇柔性制瓷工厂，承接小批量定制。/ A Jingdezhen kiln making small-batch, "
+        "made-to-order porcelain.",
+    ),
 )
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"

@@ -23,7 +23,14 @@ def test_demo_data_builds_every_role_with_real_name_checks_and_minors():
     users = [user_by_identifier(identifier=p.email) for p in people]
     assert all(users), "every demo person has an account"
     roles = {a.role for u in users for a in user_roles(user=u)}
-    assert {Role.OPERATOR, Role.REVIEWER, Role.FINANCE, Role.CREATOR, Role.SUPPLIER, Role.BUYER} <= roles
+    assert {
+        Role.OPERATOR,
+        Role.REVIEWER,
+        Role.FINANCE,
+        Role.CREATOR,
+        Role.SUPPLIER,
+        Role.BUYER,
+    } <= roles
     assert all(kyc_status(user=u).status == "verified" for u in users)
     assert sum(bool(user_is_minor(u)) for u in users) == 2
 

@@ -34,7 +34,11 @@ class Command(BaseCommand):
         if quiet:
             return
         people = demo_people(buyers=buyers, minors=minors)
-        self.stdout.write(f"Demo world ready: {len(people)} people. Password for all: {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"Demo world ready: {len(people)} people. Password for all: {DEMO_PASSWORD}"
+        )
         for person in people[:11]:
-            self.stdout.write(f"  {person.email:<38} {', '.join(person.roles):<16} {person.display_name}")
+            self.stdout.write(
+                f"  {person.email:<38} {', '.join(person.roles):<16} {person.display_name}"
+            )
         self.stdout.write(f"  ... and {len(people) - 11} buyers (buyer01@yaji.demo ...)")
