@@ -1,0 +1,38 @@
+"""Test environment: isolated data dir, deterministic keys, memory notifications, no network.
+
+Loaded with ``-p yaji.pytest_plugin`` (pyproject.toml) so it runs before pytest-django imports
+the settings, which read these variables once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+
+# Settings read these at import time, so they are set before Django starts.
+_data_dir = tempfile.mkdtemp(prefix="yaji-test-")
+os.environ.setdefault("YAJI_DATA_DIR", _data_dir)
+os.environ.setdefault("YAJI_ENCRYPTION_KEYS", "t1:" + "A" * 43 + "=")
+os.environ.setdefault("YAJI_LOOKUP_KEY", "test-lookup-key")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("YAJI_LOG_FORMAT", "text")
+os.environ.setdefault("YAJI_LOG_LEVEL", "WARNING")
+os.environ.setdefault("YAJI_NOTIFY_SINK", "memory")
+# Playwright drives a live server from async-capable code; Django must allow sync DB calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address) -> None:  # type: ignore[no-untyped-def]
+    """Tests may talk to services on this machine, never to the network."""
+    host = address[0] if isinstance(address, tuple) else address
+    is_ip = self.family in (socket.AF_INET, socket.AF_INET6)
+    loopback = {"127.0.0.1", "::1", "localhost"}
+    if is_ip and isinstance(host, str) and host not in loopback and not host.startswith("127."):
+        raise RuntimeError(f"network access blocked in tests: {address!r}")
+    _real_connect(self, address)
+
+
+socket.socket.connect = _loopback_only  # type: ignore[method-assign]
