@@ -1,0 +1,140 @@
+"""The storefront in a real headless Chromium: register with a code, log in, verify a real
+name, see the profile, switch to English. Screenshots land in ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from yaji.accounts.notifications import last_code_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+PASSWORD = "墨香-Ink-2025!"
+
+pytestmark = pytest.mark.browser
+
+
+def gb11643_id_number(*, region: str, birth: date, sequence: str) -> str:
+    """An 18-character resident ID with its ISO 7064 MOD 11-2 check character (GB 11643)."""
+    first17 = f"{region}{birth:%Y%m%d}{sequence}"
+    weights = [2 ** (17 - i) % 11 for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
+    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+def test_gb11643_check_character() -> None:
+    # The worked example of GB 11643-1999.
+    assert gb11643_id_number(region="110105", birth=date(1949, 12, 31), sequence="002")[-1] == "X"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("YAJI_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (YAJI_REQUIRE_BROWSER=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        _unavailable(
+            f"no Chromium at {CHROMIUM}; install the chromium package to run browser tests"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_register_login_kyc_profile_and_english(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    email = "wenxin@example.com"
+
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("雅集")
+    page.screenshot(path=str(ARTIFACTS / "home-zh.png"), full_page=True)
+
+    # Register: the "send code" button posts over HTMX and swaps in a status with a cool-down.
+    page.get_by_role("link", name="注册").first.click()
+    page.get_by_label("手机号或邮箱").fill(email)
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#code-status")).to_contain_text("验证码已发送至 w***@example.com")
+    expect(page.locator("[data-send-code]")).to_be_disabled()
+    code = last_code_for(email)
+    assert code, "the memory sink got no code"
+    page.get_by_label("验证码").fill(code)
+    page.get_by_label("昵称").fill("文心")
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_label("确认密码").fill(PASSWORD)
+    page.screenshot(path=str(ARTIFACTS / "register-zh.png"), full_page=True)
+    page.locator("form.form button.btn-primary[type=submit]").click()
+
+    # Log in.
+    expect(page).to_have_url(re.compile(r"/account/login/$"))
+    expect(page.locator(".messages")).to_contain_text("注册成功")
+    page.get_by_label("手机号或邮箱").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/account/$"))
+    expect(page.get_by_test_id("kyc-badge")).to_have_text("未实名认证")
+
+    # Real-name verification with a checksum-valid ID number.
+    page.get_by_role("link", name="实名认证").first.click()
+    page.get_by_label("真实姓名").fill("李清照")
+    page.get_by_label("居民身份证号码").fill(
+        gb11643_id_number(region="370102", birth=date(1984, 3, 13), sequence="124")
+    )
+    page.screenshot(path=str(ARTIFACTS / "kyc-zh.png"), full_page=True)
+    page.get_by_role("button", name="提交认证").click()
+    expect(page).to_have_url(re.compile(r"/account/$"))
+    expect(page.get_by_test_id("kyc-badge")).to_have_text("已实名认证")
+    expect(page.locator(".facts")).to_contain_text("*清照")
+    page.screenshot(path=str(ARTIFACTS / "profile-zh.png"), full_page=True)
+
+    page.get_by_role("link", name="登录设备").first.click()
+    expect(page.locator("table")).to_contain_text("本设备")
+    page.screenshot(path=str(ARTIFACTS / "devices-zh.png"), full_page=True)
+    page.go_back()
+
+    # Switch the language: the same page comes back in English.
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_url(re.compile(r"/account/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_test_id("kyc-badge")).to_have_text("Verified")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Account overview")
+    page.screenshot(path=str(ARTIFACTS / "profile-en.png"), full_page=True)
+
+    # Small screens get a menu button that opens the navigation.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/")
+    nav_toggle = page.locator("[data-nav-toggle]")
+    expect(nav_toggle).to_be_visible()
+    nav_toggle.click()
+    expect(nav_toggle).to_have_attribute("aria-expanded", "true")
+    page.screenshot(path=str(ARTIFACTS / "home-en-mobile.png"), full_page=False)
+    context.close()
