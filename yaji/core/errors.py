@@ -73,3 +73,51 @@ class RateLimited(ApplicationError):
     code = "rate_limited"
     status = 429
     default_message = _("操作过于频繁，请稍后再试。")
+
+
+# --- money -------------------------------------------------------------------------------------
+
+
+class InvalidCurrency(ApplicationError):
+    code = "invalid_currency"
+    status = 400
+    default_message = _("不支持的币种。")
+
+
+class CurrencyMismatch(ApplicationError):
+    code = "currency_mismatch"
+    status = 400
+    default_message = _("不同币种的金额不能直接运算。")
+
+
+class InvalidAmount(ApplicationError):
+    code = "invalid_amount"
+    status = 400
+    default_message = _("金额格式无效。")
+
+
+# --- idempotency -------------------------------------------------------------------------------
+
+
+class InvalidIdempotencyKey(ApplicationError):
+    code = "invalid_idempotency_key"
+    status = 400
+    default_message = _("Idempotency-Key 必须是 1 到 255 个可打印 ASCII 字符。")
+
+
+class IdempotencyKeyRequired(ApplicationError):
+    code = "idempotency_key_required"
+    status = 400
+    default_message = _("此操作需要 Idempotency-Key 请求头。")
+
+
+class IdempotencyKeyReused(ApplicationError):
+    code = "idempotency_key_reused"
+    status = 409
+    default_message = _("该 Idempotency-Key 已用于另一个不同的请求。")
+
+
+class IdempotencyRequestInProgress(ApplicationError):
+    code = "idempotency_request_in_progress"
+    status = 409
+    default_message = _("使用该 Idempotency-Key 的请求仍在处理中，请稍后重试。")

@@ -1,0 +1,394 @@
+"""Idempotency keys for API POSTs that create or move things (Stripe-style).
+
+Usage — one decorator under the route decorator; it also documents the header in OpenAPI::
+
+    from yaji.core.idempotency import idempotent
+
+    @router.post("/orders", response={201: OrderOut})
+    @idempotent                      # or @idempotent(required=True) for money movements
+    def order_create(request, payload: OrderIn):
+        ...
+
+A client sends ``Idempotency-Key: <1–255 printable ASCII>``; a retry with the same key and the
+same request replays the first response byte for byte, with ``Idempotent-Replayed: true``, and
+does not run the view again. Keys are scoped per caller (the authenticated user, else "anon")
+and kept 24 hours.
+
+Outcomes, all rendered as the platform error body ``{"code", "message", "extra"}``:
+
+* malformed key → 400 ``invalid_idempotency_key``;
+* same key, different method/path/body → 409 ``idempotency_key_reused``;
+* same key while the first request still runs (< 60 s) → 409 ``idempotency_request_in_progress``;
+* a 5xx or an unhandled exception is not stored, so a retry runs the view again.
+
+Only responses of requests that reached the view are stored: a failed authentication or an
+invalid payload (422) never claims the key. The record is written in its own short
+transaction before the view runs and completed after it, so the unique constraint on
+(scope, key) is what serialises concurrent retries.
+
+How it hooks into django-ninja: ``Operation.run`` does authentication, parsing, the view and
+the exception handlers, so wrapping it (``ninja.decorators.decorate_view``) sees the final
+response, error bodies included — but it runs *before* authentication, when ``request.auth`` is
+not set yet. So the decorator installs two layers on the operation: the inner one wraps the view
+function (auth done, payload valid: it claims the key or replays), the outer one wraps ``run``
+and stores whatever response leaves ninja.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar, overload
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
+from django.http.response import HttpResponseBase
+from ninja.decorators import decorate_view
+from ninja.operation import Operation
+from ninja.utils import contribute_operation_callback
+
+from yaji.core import clock
+from yaji.core.errors import (
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+    InvalidIdempotencyKey,
+)
+from yaji.core.models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+RECORD_TTL = timedelta(hours=24)
+# An in-progress record older than this belongs to a request whose process most likely died.
+STALE_AFTER = timedelta(seconds=60)
+
+# Printable ASCII without leading/trailing spaces: proxies trim those, which would silently turn
+# two different keys into one.
+_KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
+_KEY = re.compile(_KEY_PATTERN)
+
+IDEMPOTENCY_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": IDEMPOTENCY_HEADER,
+            "required": False,
+            "description": (
+                "Any unique string (e.g. a UUID) of 1–255 printable ASCII characters. A retry "
+                "with the same key and body replays the first response (header "
+                "`Idempotent-Replayed: true`); the same key with a different body is rejected "
+                "with 409. Keys are kept 24 hours per caller."
+            ),
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _KEY_PATTERN},
+        }
+    ],
+    # ninja keys responses by int status; a str key would duplicate "409" in the JSON.
+    "responses": {
+        409: {
+            "description": "Idempotency-Key reused with a different request, or still in progress."
+        }
+    },
+}
+
+_CLAIM_ATTR = "_yaji_idempotency_claim"
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdempotencyBegin:
+    """Result of :func:`idempotency_begin`: either we own the record or it holds a replay."""
+
+    record: IdempotencyRecord
+    replay: bool
+
+
+def idempotency_request_hash(*, method: str, path: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    # Length-prefix the parts so ("POST", "/a", b"b") and ("POST", "/ab", b"") differ.
+    for part in (method.upper().encode(), path.encode()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def idempotency_begin(
+    *, scope: str, key: str, method: str, path: str, request_hash: str
+) -> IdempotencyBegin:
+    """Claim (scope, key) for a new request, or find the stored response to replay.
+
+    Raises IdempotencyKeyReused / IdempotencyRequestInProgress when the request must not run.
+    """
+    for _attempt in range(3):
+        now = clock.now()
+        try:
+            # Its own short transaction: the claim must be visible to concurrent retries
+            # before the (possibly long) view runs.
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    scope=scope,
+                    key=key,
+                    method=method,
+                    path=path[:2048],
+                    request_hash=request_hash,
+                    state=IdempotencyRecord.State.IN_PROGRESS,
+                    locked_at=now,
+                    expires_at=now + RECORD_TTL,
+                )
+            return IdempotencyBegin(record=record, replay=False)
+        except IntegrityError:
+            pass
+
+        existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if existing is None:
+            continue  # the owner gave up (5xx) between our insert and our read: try again
+
+        if existing.expires_at <= now:
+            # An expired key is a fresh key; the conditional update makes one taker win.
+            taken = IdempotencyRecord.objects.filter(
+                pk=existing.pk, expires_at=existing.expires_at
+            ).update(
+                method=method,
+                path=path[:2048],
+                request_hash=request_hash,
+                state=IdempotencyRecord.State.IN_PROGRESS,
+                locked_at=now,
+                expires_at=now + RECORD_TTL,
+                response_status=None,
+                response_body=b"",
+                response_content_type="",
+            )
+            if taken:
+                return IdempotencyBegin(record=_reload(existing), replay=False)
+            continue
+
+        if existing.request_hash != request_hash:
+            raise IdempotencyKeyReused(extra={"key": key})
+        if existing.state == IdempotencyRecord.State.COMPLETED:
+            return IdempotencyBegin(record=existing, replay=True)
+        if existing.locked_at > now - STALE_AFTER:
+            raise IdempotencyRequestInProgress(extra={"key": key})
+
+        taken = IdempotencyRecord.objects.filter(
+            pk=existing.pk,
+            state=IdempotencyRecord.State.IN_PROGRESS,
+            locked_at=existing.locked_at,
+        ).update(locked_at=now, expires_at=now + RECORD_TTL)
+        if taken:
+            logger.warning("idempotency: took over stale in-progress key", extra={"key": key})
+            return IdempotencyBegin(record=_reload(existing), replay=False)
+    raise IdempotencyRequestInProgress(extra={"key": key})
+
+
+def idempotency_complete(*, record: IdempotencyRecord, response: HttpResponseBase) -> bool:
+    """Store the response of the request that owns ``record``; a 5xx releases the key instead.
+
+    Returns whether the response was stored.
+    """
+    storable = isinstance(response, HttpResponse) and response.status_code < 500
+    if not storable:
+        idempotency_abandon(record=record)
+        return False
+    assert isinstance(response, HttpResponse)  # narrowed above, for the type checker
+    updated = IdempotencyRecord.objects.filter(
+        pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, locked_at=record.locked_at
+    ).update(
+        state=IdempotencyRecord.State.COMPLETED,
+        response_status=response.status_code,
+        response_body=bytes(response.content),
+        response_content_type=response.get("Content-Type", ""),
+        updated_at=clock.now(),
+    )
+    if not updated:
+        # Someone took the key over after STALE_AFTER; their response will be the stored one.
+        logger.warning(
+            "idempotency: record changed owner before completion", extra={"key": record.key}
+        )
+    return bool(updated)
+
+
+def idempotency_abandon(*, record: IdempotencyRecord) -> None:
+    """Forget an attempt that failed on our side, so that a retry runs the view again."""
+    IdempotencyRecord.objects.filter(
+        pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, locked_at=record.locked_at
+    ).delete()
+
+
+def idempotency_replay_response(*, record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.response_body),
+        status=record.response_status or 200,
+        content_type=record.response_content_type or None,
+    )
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def idempotency_purge_expired(*, batch: int = 1000) -> int:
+    """Delete up to ``batch`` expired records; returns how many went."""
+    ids = list(
+        IdempotencyRecord.objects.filter(expires_at__lte=clock.now()).values_list("pk", flat=True)[
+            :batch
+        ]
+    )
+    if not ids:
+        return 0
+    deleted, _per_model = IdempotencyRecord.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+def _reload(record: IdempotencyRecord) -> IdempotencyRecord:
+    record.refresh_from_db()
+    return record
+
+
+# --- request helpers --------------------------------------------------------------------------
+
+
+def idempotency_scope(request: HttpRequest) -> str:
+    """``user:<pk>`` for an authenticated caller (ninja auth or session), else ``anon``."""
+    auth = getattr(request, "auth", None)
+    user: Any = None
+    if isinstance(auth, AbstractBaseUser):
+        user = auth
+    elif auth is not None and isinstance(getattr(auth, "user", None), AbstractBaseUser):
+        user = auth.user  # token objects that carry their user
+    else:
+        session_user = getattr(request, "user", None)
+        if session_user is not None and session_user.is_authenticated:
+            user = session_user
+    return f"user:{user.pk}" if user is not None else "anon"
+
+
+def _request_body(request: HttpRequest) -> bytes:
+    try:
+        return request.body
+    except RawPostDataException:
+        # A multipart body was already streamed into POST/FILES; hash what was parsed from it.
+        parts = [
+            f"{name}={value}" for name, values in sorted(request.POST.lists()) for value in values
+        ]
+        for name, files in sorted(request.FILES.lists()):
+            parts.extend(f"{name}:{upload.name}:{upload.size}" for upload in files)
+        return "\n".join(parts).encode()
+
+
+def _parse_key(request: HttpRequest, *, required: bool) -> str | None:
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is None:
+        if required:
+            raise IdempotencyKeyRequired()
+        return None
+    if not _KEY.match(raw):
+        raise InvalidIdempotencyKey()
+    return raw
+
+
+# --- ninja integration ------------------------------------------------------------------------
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
+
+
+def _claiming_view(view_func: Callable[..., Any], *, required: bool) -> Callable[..., Any]:
+    @functools.wraps(view_func)
+    def claim_then_run(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        key = _parse_key(request, required=required)
+        if key is None:
+            return view_func(request, *args, **kwargs)
+        path = request.get_full_path()
+        begun = idempotency_begin(
+            scope=idempotency_scope(request),
+            key=key,
+            method=request.method or "POST",
+            path=path,
+            request_hash=idempotency_request_hash(
+                method=request.method or "POST", path=path, body=_request_body(request)
+            ),
+        )
+        if begun.replay:
+            return idempotency_replay_response(record=begun.record)
+        setattr(request, _CLAIM_ATTR, begun.record)
+        return view_func(request, *args, **kwargs)
+
+    return claim_then_run
+
+
+def _recording_run(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    @functools.wraps(run)
+    def run_then_record(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            response = run(request, *args, **kwargs)
+        except BaseException:
+            record = _pop_claim(request)
+            if record is not None:
+                idempotency_abandon(record=record)
+            raise
+        record = _pop_claim(request)
+        if record is not None:
+            idempotency_complete(record=record, response=response)
+        return response
+
+    return run_then_record
+
+
+def _pop_claim(request: HttpRequest) -> IdempotencyRecord | None:
+    record = getattr(request, _CLAIM_ATTR, None)
+    if record is not None:
+        delattr(request, _CLAIM_ATTR)
+    return record
+
+
+def _with_openapi(extra: dict[str, Any] | None) -> dict[str, Any]:
+    merged = dict(extra or {})
+    parameters = list(merged.get("parameters", []))
+    if not any(p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
+        parameters.extend(IDEMPOTENCY_OPENAPI["parameters"])
+    merged["parameters"] = parameters
+    responses = dict(merged.get("responses", {}))
+    for status, spec in IDEMPOTENCY_OPENAPI["responses"].items():
+        responses.setdefault(status, spec)
+    merged["responses"] = responses
+    return merged
+
+
+@overload
+def idempotent(view_func: ViewFunc, *, required: bool = False) -> ViewFunc: ...
+@overload
+def idempotent(
+    view_func: None = None, *, required: bool = False
+) -> Callable[[ViewFunc], ViewFunc]: ...
+def idempotent(
+    view_func: ViewFunc | None = None, *, required: bool = False
+) -> ViewFunc | Callable[[ViewFunc], ViewFunc]:
+    """Make a ninja operation honour ``Idempotency-Key`` (see the module docstring)."""
+
+    def apply(func: ViewFunc) -> ViewFunc:
+        def install(operation: Operation) -> None:
+            if operation.is_async:
+                raise ImproperlyConfigured("@idempotent supports sync operations only")
+            operation.view_func = _claiming_view(operation.view_func, required=required)
+            operation.openapi_extra = _with_openapi(operation.openapi_extra)
+
+        if hasattr(func, "_ninja_operation"):
+            install(func._ninja_operation)  # placed above @router.post
+        else:
+            contribute_operation_callback(func, install)
+        # decorate_view keeps the run wrapper when ninja clones operations for each API mount.
+        decorate_view(_recording_run)(func)
+        return func
+
+    if view_func is not None:
+        return apply(view_func)
+    return apply
