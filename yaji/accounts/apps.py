@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "yaji.accounts"
     label = "accounts"
     verbose_name = _("账户与信任")
+
+    def ready(self) -> None:
+        from yaji.accounts.notifications import notification_subscribers_register
+
+        notification_subscribers_register()

@@ -1,0 +1,122 @@
+"""Password login: identifiers, lockout, per-IP limit, devices and login events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import authenticate
+
+from yaji.accounts import services
+from yaji.accounts.errors import AccountLocked, InvalidCredentials
+from yaji.accounts.models import AuditEntry, Device, LoginEvent
+from yaji.accounts.tests.factories import PASSWORD, UserFactory
+from yaji.core.errors import RateLimited
+
+pytestmark = pytest.mark.django_db
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
+
+
+def login(identifier: str, password: str = PASSWORD, **kw):  # type: ignore[no-untyped-def]
+    return services.user_authenticate(identifier=identifier, password=password, **kw)
+
+
+class TestLogin:
+    def test_by_email_or_phone(self, user) -> None:  # type: ignore[no-untyped-def]
+        assert login("DAIYU@example.com").user == user
+        assert login("+86 138 1234 5678").user == user
+
+    def test_success_records_device_event_and_audit(self, user) -> None:  # type: ignore[no-untyped-def]
+        result = login(user.email, ip="203.0.113.5", user_agent=CHROME, device_id="app-1")
+        device = result.device
+        assert device.user == user and device.last_ip == "203.0.113.5"
+        assert device.label == "Chrome · Windows"
+        event = LoginEvent.objects.get()
+        assert event.success and event.device == device and event.ip == "203.0.113.5"
+        assert AuditEntry.objects.filter(action="login", actor=user).exists()
+        user.refresh_from_db()
+        assert user.last_login is not None
+
+    def test_same_device_id_is_one_device_across_logins(self, user) -> None:  # type: ignore[no-untyped-def]
+        first = login(user.email, device_id="app-1", user_agent=CHROME).device
+        again = login(
+            user.email, device_id="app-1", user_agent="changed UA", ip="198.51.100.1"
+        ).device
+        other = login(user.email, device_id="app-2").device
+        assert first.pk == again.pk != other.pk
+        again.refresh_from_db()
+        assert again.last_ip == "198.51.100.1" and again.last_seen_at >= first.last_seen_at
+
+    def test_without_device_id_the_user_agent_identifies_the_browser(self, user) -> None:  # type: ignore[no-untyped-def]
+        assert (
+            login(user.email, user_agent=CHROME).device
+            == login(user.email, user_agent=CHROME).device
+        )
+        assert Device.objects.count() == 1
+
+    @pytest.mark.parametrize("identifier", ["daiyu@example.com", "nobody@example.com", "not an id"])
+    def test_failure_is_recorded_and_generic(self, user, identifier: str) -> None:  # type: ignore[no-untyped-def]
+        with pytest.raises(InvalidCredentials) as err:
+            login(identifier, "wrong-password", ip="203.0.113.9")
+        assert err.value.code == "invalid_credentials"
+        event = LoginEvent.objects.get()
+        assert not event.success and event.ip == "203.0.113.9"
+
+    def test_five_failures_lock_the_account_for_fifteen_minutes(self, user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        for left in (4, 3, 2, 1):
+            with pytest.raises(InvalidCredentials) as err:
+                login(user.email, "wrong")
+            assert err.value.extra["attempts_left"] == left
+        with pytest.raises(AccountLocked) as err:
+            login(user.email, "wrong")
+        assert 14 * 60 < err.value.extra["retry_after"] <= 15 * 60 + 1
+        # Locked by the account, not the spelling: the phone number is locked too, even with
+        # the right password.
+        with pytest.raises(AccountLocked):
+            login("13812345678")
+        assert AuditEntry.objects.filter(action="login_failed", target_user=user).count() == 5
+
+        # Fifteen minutes later the lock is gone.
+        LoginEvent.objects.update(
+            created_at=LoginEvent.objects.latest("id").created_at - timedelta(minutes=16)
+        )
+        assert login(user.email).user == user
+
+    def test_success_resets_the_failure_count(self, user) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(4):
+            with pytest.raises(InvalidCredentials):
+                login(user.email, "wrong")
+        login(user.email)
+        with pytest.raises(InvalidCredentials) as err:
+            login(user.email, "wrong")
+        assert err.value.extra["attempts_left"] == 4
+
+    def test_per_ip_limit(self, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(services, "LOGIN_LIMIT_PER_IP", 3)
+        for n in range(3):
+            with pytest.raises(InvalidCredentials):
+                login(f"u{n}@example.com", "x", ip="192.0.2.7")
+        with pytest.raises(RateLimited):
+            login("u9@example.com", "x", ip="192.0.2.7")
+
+    def test_inactive_user_cannot_log_in(self) -> None:
+        user = UserFactory(is_active=False)
+        with pytest.raises(InvalidCredentials):
+            login(user.email)
+
+
+class TestIdentifierBackend:
+    def test_django_authenticate_with_email_or_phone(self, user, rf) -> None:  # type: ignore[no-untyped-def]
+        request = rf.post("/admin/login/", HTTP_USER_AGENT=CHROME)
+        assert authenticate(request, username="13812345678", password=PASSWORD) == user
+        assert request.login_device.user == user
+        assert authenticate(request, username=user.email, password="nope") is None
+        assert LoginEvent.objects.filter(success=False).count() == 1
+
+    def test_admin_login_page_accepts_phone(self, client) -> None:  # type: ignore[no-untyped-def]
+        UserFactory(email="boss@example.com", phone="13600000000", is_staff=True, is_superuser=True)
+        response = client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "13600000000", "password": PASSWORD, "next": "/admin/"},
+        )
+        assert response.status_code == 302 and response["Location"] == "/admin/"
