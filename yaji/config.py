@@ -52,8 +52,8 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "YAJI_NOTIFY_SINK",
         "console",
-        "Where one-time codes go: `console` (logged, for development) or `outbox` "
-        "(an event a real SMS/e-mail relay consumes).",
+        "Where one-time codes go: `console` (logged, for development), `outbox` "
+        "(an event a real SMS/e-mail relay consumes) or `memory` (tests).",
     ),
     EnvVar(
         "YAJI_KYC_PROVIDER",
