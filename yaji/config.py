@@ -31,6 +31,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Database; e.g. postgres://user@127.0.0.1:5432/yaji for production.",
     ),
     EnvVar("REDIS_URL", "(unset: in-process cache)", "Redis for cache, rate limits and gates."),
+    EnvVar(
+        "YAJI_CACHE_PREFIX",
+        "yaji",
+        "Prefix of every cache key, so several sites (or test workers) can share one Redis.",
+    ),
     EnvVar("SECRET_KEY", "(generated into the data dir)", "Django secret key; set it in production."),
     EnvVar(
         "YAJI_ENCRYPTION_KEYS",

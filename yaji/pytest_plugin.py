@@ -13,6 +13,8 @@ import tempfile
 # Settings read these at import time, so they are set before Django starts.
 _data_dir = tempfile.mkdtemp(prefix="yaji-test-")
 os.environ.setdefault("YAJI_DATA_DIR", _data_dir)
+# xdist workers may share one Redis: rate-limit counters must not leak between them.
+os.environ.setdefault("YAJI_CACHE_PREFIX", f"yaji-test-{os.getpid()}")
 os.environ.setdefault("YAJI_ENCRYPTION_KEYS", "t1:" + "A" * 43 + "=")
 os.environ.setdefault("YAJI_LOOKUP_KEY", "test-lookup-key")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")

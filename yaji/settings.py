@@ -94,7 +94,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "yaji",
+            "KEY_PREFIX": config.env("YAJI_CACHE_PREFIX", "yaji"),
         }
     }
 else:
