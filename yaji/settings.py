@@ -18,6 +18,9 @@ ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # The storefront comes before the admin so its templates/admin/base_site.html (the brand
+    # header and colours of the operators' console) overrides Django's.
+    "yaji.web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -32,8 +35,8 @@ INSTALLED_APPS = [
     "yaji.core",
     # foundation
     "yaji.accounts",
-    # surfaces
-    "yaji.web",
+    "yaji.ledger",
+    # surfaces (yaji.web is listed first, above)
     "yaji.api",
     "yaji.demo",
 ]

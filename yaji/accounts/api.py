@@ -169,10 +169,14 @@ def password_reset(request: HttpRequest, payload: PasswordResetIn):
 @router.post("/auth/logout", tags=["auth"], response={200: OkOut, **ERRORS}, summary="Log out")
 def logout(request: HttpRequest):
     token = getattr(request, "api_token", None)
+    user, ip = _user(request), request_ip(request)
     if token is not None:
-        services.api_token_revoke(user=_user(request), token_id=token.pk, ip=request_ip(request))
+        services.api_token_revoke(user=user, token_id=token.pk, ip=ip)
+        services.user_logout(user=user, ip=ip)
     else:
+        session_key = request.session.session_key or ""
         django_logout(request)
+        services.user_logout(user=user, session_key=session_key, ip=ip)
     return {"ok": True}
 
 

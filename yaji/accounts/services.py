@@ -16,6 +16,10 @@ Login, devices, tokens
                       user_agent: str = "", device_id: str = "", device_label: str = "")
         -> LoginResult(user, device)        # records LoginEvent + Device; lockout
     device_session_bind(*, device: Device, session_key: str) -> None   # site login
+    user_logout(*, user: User, session_key: str = "", ip: str | None = None) -> None
+        # audits the sign-out (action "logout") and unbinds the device of that site session;
+        # the caller ends the session itself (django.contrib.auth.logout) and, for a bearer
+        # token, revokes it first with api_token_revoke
     api_token_issue(*, user: User, device: Device) -> TokenPair
     api_token_authenticate(*, raw_token: str) -> ApiToken            # access tokens only
     api_token_refresh(*, refresh_token: str, ip: str | None = None) -> TokenPair
@@ -570,6 +574,30 @@ def _device_touch(
 def device_session_bind(*, device: Device, session_key: str) -> None:
     """Remember the site session opened on ``device`` so revoking the device ends it."""
     Device.objects.filter(pk=device.pk).update(session_key=session_key or "")
+
+
+@transaction.atomic
+def user_logout(*, user: User, session_key: str = "", ip: str | None = None) -> None:
+    """Record that ``user`` signed out, and unbind the site session from its device.
+
+    The device stays listed (it is still a known browser) but no longer claims the session,
+    so it shows no live site session and revoking it later touches nothing. Ending the session
+    is the caller's job (``django.contrib.auth.logout``), as is revoking an API token.
+    """
+    device = None
+    if session_key:
+        device = Device.objects.filter(user=user, session_key=session_key).first()
+        if device is not None:
+            Device.objects.filter(pk=device.pk).update(session_key="", updated_at=clock.now())
+    audit_entry_record(
+        action=AuditAction.LOGOUT,
+        actor=user,
+        target_user=user,
+        ip=ip,
+        target_type="device" if device is not None else "",
+        target_id=device.pk if device is not None else "",
+        metadata={"session": bool(session_key)},
+    )
 
 
 # --- API tokens --------------------------------------------------------------------------

@@ -97,6 +97,48 @@ class LoginForm(ServiceErrorsMixin, forms.Form):
     error_fields = {"invalid_identifier": "identifier"}
 
 
+class PasswordResetForm(ServiceErrorsMixin, forms.Form):
+    identifier = forms.CharField(
+        label=_("手机号或邮箱"),
+        max_length=254,
+        help_text=_("注册时使用的手机号或电子邮箱，验证码会发送到这里。"),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email"}),
+    )
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    new_password = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        max_length=128,
+        help_text=_("至少 8 位，不要只用数字或常见密码。"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_confirm = forms.CharField(
+        label=_("确认新密码"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    error_fields = {
+        "invalid_identifier": "identifier",
+        "code_invalid": "code",
+        "code_expired": "code",
+        "weak_password": "new_password",
+    }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get(
+            "new_password_confirm"
+        ):
+            self.add_error("new_password_confirm", _("两次输入的密码不一致。"))
+        return data
+
+
 class KycForm(ServiceErrorsMixin, forms.Form):
     real_name = forms.CharField(
         label=_("真实姓名"),

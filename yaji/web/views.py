@@ -28,6 +28,7 @@ from yaji.web.forms import (
     KycForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordResetForm,
     RegisterForm,
     SendCodeForm,
 )
@@ -39,6 +40,20 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # --- registration and login ----------------------------------------------------------------
+
+
+def _code_send(request: HttpRequest, *, purpose: str) -> dict:
+    """Send a code for ``purpose`` to the posted identifier; the status the page shows."""
+    form = SendCodeForm(request.POST)
+    if not form.is_valid():
+        return {"error": " ".join(str(e) for e in form.errors.get("identifier", []))}
+    try:
+        sent = services.verification_code_send(
+            target=form.cleaned_data["identifier"], purpose=purpose, ip=client_ip(request)
+        )
+    except ApplicationError as exc:
+        return {"error": str(exc.message), "cooldown": exc.extra.get("retry_after")}
+    return {"sent": sent, "cooldown": sent.resend_after_s}
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,19 +82,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @require_POST
 def register_code(request: HttpRequest) -> HttpResponse:
     """Send a registration code. HTMX gets the status fragment; a plain POST the whole page."""
-    form = SendCodeForm(request.POST)
-    status: dict = {}
-    if form.is_valid():
-        try:
-            sent = services.verification_code_send(
-                target=form.cleaned_data["identifier"], purpose="register", ip=client_ip(request)
-            )
-        except ApplicationError as exc:
-            status = {"error": str(exc.message), "cooldown": exc.extra.get("retry_after")}
-        else:
-            status = {"sent": sent, "cooldown": sent.resend_after_s}
-    else:
-        status = {"error": " ".join(str(e) for e in form.errors.get("identifier", []))}
+    status = _code_send(request, purpose="register")
     if request.htmx:
         return render(request, "web/partials/code_status.html", {"status": status})
     page_form = RegisterForm(initial={"identifier": request.POST.get("identifier", "")})
@@ -121,9 +124,48 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    auth_logout(request)
+    user, session_key = request.user, request.session.session_key or ""
+    auth_logout(request)  # end the session first; the record follows
+    if user.is_authenticated:
+        services.user_logout(user=user, session_key=session_key, ip=client_ip(request))
     messages.success(request, _("您已退出登录。"))
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+# --- forgotten password --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Set a new password with a code sent to the account's phone or e-mail."""
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.password_reset(
+                identifier=form.cleaned_data["identifier"],
+                code=form.cleaned_data["code"],
+                new_password=form.cleaned_data["new_password"],
+                ip=client_ip(request),
+            )
+        except ApplicationError as exc:
+            form.add_application_error(exc)
+        else:
+            # Every session of the account died with the old password hash, this one too.
+            if request.user.is_authenticated and request.user.pk == user.pk:
+                auth_logout(request)
+            messages.success(request, _("密码已重置，请用新密码登录。"))
+            return redirect("web:login")
+    return render(request, "web/account/password_reset.html", {"form": form})
+
+
+@require_POST
+def password_reset_code(request: HttpRequest) -> HttpResponse:
+    """Send a password-reset code. The answer is the same whether the account exists or not."""
+    status = _code_send(request, purpose="password_reset")
+    if request.htmx:
+        return render(request, "web/partials/code_status.html", {"status": status})
+    page_form = PasswordResetForm(initial={"identifier": request.POST.get("identifier", "")})
+    return render(request, "web/account/password_reset.html", {"form": page_form, "status": status})
 
 
 # --- my account ----------------------------------------------------------------------------
@@ -195,11 +237,23 @@ def password_change(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_application_error(exc)
         else:
-            # Other sessions die with the old password hash; this browser stays signed in.
+            # Other sessions die with the old password hash; this browser stays signed in, under
+            # a new session key, which its device must follow (for "this device" and revoking).
+            old_key = request.session.session_key
             update_session_auth_hash(request, request.user)
+            _device_session_follow(request, old_key=old_key)
             messages.success(request, _("密码已修改，其他设备需要用新密码重新登录。"))
             return redirect("web:profile")
     return render(request, "web/account/password_change.html", {"form": form})
+
+
+def _device_session_follow(request: HttpRequest, *, old_key: str | None) -> None:
+    if not old_key:
+        return
+    for device in selectors.user_devices(user=request.user):
+        if device.session_key == old_key:
+            services.device_session_bind(device=device, session_key=request.session.session_key)
+            return
 
 
 @login_required

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yaji.accounts.models import Device, RoleAssignment
+from yaji.accounts.models import AuditEntry, Device, RoleAssignment
 from yaji.accounts.notifications import last_code_for
 from yaji.accounts.tests.factories import PASSWORD, UserFactory, operator, valid_id
 
@@ -168,6 +168,14 @@ class TestMe:
             401,
             "token_invalid",
         )
+        entries = AuditEntry.objects.filter(target_user=user).order_by("id")
+        assert list(entries.values_list("action", flat=True))[-2:] == ["token_revoke", "logout"]
+
+    def test_logout_of_a_site_session_is_recorded(self, api, user) -> None:  # type: ignore[no-untyped-def]
+        api.client.force_login(user)
+        assert api.post("/auth/logout").status_code == 200
+        error(api.get("/me"), 401, "not_authenticated")
+        assert AuditEntry.objects.filter(action="logout", actor=user).count() == 1
 
 
 class TestOwnershipIs404:

@@ -1,4 +1,4 @@
-"""Password login: identifiers, lockout, per-IP limit, devices and login events."""
+"""Password login: identifiers, lockout, per-IP limit, devices and login events; logout."""
 
 from __future__ import annotations
 
@@ -103,6 +103,35 @@ class TestLogin:
         user = UserFactory(is_active=False)
         with pytest.raises(InvalidCredentials):
             login(user.email)
+
+
+class TestLogout:
+    def test_records_the_logout_and_unbinds_the_session(self, user) -> None:  # type: ignore[no-untyped-def]
+        device = login(user.email, user_agent=CHROME).device
+        services.device_session_bind(device=device, session_key="s" * 32)
+        services.user_logout(user=user, session_key="s" * 32, ip="203.0.113.5")
+        entry = AuditEntry.objects.get(action="logout")
+        assert entry.actor == user and entry.target_user == user and entry.ip == "203.0.113.5"
+        assert (entry.target_type, entry.target_id) == ("device", str(device.pk))
+        device.refresh_from_db()
+        assert device.session_key == "" and device.revoked_at is None  # still a known device
+
+    def test_without_a_session_only_records(self, user) -> None:  # type: ignore[no-untyped-def]
+        services.user_logout(user=user)
+        entry = AuditEntry.objects.get(action="logout")
+        assert entry.target_type == "" and entry.ip is None and entry.metadata == {"session": False}
+
+    def test_leaves_other_devices_and_other_users_alone(self, user) -> None:  # type: ignore[no-untyped-def]
+        mine = login(user.email, device_id="a").device
+        other_user = UserFactory()
+        theirs = login(other_user.email, device_id="b").device
+        services.device_session_bind(device=mine, session_key="mine")
+        services.device_session_bind(device=theirs, session_key="theirs")
+        services.user_logout(user=user, session_key="theirs")  # not this user's session
+        theirs.refresh_from_db()
+        mine.refresh_from_db()
+        assert (mine.session_key, theirs.session_key) == ("mine", "theirs")
+        assert AuditEntry.objects.get(action="logout").target_type == ""
 
 
 class TestIdentifierBackend:

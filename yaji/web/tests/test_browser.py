@@ -1,5 +1,6 @@
 """The storefront in a real headless Chromium: register with a code, log in, verify a real
-name, see the profile, switch to English. Screenshots land in ``test-artifacts/``."""
+name, see the profile, switch to English; log out, reset a forgotten password, log in with
+the new one and find this browser among the devices. Screenshots land in ``test-artifacts/``."""
 
 from __future__ import annotations
 
@@ -137,4 +138,67 @@ def test_register_login_kyc_profile_and_english(live_server, browser) -> None:  
     nav_toggle.click()
     expect(nav_toggle).to_have_attribute("aria-expanded", "true")
     page.screenshot(path=str(ARTIFACTS / "home-en-mobile.png"), full_page=False)
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logout_forgotten_password_and_devices(live_server, browser, make_user) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    email, new_password = "yunshan@example.com", "云山-Brush-2026"
+    make_user(email=email, display_name="云山", password=PASSWORD)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    def sign_in(password: str) -> None:
+        page.get_by_label("手机号或邮箱").fill(email)
+        page.locator("#id_password").fill(password)
+        page.locator("form.form button[type=submit]").click()
+
+    page.goto(live_server.url + "/account/login/")
+    sign_in(PASSWORD)
+    expect(page).to_have_url(re.compile(r"/account/$"))
+
+    # Log out from the account menu.
+    page.locator(".account-menu summary").click()
+    page.get_by_role("button", name="退出登录").click()
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.locator(".messages")).to_contain_text("您已退出登录")
+
+    # Forgot the password: the login page links to the reset, which sends a code over HTMX.
+    page.get_by_role("link", name="登录").first.click()
+    page.get_by_role("link", name="忘记密码？").click()
+    expect(page).to_have_url(re.compile(r"/account/password/reset/$"))
+    page.get_by_label("手机号或邮箱").fill(email)
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#code-status")).to_contain_text("验证码已发送至 y***@example.com")
+    expect(page.locator("[data-send-code]")).to_be_disabled()
+    code = last_code_for(email)
+    assert code, "the memory sink got no reset code"
+    page.get_by_label("验证码").fill(code)
+    page.locator("#id_new_password").fill(new_password)
+    page.get_by_label("确认新密码").fill(new_password)
+    page.screenshot(path=str(ARTIFACTS / "password-reset-zh.png"), full_page=True)
+    page.get_by_role("button", name="重设密码").click()
+    expect(page).to_have_url(re.compile(r"/account/login/$"))
+    expect(page.locator(".messages")).to_contain_text("密码已重置")
+
+    # The old password is gone; the new one works.
+    sign_in(PASSWORD)
+    expect(page.locator(".form-errors, .errorlist").first).to_contain_text("账号或密码错误")
+    sign_in(new_password)
+    expect(page).to_have_url(re.compile(r"/account/$"))
+
+    # Same browser, same device: one row, marked as this one, bound to the new session.
+    page.goto(live_server.url + "/account/devices/")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("table")).to_contain_text("本设备")
+
+    # The security log tells the whole story, newest first.
+    page.goto(live_server.url + "/account/audit/")
+    expect(page.locator("tbody td:nth-child(2)")).to_have_text(
+        ["登录", "登录失败", "重置密码", "退出", "登录", "注册"]
+    )
     context.close()

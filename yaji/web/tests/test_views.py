@@ -240,6 +240,134 @@ def test_logout_needs_post(signed_in: Client) -> None:
     assert "_auth_user_id" not in signed_in.session
 
 
+def test_logout_is_in_the_security_log_and_frees_the_device(signed_in: Client, user) -> None:  # type: ignore[no-untyped-def]
+    device = Device.objects.get(user=user)
+    assert device.session_key
+    signed_in.post("/account/logout/", REMOTE_ADDR="203.0.113.7")
+    entry = AuditEntry.objects.get(action="logout")
+    assert entry.actor == user and entry.ip == "203.0.113.7"
+    assert entry.target_id == str(device.pk)
+    device.refresh_from_db()
+    assert device.session_key == "" and device.revoked_at is None
+
+
+def test_logout_when_signed_out_records_nothing(client: Client) -> None:
+    response = client.post("/account/logout/")
+    assert response.status_code == 302
+    assert not AuditEntry.objects.filter(action="logout").exists()
+
+
+# --- forgotten password ----------------------------------------------------------------------
+
+NEW_PASSWORD = "新的-Brush-2026"
+
+
+def _reset(client: Client, email: str, code: str, password: str = NEW_PASSWORD, confirm=None):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/account/password/reset/",
+        {
+            "identifier": email,
+            "code": code,
+            "new_password": password,
+            "new_password_confirm": password if confirm is None else confirm,
+        },
+    )
+
+
+def _reset_code(client: Client, email: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/account/password/reset/code/", {"identifier": email}, HTTP_HX_REQUEST="true"
+    )
+
+
+def _wrong(code: str | None) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_login_page_links_to_the_password_reset(client: Client) -> None:
+    assert 'href="/account/password/reset/"' in page(client.get("/account/login/"))
+    html = page(client.get("/account/password/reset/"))
+    assert "找回密码" in html and 'hx-post="/account/password/reset/code/"' in html
+
+
+def test_reset_code_over_htmx(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    response = _reset_code(client, user.email)
+    html = page(response)
+    assert response.status_code == 200 and "<html" not in html
+    assert "l***@example.com" in html and 'data-cooldown="60"' in html
+    assert sent_messages()[-1].template == "verification_code.password_reset"
+
+
+def test_reset_code_for_an_unknown_account_looks_the_same_and_sends_nothing(
+    client: Client,
+) -> None:
+    html = page(_reset_code(client, "nobody@example.com"))
+    assert "n***@example.com" in html and 'data-cooldown="60"' in html
+    assert sent_messages() == []
+
+
+def test_reset_code_twice_in_a_minute_shows_the_rate_limit(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    _reset_code(client, user.email)
+    html = page(_reset_code(client, user.email))
+    assert "操作过于频繁" in html and "data-cooldown=" in html
+    assert len(sent_messages()) == 1
+
+
+def test_reset_code_without_javascript_renders_the_whole_page(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/account/password/reset/code/", {"identifier": user.email})
+    html = page(response)
+    assert "<html" in html and "l***@example.com" in html
+    assert f'value="{user.email}"' in html
+
+
+def test_reset_with_a_wrong_code_shows_the_error_and_changes_nothing(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    _reset_code(client, user.email)
+    code = last_code_for(user.email)
+    response = _reset(client, user.email, _wrong(code))
+    assert response.status_code == 200
+    assert "验证码错误或已失效" in page(response)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and not user.check_password(NEW_PASSWORD)
+    assert not AuditEntry.objects.filter(action="password_reset").exists()
+    # The real code still works afterwards (one wrong guess does not burn it).
+    assert _reset(client, user.email, code).status_code == 302
+
+
+def test_reset_with_mismatched_passwords_changes_nothing(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    _reset_code(client, user.email)
+    response = _reset(client, user.email, last_code_for(user.email), confirm="other-Brush-2026")
+    assert "两次输入的密码不一致" in page(response)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_reset_with_a_weak_password_explains_why(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    _reset_code(client, user.email)
+    response = _reset(client, user.email, last_code_for(user.email), password="12345678")
+    assert "密码强度不够" in page(response)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_reset_then_log_in_with_the_new_password_only(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    _reset_code(client, user.email)
+    response = _reset(client, user.email, last_code_for(user.email))
+    assert response.status_code == 302 and response["Location"] == "/account/login/"
+    assert "密码已重置" in page(client.get("/account/login/"))
+    old = client.post("/account/login/", {"identifier": user.email, "password": PASSWORD})
+    assert "账号或密码错误" in page(old)
+    new = client.post("/account/login/", {"identifier": user.email, "password": NEW_PASSWORD})
+    assert new.status_code == 302 and new["Location"] == "/account/"
+    assert AuditEntry.objects.filter(action="password_reset", target_user=user).exists()
+
+
+def test_reset_signs_out_the_other_browsers(signed_in: Client, user) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = Client()
+    _reset_code(elsewhere, user.email)
+    _reset(elsewhere, user.email, last_code_for(user.email))
+    assert signed_in.get("/account/").status_code == 302
+
+
 # --- profile and KYC -------------------------------------------------------------------------
 
 
@@ -371,6 +499,10 @@ def test_password_change_keeps_this_browser_signed_in(signed_in: Client, user) -
     assert signed_in.get("/account/").status_code == 200
     user.refresh_from_db()
     assert user.check_password(new)
+    # The session key changed; the device follows it, so it is still "this device".
+    device = Device.objects.get(user=user)
+    assert device.session_key == signed_in.session.session_key
+    assert "本设备" in page(signed_in.get("/account/devices/"))
 
 
 def test_audit_lists_my_sensitive_actions(signed_in: Client) -> None:
@@ -413,6 +545,27 @@ def test_delete_erases_and_signs_out(signed_in: Client, user) -> None:  # type: 
         "/account/login/", {"identifier": "lanting@example.com", "password": PASSWORD}
     )
     assert "账号或密码错误" in page(response)
+
+
+# --- admin console branding ------------------------------------------------------------------
+
+
+def test_admin_login_page_shows_the_brand(client: Client) -> None:
+    html = page(client.get("/admin/login/"))
+    assert '<a href="/admin/">雅集运营后台 · Yaji Console</a>' in html
+    assert "| 雅集运营后台</title>" in html
+    assert "/static/web/admin.css" in html and "Django" not in html
+
+
+def test_admin_index_title_and_english_brand(client: Client, make_user) -> None:  # type: ignore[no-untyped-def]
+    boss = make_user(email="boss@example.com")
+    boss.is_staff = boss.is_superuser = True
+    boss.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(boss)
+    assert "运营概览" in page(client.get("/admin/"))
+    client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    html = page(client.get("/admin/"))
+    assert "Yaji Console · 雅集运营后台" in html and "Operations overview" in html
 
 
 # --- CSRF and language -----------------------------------------------------------------------

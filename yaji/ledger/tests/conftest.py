@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings) -> None:  # type: ignore[no-untyped-def]
+    # Users here only own wallets; argon2 per user would dominate the property tests' time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
