@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     # foundation
     "yaji.accounts",
     "yaji.ledger",
+    # domains
+    "yaji.catalog",
     # surfaces (yaji.web is listed first, above)
     "yaji.api",
     "yaji.demo",

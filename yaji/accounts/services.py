@@ -42,6 +42,12 @@ Roles
     role_grant(*, actor: User, user: User, role: str, scope: str = "",
                ip: str | None = None) -> RoleAssignment
     role_revoke(*, actor: User, assignment_id: int, ip: str | None = None) -> None
+    scoped_role_grant(*, actor: User, user: User, role: str, scope: str,
+                      authorized_by: str, ip: str | None = None) -> RoleAssignment
+    scoped_role_revoke(*, actor: User, user: User, role: str, scope: str,
+                       authorized_by: str, ip: str | None = None) -> None
+        # for apps that authorised a scoped grant under their own rules (shop owners,
+        # reviewers); only scoped roles such as merchant_staff, never platform roles
 Personal data (PIPL)
     user_data_export(*, user: User, ip: str | None = None) -> dict
     user_delete(*, user: User, password: str, ip: str | None = None) -> None
@@ -974,22 +980,7 @@ def role_grant(
         raise InvalidRole(extra={"role": role})
     scope = _scope_validate(role, scope)
     _role_manager_check(actor=actor, role=role)
-    if user.deleted_at is not None:
-        raise NotFound()
-    assignment, created = RoleAssignment.objects.get_or_create(
-        user=user, role=role, scope=scope, defaults={"granted_by": actor}
-    )
-    if created:
-        audit_entry_record(
-            action=AuditAction.ROLE_GRANT,
-            actor=actor,
-            target_user=user,
-            ip=ip,
-            target_type="role_assignment",
-            target_id=assignment.pk,
-            metadata={"role": role, "scope": scope},
-        )
-    return assignment
+    return _assignment_create(actor=actor, user=user, role=role, scope=scope, ip=ip, via="")
 
 
 @transaction.atomic
@@ -999,6 +990,65 @@ def role_revoke(*, actor: User, assignment_id: int, ip: str | None = None) -> No
     if assignment is None:
         raise NotFound()
     _role_manager_check(actor=actor, role=assignment.role)
+    _assignment_delete(actor=actor, assignment=assignment, ip=ip, via="")
+
+
+@transaction.atomic
+def scoped_role_grant(
+    *, actor: User, user: User, role: str, scope: str, authorized_by: str, ip: str | None = None
+) -> RoleAssignment:
+    """Grant a *scoped* role that another app has already authorised under its own rules.
+
+    A reviewer approving a shop, or a shop owner adding a colleague, may not be a platform
+    operator, yet the grant is legitimate: the owning app (``authorized_by``, e.g. "catalog")
+    checked it. Only scoped roles can be granted this way, so no platform-wide role (operator,
+    finance ...) can ever be handed out through it. Audited like ``role_grant``.
+    """
+    if role not in SCOPED_ROLES:
+        raise InvalidRole(extra={"role": role, "expected": sorted(SCOPED_ROLES)})
+    scope = _scope_validate(role, scope)
+    return _assignment_create(
+        actor=actor, user=user, role=role, scope=scope, ip=ip, via=authorized_by
+    )
+
+
+@transaction.atomic
+def scoped_role_revoke(
+    *, actor: User, user: User, role: str, scope: str, authorized_by: str, ip: str | None = None
+) -> None:
+    """Revoke what :func:`scoped_role_grant` granted (a no-op if there is nothing to revoke)."""
+    if role not in SCOPED_ROLES:
+        raise InvalidRole(extra={"role": role, "expected": sorted(SCOPED_ROLES)})
+    for assignment in RoleAssignment.objects.filter(user=user, role=role, scope=scope):
+        _assignment_delete(actor=actor, assignment=assignment, ip=ip, via=authorized_by)
+
+
+def _assignment_create(
+    *, actor: User, user: User, role: str, scope: str, ip: str | None, via: str
+) -> RoleAssignment:
+    if user.deleted_at is not None:
+        raise NotFound()
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, scope=scope, defaults={"granted_by": actor}
+    )
+    if created:
+        metadata = {"role": role, "scope": scope, **({"via": via} if via else {})}
+        audit_entry_record(
+            action=AuditAction.ROLE_GRANT,
+            actor=actor,
+            target_user=user,
+            ip=ip,
+            target_type="role_assignment",
+            target_id=assignment.pk,
+            metadata=metadata,
+        )
+    return assignment
+
+
+def _assignment_delete(
+    *, actor: User, assignment: RoleAssignment, ip: str | None, via: str
+) -> None:
+    metadata = {"role": assignment.role, "scope": assignment.scope, **({"via": via} if via else {})}
     audit_entry_record(
         action=AuditAction.ROLE_REVOKE,
         actor=actor,
@@ -1006,7 +1056,7 @@ def role_revoke(*, actor: User, assignment_id: int, ip: str | None = None) -> No
         ip=ip,
         target_type="role_assignment",
         target_id=assignment.pk,
-        metadata={"role": assignment.role, "scope": assignment.scope},
+        metadata=metadata,
     )
     assignment.delete()
 

@@ -86,3 +86,34 @@ class TestChecks:
         user = operator()
         user.is_active = False
         assert not has_role(user, "operator")
+
+
+@pytest.mark.django_db
+def test_scoped_role_grant_lets_an_app_delegate_only_scoped_roles():
+    owner, colleague = UserFactory(), UserFactory()
+    # given a shop owner who is not an operator, when the catalog grants a shop-scoped role
+    assignment = services.scoped_role_grant(
+        actor=owner,
+        user=colleague,
+        role=Role.MERCHANT_STAFF,
+        scope="shop:7",
+        authorized_by="catalog",
+    )
+    assert assignment.granted_by == owner
+    audit = AuditEntry.objects.get(target_id=str(assignment.pk), action="role_grant")
+    assert audit.metadata["via"] == "catalog"
+
+    # a platform role can never be handed out this way
+    with pytest.raises(InvalidRole):
+        services.scoped_role_grant(
+            actor=owner, user=colleague, role=Role.OPERATOR, scope="", authorized_by="catalog"
+        )
+
+    services.scoped_role_revoke(
+        actor=owner,
+        user=colleague,
+        role=Role.MERCHANT_STAFF,
+        scope="shop:7",
+        authorized_by="catalog",
+    )
+    assert not RoleAssignment.objects.filter(user=colleague).exists()

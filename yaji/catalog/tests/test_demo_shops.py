@@ -1,0 +1,36 @@
+"""The demo world opens its shops through onboarding (apply + approve), and a rerun adds none."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from yaji.accounts.models import Role
+from yaji.accounts.permissions import has_role
+from yaji.catalog.models import CreatorProfile, Shop, ShopApplication
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "wanqing-embroidery": "heritage_workshop",
+    "shanhe-cloisonne": "heritage_workshop",
+    "shenmo-design": "creator",
+    "aduo-miao-silver": "heritage_workshop",
+    "qingyin-kunqu": "creator",
+    "jiangnan-weaving-museum": "museum",
+    "yunwen": "brand",
+}
+
+
+def test_demo_shops_are_approved_applications_and_rerunnable() -> None:
+    call_command("demo_data", buyers=2, minors=0, quiet=True)
+    call_command("demo_data", buyers=2, minors=0, quiet=True)
+
+    shops = {s.slug: s for s in Shop.objects.select_related("owner")}
+    assert {slug: s.shop_type for slug, s in shops.items()} == EXPECTED
+    assert ShopApplication.objects.filter(status="approved").count() == len(EXPECTED)
+    assert not ShopApplication.objects.exclude(status="approved").exists()
+    for shop in shops.values():
+        assert shop.story_zh and shop.story_en and shop.region
+        assert has_role(shop.owner, Role.MERCHANT_STAFF, shop.role_scope)
+    assert CreatorProfile.objects.count() == 5  # the creators wrote their bios

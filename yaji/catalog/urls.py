@@ -1,0 +1,23 @@
+from django.urls import path
+
+from yaji.catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("shops/", views.shop_list, name="shop_list"),
+    path("shops/apply/", views.shop_apply, name="shop_apply"),
+    path("shops/mine/", views.my_shops, name="my_shops"),
+    path("shops/documents/<int:document_id>/", views.document_download, name="document_download"),
+    path("shops/<slug:slug>/", views.shop_detail, name="shop_detail"),
+    path("shops/<slug:slug>/staff/", views.shop_staff, name="shop_staff"),
+    path(
+        "shops/<slug:slug>/staff/<int:membership_id>/remove/",
+        views.shop_staff_remove,
+        name="shop_staff_remove",
+    ),
+    path("review/shops/", views.review_queue, name="review_queue"),
+    path("review/shops/<int:application_id>/", views.review_decide, name="review_decide"),
+    path("creators/me/", views.creator_profile_edit, name="creator_profile_edit"),
+    path("creators/<int:user_id>/", views.creator_detail, name="creator_detail"),
+]
