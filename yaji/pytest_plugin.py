@@ -38,3 +38,7 @@ def _loopback_only(self: socket.socket, address) -> None:  # type: ignore[no-unt
 
 
 socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+
+
+# Fixtures every app's tests may use.
+from yaji.testing.browser import browser  # noqa: E402, F401

@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from yaji.accounts import services
 from yaji.accounts.models import RealNameVerification, User
 from yaji.accounts.notifications import last_code_for
 from yaji.accounts.tests.factories import PASSWORD, UserFactory, valid_id
-from yaji.core.errors import ApplicationError
+from yaji.testing.races import race
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def race(n: int, work: Callable[[int], object]) -> Counter:
-    """Run ``work`` in ``n`` threads released together; count results and error codes."""
-    barrier = threading.Barrier(n)
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            work(i)
-            outcome = "ok"
-        except ApplicationError as exc:
-            outcome = exc.code
-        finally:
-            connection.close()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 def test_twenty_registrations_of_one_phone_make_one_account() -> None:

@@ -3,28 +3,13 @@ reviewer approves, and the public shop page is shown. Screenshots land in ``test
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from yaji.catalog import services
 from yaji.catalog.tests.factories import PASSWORD, PDF_BYTES, reviewer_user, verified_user
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+from yaji.testing.browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -41,26 +26,6 @@ STORY_EN = (
     "The workshop makes double-sided embroidery: Song-dynasty birds and flowers, equally fine "
     "on both faces, stitched with silk split into sixty-four strands."
 )
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("YAJI_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (YAJI_REQUIRE_BROWSER=1)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM}; install the chromium package")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

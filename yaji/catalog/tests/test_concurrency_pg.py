@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from yaji.catalog import services
 from yaji.catalog.models import Shop, ShopApplication, ShopDocument, ShopMembership
@@ -19,34 +16,9 @@ from yaji.catalog.tests.factories import (
     verified_user,
 )
 from yaji.catalog.uploads import private_storage
-from yaji.core.errors import ApplicationError
+from yaji.testing.races import race
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def race(n: int, work: Callable[[int], object]) -> Counter:
-    barrier = threading.Barrier(n)
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            work(i)
-            outcome = "ok"
-        except ApplicationError as exc:
-            outcome = exc.code
-        finally:
-            connection.close()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
 
 
 def test_eight_reviewers_approving_at_once_open_one_shop() -> None:

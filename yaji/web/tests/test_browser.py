@@ -4,28 +4,14 @@ the new one and find this browser among the devices. Screenshots land in ``test-
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from yaji.accounts.notifications import last_code_for
+from yaji.testing.browser import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 PASSWORD = "墨香-Ink-2025!"
 
 pytestmark = pytest.mark.browser
@@ -42,28 +28,6 @@ def gb11643_id_number(*, region: str, birth: date, sequence: str) -> str:
 def test_gb11643_check_character() -> None:
     # The worked example of GB 11643-1999.
     assert gb11643_id_number(region="110105", birth=date(1949, 12, 31), sequence="002")[-1] == "X"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("YAJI_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (YAJI_REQUIRE_BROWSER=1)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        _unavailable(
-            f"no Chromium at {CHROMIUM}; install the chromium package to run browser tests"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.django_db(transaction=True)

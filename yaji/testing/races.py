@@ -1,0 +1,44 @@
+"""Release many threads at once against the real database and count what happened.
+
+The PRODUCT.md invariants (no double claim, no oversell, no money created) are only proven by
+real concurrent transactions, so tests using this run on PostgreSQL (`postgres_only`) with
+``django_db(transaction=True)``; each thread has its own connection, closed when it ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+from django.db import connection
+
+from yaji.core.errors import ApplicationError
+
+
+def race(n: int, work: Callable[[int], object], *, timeout_s: float = 60) -> Counter[str]:
+    """Run ``work(i)`` in ``n`` threads released together; count "ok" and each error code."""
+    barrier = threading.Barrier(n)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+            outcome = "ok"
+        except ApplicationError as exc:
+            outcome = exc.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout_s)
+    if any(thread.is_alive() for thread in threads):
+        raise AssertionError(f"race: threads still running after {timeout_s}s (deadlock?)")
+    return outcomes
