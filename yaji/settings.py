@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "yaji.ledger",
     # domains
     "yaji.catalog",
+    "yaji.community",
     # surfaces (yaji.web is listed first, above)
     "yaji.api",
     "yaji.demo",

@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from yaji.accounts.api import router as accounts_router
 from yaji.catalog.api import router as catalog_router
+from yaji.community.api import router as community_router
 from yaji.core.api import router as core_router
 from yaji.core.errors import ApplicationError
 
@@ -88,3 +89,4 @@ def _forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpRespons
 api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
+api.add_router("/", community_router)

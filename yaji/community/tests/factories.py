@@ -1,0 +1,83 @@
+"""Test data for the community app: real audio files synthesised with the stdlib."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import wave
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from yaji.accounts.models import Role, RoleAssignment, User
+from yaji.accounts.tests.factories import PASSWORD, UserFactory
+from yaji.community.models import Work, WorkKind
+from yaji.core import clock
+
+__all__ = ["PASSWORD", "UserFactory"]
+
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\xa5\xf4"
+    b"\x0c\xc6\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def wav_bytes(seconds: float = 2.0, *, rate: int = 8000, freq: float = 440.0) -> bytes:
+    """A real mono 16-bit PCM WAV holding a sine tone (宫 A4)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        frames = int(seconds * rate)
+        out.writeframes(
+            b"".join(
+                struct.pack("<h", int(12000 * math.sin(2 * math.pi * freq * i / rate)))
+                for i in range(frames)
+            )
+        )
+    return buffer.getvalue()
+
+
+def wav_upload(seconds: float = 2.0, name: str = "song.wav") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, wav_bytes(seconds), content_type="audio/wav")
+
+
+def fake_mp3_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("song.mp3", b"this is not music, just text\n" * 50, "audio/mpeg")
+
+
+def creator_user(**kwargs: Any) -> User:
+    user = UserFactory(**kwargs)
+    RoleAssignment.objects.create(user=user, role=Role.CREATOR)
+    return user
+
+
+def audio_work(*, duration_ms: int = 60_000, creator: User | None = None) -> Work:
+    """A published audio work made directly (the file itself is not needed for listening)."""
+    return Work.objects.create(
+        creator=creator or creator_user(),
+        kind=WorkKind.AUDIO,
+        title="茉莉花",
+        media="works/media/test.wav",
+        media_format="wav",
+        media_size=1,
+        duration_ms=duration_ms,
+        published_at=clock.now(),
+    )
+
+
+class FakeClock:
+    """Monkeypatched over ``yaji.core.clock.now``; tests move it with ``advance``."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
