@@ -65,6 +65,16 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "sandbox",
         "Real-name verification provider (`sandbox` checks ID checksums offline).",
     ),
+    EnvVar(
+        "YAJI_SANDBOX_PAY_SECRET",
+        "(generated into the data dir)",
+        "HMAC-SHA256 key the sandbox payment provider signs its notifications with.",
+    ),
+    EnvVar(
+        "YAJI_SANDBOX_PAY_DUPLICATE_RATE",
+        "0.1",
+        "Probability (0–1) that the sandbox payment provider sends a notification twice.",
+    ),
     EnvVar("YAJI_SECURE_COOKIES", "0", "Set 1 behind HTTPS: secure cookies and HSTS."),
 )
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "yaji.accounts",
     "yaji.ledger",
     # domains
+    "yaji.payments",
     "yaji.catalog",
     "yaji.community",
     # surfaces (yaji.web is listed first, above)
@@ -134,6 +135,10 @@ YAJI_ENCRYPTION_KEYS = config.persisted_secret(
 YAJI_LOOKUP_KEY = config.persisted_secret("YAJI_LOOKUP_KEY", "lookup-key", config.generate_token)
 YAJI_NOTIFY_SINK = config.env("YAJI_NOTIFY_SINK", "console")
 YAJI_KYC_PROVIDER = config.env("YAJI_KYC_PROVIDER", "sandbox")
+YAJI_SANDBOX_PAY_SECRET = config.persisted_secret(
+    "YAJI_SANDBOX_PAY_SECRET", "sandbox-pay-secret", config.generate_token
+)
+YAJI_SANDBOX_PAY_DUPLICATE_RATE = float(config.env("YAJI_SANDBOX_PAY_DUPLICATE_RATE", "0.1"))
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -20,6 +20,7 @@ from yaji.catalog.api import router as catalog_router
 from yaji.community.api import router as community_router
 from yaji.core.api import router as core_router
 from yaji.core.errors import ApplicationError
+from yaji.payments.api import router as payments_router
 
 api = NinjaAPI(
     title="Yaji 雅集 API",
@@ -90,3 +91,4 @@ api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", community_router)
+api.add_router("/", payments_router)

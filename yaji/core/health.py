@@ -26,7 +26,8 @@ def _migrations() -> dict[str, Any]:
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
     pending = [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
-    return {"ok": not pending, "pending": pending[:20]}
+    # The names are capped so a fresh database does not make a huge probe answer.
+    return {"ok": not pending, "pending_count": len(pending), "pending": pending[:20]}
 
 
 def readiness() -> dict[str, dict[str, Any]]:

@@ -103,7 +103,8 @@ def test_serve_answers_health_ready_metrics_and_openapi(tmp_path: Path) -> None:
         assert status == 503
         migrations = json.loads(body)["checks"]["migrations"]
         assert migrations["ok"] is False
-        assert "core.0001_initial" in migrations["pending"]
+        assert migrations["pending_count"] >= len(migrations["pending"]) > 0
+        assert all(name.count(".") == 1 for name in migrations["pending"])
 
         subprocess.run(_yaji("migrate", "--noinput"), env=env, check=True, capture_output=True)
 

@@ -1,0 +1,149 @@
+"""Payment intents (what the platform asks a payer to pay) and the provider notifications that
+settle them. The sandbox provider's own records (:class:`SandboxPayment`) live here too: they
+stand for the provider's side of the world, which a real adapter keeps at the provider."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class IntentPurpose(models.TextChoices):
+    WALLET_TOPUP = "wallet_topup", _("钱包充值")
+
+
+class IntentStatus(models.TextChoices):
+    REQUIRES_PAYMENT = "requires_payment", _("待支付")
+    PROCESSING = "processing", _("处理中")
+    SUCCEEDED = "succeeded", _("支付成功")
+    FAILED = "failed", _("支付失败")
+    CANCELLED = "cancelled", _("已取消")
+    EXPIRED = "expired", _("已过期")
+
+
+OPEN_STATUSES: frozenset[str] = frozenset({IntentStatus.REQUIRES_PAYMENT, IntentStatus.PROCESSING})
+FINAL_STATUSES: frozenset[str] = frozenset(
+    {IntentStatus.SUCCEEDED, IntentStatus.FAILED, IntentStatus.CANCELLED, IntentStatus.EXPIRED}
+)
+
+
+class PaymentIntent(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("付款人"),
+        on_delete=models.PROTECT,
+        related_name="payment_intents",
+    )
+    amount_fen = models.BigIntegerField(_("金额（最小单位）"))
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    purpose = models.CharField(_("用途"), max_length=32, choices=IntentPurpose.choices)
+    status = models.CharField(
+        _("状态"),
+        max_length=24,
+        choices=IntentStatus.choices,
+        default=IntentStatus.REQUIRES_PAYMENT,
+    )
+    provider = models.CharField(_("支付渠道"), max_length=32)
+    provider_reference = models.CharField(_("渠道单号"), max_length=100, blank=True, default="")
+    pay_url = models.CharField(_("支付链接"), max_length=500, blank=True, default="")
+    # Set when a provider reported something that does not match (e.g. amount_mismatch); an
+    # operator looks at flagged intents, no money moves on them automatically.
+    flag = models.CharField(_("异常标记"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("支付意向")
+        verbose_name_plural = _("支付意向")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["payer", "-created_at"], name="payments_intent_payer_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0), name="payments_intent_amount_pos"
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="payments_intent_provider_ref_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.purpose} {self.amount_fen} {self.currency} {self.status}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class ProviderNotification(models.Model):
+    """Every notification a provider sent us, kept verbatim (also the rejected ones)."""
+
+    provider = models.CharField(_("支付渠道"), max_length=32)
+    # Null for notifications we could not authenticate: their claimed id proves nothing, and a
+    # forger must not be able to burn a real event id.
+    event_id = models.CharField(_("事件编号"), max_length=100, null=True, blank=True)
+    headers = models.JSONField(_("请求头"), default=dict)
+    body = models.TextField(_("原文"))
+    signature_valid = models.BooleanField(_("签名有效"), default=False)
+    processed = models.BooleanField(_("已处理"), default=False)
+    outcome = models.CharField(_("处理结果"), max_length=64, blank=True, default="")
+    intent = models.ForeignKey(
+        PaymentIntent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("渠道通知")
+        verbose_name_plural = _("渠道通知")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"],
+                condition=Q(event_id__isnull=False),
+                name="payments_notification_event_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id or '(unauthenticated)'} {self.outcome}"
+
+
+class SandboxPaymentStatus(models.TextChoices):
+    PENDING = "pending", _("待支付")
+    PAID = "paid", _("已支付")
+    FAILED = "failed", _("已失败")
+
+
+class SandboxPayment(models.Model):
+    """The sandbox provider's own record of a payment (what a real provider keeps on its side)."""
+
+    reference = models.CharField(max_length=100, unique=True)
+    amount_fen = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=SandboxPaymentStatus.choices, default=SandboxPaymentStatus.PENDING
+    )
+    return_url = models.CharField(max_length=500, blank=True, default="")
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("沙箱支付")
+        verbose_name_plural = _("沙箱支付")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount_fen} {self.currency} {self.status}"

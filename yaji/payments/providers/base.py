@@ -1,0 +1,66 @@
+"""The interface every payment provider adapter implements.
+
+An adapter turns an intent into something a payer can act on (a redirect URL or a QR payload)
+and authenticates the provider's asynchronous notifications. It never touches the ledger or the
+intent's status: :mod:`yaji.payments.services` does that with what the adapter returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from yaji.core.money import Money
+
+if TYPE_CHECKING:
+    from yaji.payments.models import PaymentIntent
+
+NotificationStatus = Literal["succeeded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayment:
+    """What the provider gave us for an intent: where to send the payer and its own reference."""
+
+    reference: str
+    redirect_url: str
+    qr_payload: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """An authenticated notification, decoded: the provider says ``reference`` reached ``status``."""
+
+    event_id: str
+    reference: str
+    status: NotificationStatus
+    amount: Money
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPaymentState:
+    """The provider's answer to "what happened to this payment?" (``query_payment``)."""
+
+    reference: str
+    status: Literal["pending", "succeeded", "failed", "unknown"]
+    amount: Money | None
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_payment(self, intent: PaymentIntent, *, return_url: str = "") -> ProviderPayment:
+        """Register the payment with the provider (no money moves yet)."""
+        ...
+
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """Authenticate and decode a notification, or raise ``InvalidSignature``,
+        ``StaleNotification`` or ``MalformedNotification``."""
+        ...
+
+    def query_payment(self, reference: str) -> ProviderPaymentState:
+        """Ask the provider for the payment's current state (for reconciliation and polling)."""
+        ...

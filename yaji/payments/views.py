@@ -1,0 +1,115 @@
+"""Wallet pages and the sandbox provider's hosted pay page.
+
+Each view validates its input, calls one payments service or selector, and renders. Whatever a
+user may not see is a 404, never a hint.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from yaji.core.errors import ApplicationError
+from yaji.core.money import Money, format_money
+from yaji.payments import selectors, services
+from yaji.payments.models import PaymentIntent, SandboxPaymentStatus
+from yaji.payments.providers.sandbox import sandbox_payer_decide, sandbox_payment_get
+
+HISTORY_PAGE = 20
+
+
+def _wallet_context(request: HttpRequest) -> dict:
+    user = request.user
+    cursor_raw = request.GET.get("cursor") or ""
+    cursor = int(cursor_raw) if cursor_raw.isdigit() and len(cursor_raw) < 19 else None
+    balance = selectors.wallet_balance(user=user)  # type: ignore[arg-type]
+    page = selectors.wallet_entries(user=user, cursor=cursor, limit=HISTORY_PAGE)  # type: ignore[arg-type]
+    intent: PaymentIntent | None = None
+    if request.GET.get("intent"):
+        try:
+            intent = selectors.payment_intent_get_for_user(
+                intent_id=request.GET["intent"],
+                user=user,  # type: ignore[arg-type]
+            )
+        except ApplicationError:
+            intent = None
+    return {
+        "balance": format_money(balance),
+        "entries": [
+            {
+                "entry": entry,
+                "amount": format_money(Money(entry.amount, entry.currency)),
+                "balance_after": format_money(Money(entry.balance_after, entry.currency)),
+            }
+            for entry in page.entries
+        ],
+        "next_cursor": page.next_cursor,
+        "intent": intent,
+        "amount_value": "",
+        "error": "",
+    }
+
+
+@login_required
+@require_GET
+def wallet(request: HttpRequest) -> HttpResponse:
+    return render(request, "payments/wallet.html", _wallet_context(request))
+
+
+@login_required
+@require_POST
+def wallet_topup(request: HttpRequest) -> HttpResponse:
+    text = (request.POST.get("amount") or "").strip()
+    try:
+        amount = Money.parse(text, "CNY")
+        intent = services.wallet_topup_create(user=request.user, amount_fen=amount.amount)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        context = _wallet_context(request)
+        context.update(error=str(exc.message), amount_value=text[:20])
+        return render(request, "payments/wallet.html", context, status=400)
+    return redirect(intent.pay_url)
+
+
+@login_required
+@require_GET
+def intent_status(request: HttpRequest, intent_id: str) -> HttpResponse:
+    try:
+        intent = selectors.payment_intent_get_for_user(intent_id=intent_id, user=request.user)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        raise Http404() from exc
+    response = render(request, "payments/partials/intent_status.html", {"intent": intent})
+    if getattr(request, "htmx", False) and intent.is_final:
+        # The payment settled while the page waited: reload once to show the new balance.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_pay(request: HttpRequest, reference: str) -> HttpResponse:
+    """The sandbox provider's hosted pay page (anyone holding the link may pay, like a QR)."""
+    payment = sandbox_payment_get(reference=reference)
+    if payment is None:
+        raise Http404()
+    error = ""
+    if request.method == "POST":
+        try:
+            payment = sandbox_payer_decide(
+                reference=reference, paid=request.POST.get("action") == "pay"
+            )
+        except ApplicationError as exc:
+            error = str(exc.message)
+        else:
+            target = payment.return_url
+            if target and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+                return redirect(target)
+            payment.refresh_from_db()
+    context = {
+        "payment": payment,
+        "amount": format_money(Money(payment.amount_fen, payment.currency)),
+        "is_pending": payment.status == SandboxPaymentStatus.PENDING,
+        "error": error,
+    }
+    return render(request, "payments/sandbox_pay.html", context, status=409 if error else 200)
