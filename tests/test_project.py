@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import gettext
 import re
 import subprocess
 import sys
@@ -49,3 +51,32 @@ def test_unknown_command_fails_with_a_helpful_message(tmp_path):
     )
     assert result.returncode != 0
     assert "Unknown command" in result.stderr
+
+
+def _po_entries(path: Path) -> list[tuple[str, str, bool]]:
+    """(msgid, msgstr, fuzzy) of each entry of a .po file (enough of the format for a check)."""
+    entries = []
+    for block in path.read_text().split("\n\n"):
+        fields: dict[str, str] = {}
+        current = ""
+        for line in block.splitlines():
+            if line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
+                current, _, rest = line.partition(" ")
+                fields[current] = ast.literal_eval(rest.strip())
+            elif line.startswith('"') and current:
+                fields[current] += ast.literal_eval(line.strip())
+        if fields.get("msgid"):
+            msgstr = fields.get("msgstr", fields.get("msgstr[0]", ""))
+            entries.append((fields["msgid"], msgstr, "#, fuzzy" in block))
+    return entries
+
+
+def test_every_interface_string_has_an_english_translation():
+    po = ROOT / "yaji" / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    missing = [msgid for msgid, msgstr, fuzzy in _po_entries(po) if not msgstr or fuzzy]
+    assert not missing, f"untranslated or fuzzy: {missing[:10]}"
+    # The committed .mo is what the site serves: it must hold what the .po says.
+    with po.with_suffix(".mo").open("rb") as mo:
+        catalog = gettext.GNUTranslations(mo)
+    stale = [msgid for msgid, msgstr, _ in _po_entries(po) if catalog.gettext(msgid) != msgstr]
+    assert not stale, f"recompile with `yaji compilemessages -l en`: {stale[:5]}"
