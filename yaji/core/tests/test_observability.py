@@ -98,4 +98,4 @@ def test_readyz_is_ok_when_migrated_and_healthz_always() -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"]["migrations"] == {"ok": True, "pending": []}
+    assert ready.json()["checks"]["migrations"] == {"ok": True, "pending_count": 0, "pending": []}
