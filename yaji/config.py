@@ -34,7 +34,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "YAJI_CACHE_PREFIX",
         "yaji",
-        "Prefix of every cache key, so several sites (or test workers) can share one Redis.",
+        "Prefix of every cache key, so several sites can share one Redis.",
     ),
     EnvVar("SECRET_KEY", "(generated into the data dir)", "Django secret key; set it in production."),
     EnvVar(

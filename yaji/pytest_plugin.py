@@ -9,12 +9,32 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from urllib.parse import urlsplit, urlunsplit
 
 # Settings read these at import time, so they are set before Django starts.
 _data_dir = tempfile.mkdtemp(prefix="yaji-test-")
 os.environ.setdefault("YAJI_DATA_DIR", _data_dir)
-# xdist workers may share one Redis: rate-limit counters must not leak between them.
-os.environ.setdefault("YAJI_CACHE_PREFIX", f"yaji-test-{os.getpid()}")
+
+
+def _redis_database_per_worker() -> None:
+    """Give each xdist worker its own Redis database (base number + worker index).
+
+    Tests reset rate-limit counters with ``cache.clear()``, which is FLUSHDB on Redis: with one
+    shared database a worker would wipe the counters another worker's test is counting.
+    """
+    url = os.environ.get("REDIS_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    database = base + int(worker[2:])
+    if database > 15:
+        raise RuntimeError(f"REDIS_URL database {base} leaves no room for xdist worker {worker}")
+    os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{database}"))
+
+
+_redis_database_per_worker()
 os.environ.setdefault("YAJI_ENCRYPTION_KEYS", "t1:" + "A" * 43 + "=")
 os.environ.setdefault("YAJI_LOOKUP_KEY", "test-lookup-key")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
