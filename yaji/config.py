@@ -24,7 +24,9 @@ class EnvVar:
 
 
 ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar("YAJI_DATA_DIR", "./var", "Where the SQLite file, media and generated dev secrets live."),
+    EnvVar(
+        "YAJI_DATA_DIR", "./var", "Where the SQLite file, media and generated dev secrets live."
+    ),
     EnvVar(
         "DATABASE_URL",
         "sqlite:///$YAJI_DATA_DIR/yaji.sqlite3",
@@ -36,7 +38,9 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "yaji",
         "Prefix of every cache key, so several sites can share one Redis.",
     ),
-    EnvVar("SECRET_KEY", "(generated into the data dir)", "Django secret key; set it in production."),
+    EnvVar(
+        "SECRET_KEY", "(generated into the data dir)", "Django secret key; set it in production."
+    ),
     EnvVar(
         "YAJI_ENCRYPTION_KEYS",
         "(generated into the data dir)",
@@ -50,7 +54,9 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("YAJI_DEBUG", "0", "Django debug mode; never in production."),
     EnvVar("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]", "Comma-separated host names served."),
-    EnvVar("CSRF_TRUSTED_ORIGINS", "(empty)", "Comma-separated origins, e.g. https://yaji.example."),
+    EnvVar(
+        "CSRF_TRUSTED_ORIGINS", "(empty)", "Comma-separated origins, e.g. https://yaji.example."
+    ),
     EnvVar("YAJI_LOG_FORMAT", "json", "`json` (one object per line) or `text`."),
     EnvVar("YAJI_LOG_LEVEL", "INFO", "Root log level."),
     EnvVar("YAJI_TIME_ZONE", "Asia/Shanghai", "Time zone for display and day boundaries."),

@@ -37,7 +37,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, extra: dict[str, Any] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": message, "extra": extra or {}}, status=status
     )
@@ -68,12 +70,19 @@ def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> Htt
 
 @api.exception_handler(Throttled)
 def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-    return _error(request, 429, "rate_limited", _("操作过于频繁，请稍后再试。"), {"retry_after": exc.wait})
+    return _error(
+        request, 429, "rate_limited", _("操作过于频繁，请稍后再试。"), {"retry_after": exc.wait}
+    )
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
+    code = {
+        400: "bad_request",
+        401: "not_authenticated",
+        403: "permission_denied",
+        404: "not_found",
+    }
     return _error(request, exc.status_code, code.get(exc.status_code, "http_error"), str(exc))
 
 
