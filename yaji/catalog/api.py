@@ -1,10 +1,12 @@
-"""The catalog API, shops part: onboarding, review, public shop pages.
+"""The catalog API: shops (onboarding, review, public pages; tag "shops") and products
+(editing, images, the listing workflow, public reads; tag "products").
 
 Thin: each endpoint validates its input (schemas), calls one service or selector, renders.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 from ninja.responses import codes_4xx
@@ -12,9 +14,28 @@ from ninja.responses import codes_4xx
 from yaji.accounts.auth import api_auth, request_ip
 from yaji.accounts.models import User
 from yaji.catalog import selectors, services
-from yaji.catalog.presenters import application_dict, shop_dict
+from yaji.catalog.errors import NotFound
+from yaji.catalog.models import SLUG_RE
+from yaji.catalog.presenters import (
+    application_dict,
+    price_display,
+    product_dict,
+    product_image_url,
+    product_summary_dict,
+    shop_dict,
+    variant_dict,
+)
 from yaji.catalog.schemas import (
+    CustomisationOptionIn,
     ErrorOut,
+    ProductImageOut,
+    ProductIn,
+    ProductOut,
+    ProductPageOut,
+    ProductPatchIn,
+    ProductSummaryOut,
+    QuoteIn,
+    QuoteOut,
     RejectIn,
     ShopApplicationIn,
     ShopApplicationOut,
@@ -22,6 +43,8 @@ from yaji.catalog.schemas import (
     ShopOut,
     ShopPageOut,
     ShopTypeName,
+    VariantIn,
+    VariantOut,
 )
 from yaji.core.idempotency import idempotent
 
@@ -139,3 +162,255 @@ def review_reject(
         reviewer=reviewer, application_id=application_id
     )
     return application_dict(application)
+
+
+# --- products -----------------------------------------------------------------------------------
+
+products_router = Router(tags=["products"], auth=api_auth)
+
+
+def _anyone(request: HttpRequest) -> AnonymousUser:
+    # Last in an auth list: the endpoint is public, and a signed-in caller is still recognised.
+    return AnonymousUser()
+
+
+OPTIONAL_AUTH = [*api_auth, _anyone]
+
+
+def _managed(request: HttpRequest, product_id: int):  # type: ignore[no-untyped-def]
+    return product_dict(selectors.product_get_managed(user=_user(request), product_id=product_id))
+
+
+@products_router.post(
+    "/shops/{slug}/products",
+    response={201: ProductOut, **ERRORS},
+    summary="Create a draft product in a shop you manage",
+)
+@idempotent
+def product_create(request: HttpRequest, payload: ProductIn, slug: str = Path(..., max_length=40)):
+    if not SLUG_RE.match(slug):
+        raise NotFound()
+    shop = selectors.shop_get_managed(user=_user(request), slug=slug)
+    product = services.product_create(
+        actor=_user(request),
+        shop=shop,
+        title_zh=payload.title_zh,
+        title_en=payload.title_en,
+        kind=payload.kind,
+        story_zh=payload.story_zh,
+        story_en=payload.story_en,
+        designer_notes=payload.designer_notes,
+        category_slug=payload.category,
+        attribute_ids=payload.attribute_ids,
+        tags=payload.tags,
+        edition_size=payload.edition_size,
+        per_buyer_limit=payload.per_buyer_limit,
+        lead_time_days=payload.lead_time_days,
+    )
+    return Status(201, _managed(request, product.pk))
+
+
+@products_router.patch(
+    "/products/{product_id}",
+    response={200: ProductOut, **ERRORS},
+    summary="Change a draft or rejected product (fields left out stay as they are)",
+)
+def product_update(
+    request: HttpRequest, payload: ProductPatchIn, product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    data = payload.dict(exclude_unset=True)
+    if "category" in data:
+        data["category_slug"] = data.pop("category") or ""
+    services.product_update(actor=_user(request), product_id=product_id, **data)
+    return _managed(request, product_id)
+
+
+@products_router.post(
+    "/products/{product_id}/variants",
+    response={200: VariantOut, **ERRORS},
+    summary="Add a variant or change the one with this SKU",
+)
+@idempotent
+def variant_upsert(
+    request: HttpRequest, payload: VariantIn, product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    variant = services.variant_upsert(
+        actor=_user(request),
+        product_id=product_id,
+        sku=payload.sku,
+        price_fen=payload.price_fen,
+        stock=payload.stock,
+        options=payload.options,
+        weight_g=payload.weight_g,
+    )
+    return variant_dict(variant)
+
+
+@products_router.post(
+    "/products/{product_id}/customisation-options",
+    response={201: ProductOut, **ERRORS},
+    summary="Add a customisation option to a made-to-order product",
+)
+@idempotent
+def customisation_option_add(
+    request: HttpRequest,
+    payload: CustomisationOptionIn,
+    product_id: int = Path(..., ge=1, le=MAX_ID),
+):
+    services.customisation_option_add(
+        actor=_user(request),
+        product_id=product_id,
+        kind=payload.kind,
+        label_zh=payload.label_zh,
+        label_en=payload.label_en,
+        max_length=payload.max_length,
+        choices=[choice.dict() for choice in payload.choices],
+        required=payload.required,
+    )
+    return Status(201, _managed(request, product_id))
+
+
+@products_router.post(
+    "/products/{product_id}/images",
+    response={201: ProductImageOut, **ERRORS},
+    summary="Upload a gallery image (multipart `image`: JPEG/PNG/WebP, ≤ 8 MB)",
+)
+@idempotent
+def product_image_add(
+    request: HttpRequest,
+    image: File[UploadedFile],
+    alt: Form[str] = "",
+    product_id: int = Path(..., ge=1, le=MAX_ID),
+):
+    row = services.product_image_add(
+        actor=_user(request), product_id=product_id, upload=image, alt=alt
+    )
+    return Status(
+        201,
+        {
+            "id": row.pk,
+            "url": product_image_url(row, "full"),
+            "thumb_400_url": product_image_url(row, "400"),
+            "thumb_1200_url": product_image_url(row, "1200"),
+            "width": row.width,
+            "height": row.height,
+            "alt": row.alt,
+        },
+    )
+
+
+@products_router.post(
+    "/products/{product_id}/submit",
+    response={200: ProductOut, **ERRORS},
+    summary="Submit for review: pre-checks run first (status in_review, or rejected + reason)",
+)
+@idempotent
+def product_submit(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
+    services.product_submit(actor=_user(request), product_id=product_id)
+    return _managed(request, product_id)
+
+
+@products_router.post(
+    "/products/{product_id}/delist",
+    response={200: ProductOut, **ERRORS},
+    summary="Take a listed product off sale (its shop's managers, reviewers)",
+)
+@idempotent
+def product_delist(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
+    user = _user(request)
+    services.product_delist(actor=user, product_id=product_id)
+    return product_dict(selectors.product_get_viewable(user=user, product_id=product_id))
+
+
+@products_router.get(
+    "/products/{product_id}",
+    auth=OPTIONAL_AUTH,
+    response={200: ProductOut, **ERRORS},
+    summary="One product: listed ones for everyone, any status for its shop and reviewers",
+)
+def product_detail(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
+    return product_dict(
+        selectors.product_get_viewable(user=request.auth, product_id=product_id)  # type: ignore[attr-defined]
+    )
+
+
+@products_router.post(
+    "/products/{product_id}/quote",
+    auth=None,
+    response={200: QuoteOut, **ERRORS},
+    summary="Unit price of a variant with customisation (checks engraving length, choices)",
+)
+def product_quote(
+    request: HttpRequest, payload: QuoteIn, product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    product = selectors.product_get_public(product_id=product_id)
+    price = selectors.customisation_quote(
+        product=product, variant_id=payload.variant_id, selections=payload.customisation
+    )
+    return {
+        "variant_id": payload.variant_id,
+        "price_fen": price,
+        "price_display": price_display(price),
+    }
+
+
+@products_router.get(
+    "/products",
+    auth=None,
+    response={200: ProductPageOut, **ERRORS},
+    summary="Listed products, newest first (filters: shop, category with its subcategories)",
+)
+def products_list(
+    request: HttpRequest,
+    shop: str | None = Query(None, max_length=40, pattern=r"^[a-z0-9-]+$"),
+    category: str | None = Query(None, max_length=60, pattern=r"^[a-z0-9-]+$"),
+    cursor: str | None = Query(None, max_length=64),
+    limit: int = Query(20, ge=1, le=100),
+):
+    page = selectors.products_listed(
+        shop_slug=shop, category_slug=category, cursor=cursor, limit=limit
+    )
+    return {
+        "items": [product_summary_dict(p) for p in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@products_router.get(
+    "/review/products",
+    response={200: list[ProductSummaryOut], **ERRORS},
+    summary="Products in review, oldest submission first (reviewers)",
+)
+def product_review_queue(request: HttpRequest):
+    return [
+        product_summary_dict(p) for p in selectors.products_review_queue(reviewer=_user(request))
+    ]
+
+
+@products_router.post(
+    "/review/products/{product_id}/approve",
+    response={200: ProductOut, **ERRORS},
+    summary="List a product in review (reviewers)",
+)
+@idempotent
+def product_review_approve(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
+    reviewer = _user(request)
+    services.product_review_approve(reviewer=reviewer, product_id=product_id)
+    return product_dict(selectors.product_get_for_review(reviewer=reviewer, product_id=product_id))
+
+
+@products_router.post(
+    "/review/products/{product_id}/reject",
+    response={200: ProductOut, **ERRORS},
+    summary="Reject a product in review with a reason the shop sees (reviewers)",
+)
+@idempotent
+def product_review_reject(
+    request: HttpRequest, payload: RejectIn, product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    reviewer = _user(request)
+    services.product_review_reject(reviewer=reviewer, product_id=product_id, reason=payload.reason)
+    return product_dict(selectors.product_get_for_review(reviewer=reviewer, product_id=product_id))
+
+
+router.add_router("", products_router)

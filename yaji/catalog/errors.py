@@ -17,12 +17,20 @@ __all__ = [
     "ApplicationAlreadyOpen",
     "ApplicationError",
     "ApplicationNotOpen",
+    "CustomisationTextTooLong",
     "DocumentRequired",
     "DocumentTooLarge",
+    "ImageTooLarge",
+    "InvalidCustomisation",
     "InvalidDocument",
     "InvalidImage",
+    "InvalidPrice",
+    "InvalidProductImage",
+    "InvalidProductKind",
     "InvalidShopType",
+    "InvalidSku",
     "InvalidSlug",
+    "InvalidStock",
     "KycRequired",
     "LogoTooLarge",
     "MemberAlreadyAdded",
@@ -30,9 +38,16 @@ __all__ = [
     "NotFound",
     "OwnerCannotBeRemoved",
     "PermissionDenied",
+    "ProductIncomplete",
+    "ProductNotEditable",
+    "ProductNotInReview",
+    "ProductNotListed",
     "RejectReasonRequired",
     "ShopSlugTaken",
     "TooManyDocuments",
+    "TooManyImages",
+    "UnknownAttribute",
+    "UnknownCategory",
     "ValidationFailed",
 ]
 
@@ -114,3 +129,84 @@ class MemberNotFound(NotFound):
 class OwnerCannotBeRemoved(Conflict):
     code = "shop_owner_not_removable"
     default_message = _("不能移除店主。")
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+class InvalidPrice(ValidationFailed):
+    code = "invalid_price"
+    default_message = _("价格必须大于 0（以分为单位的整数）。")
+
+
+class InvalidStock(ValidationFailed):
+    code = "invalid_stock"
+    default_message = _("库存不能小于 0。")
+
+
+class InvalidSku(ValidationFailed):
+    code = "invalid_sku"
+    default_message = _("SKU 编码只能用字母、数字、连字符和下划线，1 到 40 个字符。")
+
+
+class InvalidProductImage(InvalidImage):
+    code = "invalid_image"
+    default_message = _("商品图片只接受 JPEG、PNG 或 WebP 图片。")
+
+
+class ImageTooLarge(ValidationFailed):
+    code = "image_too_large"
+    status = 413
+    default_message = _("商品图片不能超过 8 MB。")
+
+
+class TooManyImages(ValidationFailed):
+    code = "too_many_images"
+    default_message = _("每件商品最多 12 张图片。")
+
+
+class UnknownCategory(ValidationFailed):
+    code = "unknown_category"
+    default_message = _("未知的商品分类。")
+
+
+class UnknownAttribute(ValidationFailed):
+    code = "unknown_attribute"
+    default_message = _("未知的文化属性。")
+
+
+class InvalidProductKind(ValidationFailed):
+    code = "invalid_product_kind"
+    default_message = _(
+        "商品类型与其参数不符：限量款需填写限量数量和每人限购，定制款需填写制作周期。"
+    )
+
+
+class InvalidCustomisation(ValidationFailed):
+    code = "invalid_customisation"
+    default_message = _("定制选项无效。")
+
+
+class CustomisationTextTooLong(ValidationFailed):
+    code = "customisation_text_too_long"
+    default_message = _("定制文字超出了字数限制。")
+
+
+class ProductNotEditable(Conflict):
+    code = "product_not_editable"
+    default_message = _("只有草稿或未通过审核的商品可以修改。")
+
+
+class ProductIncomplete(ValidationFailed):
+    code = "product_incomplete"
+    default_message = _("提交审核前请至少添加一个规格和一张图片。")
+
+
+class ProductNotInReview(Conflict):
+    code = "product_not_in_review"
+    default_message = _("该商品不在审核中。")
+
+
+class ProductNotListed(Conflict):
+    code = "product_not_listed"
+    default_message = _("该商品未上架。")

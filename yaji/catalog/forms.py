@@ -9,7 +9,14 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from yaji.catalog.models import ShopMembership, ShopType
+from yaji.catalog.models import (
+    Attribute,
+    Category,
+    CustomisationOption,
+    ProductKind,
+    ShopMembership,
+    ShopType,
+)
 from yaji.core.errors import ApplicationError
 
 
@@ -141,3 +148,168 @@ class CreatorProfileForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+def _pairs(text: str, *, sep: str = "=") -> list[tuple[str, str]]:
+    """``颜色=青`` lines (or ``;``-separated) as pairs; a line without ``=`` is an error."""
+    pairs = []
+    for part in (text or "").replace(";", "\n").replace("；", "\n").splitlines():
+        part = part.strip()
+        if not part:
+            continue
+        key, found, value = part.partition(sep)
+        if not found:
+            part = part.replace("＝", "=")
+            key, found, value = part.partition(sep)
+        if not found or not key.strip() or not value.strip():
+            raise forms.ValidationError(_("每行写成「名称=值」。"))
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+class ProductForm(ServiceErrorsMixin, forms.Form):
+    title_zh = forms.CharField(label=_("标题（中文）"), max_length=80)
+    title_en = forms.CharField(label=_("标题（英文，可选）"), max_length=120, required=False)
+    kind = forms.ChoiceField(label=_("商品类型"), choices=ProductKind.choices)
+    category = forms.ChoiceField(label=_("分类"), required=False)
+    attribute_ids = forms.MultipleChoiceField(
+        label=_("文化属性"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    tags = forms.CharField(
+        label=_("标签"),
+        max_length=400,
+        required=False,
+        help_text=_("用逗号分隔，例如：宋韵, 书房, 送礼"),
+    )
+    story_zh = forms.CharField(
+        label=_("作品故事（中文）"),
+        max_length=8000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("纯文本，空一行分段。"),
+    )
+    story_en = forms.CharField(
+        label=_("作品故事（英文，可选）"),
+        max_length=8000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    designer_notes = forms.CharField(
+        label=_("设计师手记"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    edition_size = forms.IntegerField(label=_("限量数量"), min_value=1, required=False)
+    per_buyer_limit = forms.IntegerField(label=_("每人限购"), min_value=1, required=False)
+    lead_time_days = forms.IntegerField(
+        label=_("制作周期（天）"), min_value=1, max_value=365, required=False
+    )
+
+    error_fields = {
+        "unknown_category": "category",
+        "unknown_attribute": "attribute_ids",
+        "invalid_product_kind": "kind",
+        "too_many_tags": "tags",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—")] + [
+            (c.slug, c.name_zh) for c in Category.objects.order_by("position", "id")
+        ]
+        self.fields["attribute_ids"].choices = [
+            (str(a.pk), f"{a.get_kind_display()} · {a.value_zh}")
+            for a in Attribute.objects.order_by("kind", "id")
+        ]
+
+    def clean_tags(self) -> list[str]:
+        raw = self.cleaned_data["tags"].replace("，", ",")
+        return [tag.strip() for tag in raw.split(",") if tag.strip()]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["category_slug"] = data.pop("category") or ""
+        data["attribute_ids"] = [int(pk) for pk in data["attribute_ids"]]
+        return data
+
+
+class VariantForm(ServiceErrorsMixin, forms.Form):
+    sku = forms.CharField(label=_("SKU 编码"), max_length=40)
+    price = forms.CharField(label=_("价格（元）"), max_length=16, help_text=_("例如 168.00"))
+    stock = forms.IntegerField(label=_("库存"))
+    weight_g = forms.IntegerField(label=_("重量（克）"), min_value=0, required=False)
+    options = forms.CharField(
+        label=_("规格"),
+        max_length=200,
+        required=False,
+        help_text=_("例如：颜色=青; 尺寸=大"),
+    )
+
+    error_fields = {
+        "invalid_price": "price",
+        "invalid_amount": "price",
+        "invalid_stock": "stock",
+        "invalid_sku": "sku",
+        "invalid_variant_options": "options",
+    }
+
+    def clean_options(self) -> dict[str, str]:
+        return dict(_pairs(self.cleaned_data["options"]))
+
+    def clean_price(self) -> int:
+        from yaji.core.errors import InvalidAmount
+        from yaji.core.money import Money
+
+        try:
+            return Money.parse(self.cleaned_data["price"].strip(), "CNY").amount
+        except InvalidAmount as exc:
+            raise forms.ValidationError(_("请填写金额，例如 168.00。")) from exc
+
+
+class ProductImageForm(ServiceErrorsMixin, forms.Form):
+    image = forms.FileField(
+        label=_("商品图片"),
+        help_text=_("JPEG、PNG 或 WebP，不超过 8 MB；会自动去除拍摄信息并生成缩略图。"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    alt = forms.CharField(label=_("图片说明（可选）"), max_length=120, required=False)
+
+    error_fields = {
+        "invalid_image": "image",
+        "image_too_large": "image",
+        "too_many_images": "image",
+    }
+
+
+class CustomisationForm(ServiceErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("定制类型"), choices=CustomisationOption.Kind.choices)
+    label_zh = forms.CharField(label=_("名称（中文）"), max_length=40)
+    label_en = forms.CharField(label=_("名称（英文，可选）"), max_length=60, required=False)
+    max_length = forms.IntegerField(label=_("最多字数"), min_value=1, max_value=200, required=False)
+    choices = forms.CharField(
+        label=_("可选项"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("每行一项：名称=加价（元），例如：紫檀=20.00"),
+    )
+    required = forms.BooleanField(label=_("必填"), required=False)
+
+    error_fields = {"invalid_customisation": "choices", "invalid_price": "choices"}
+
+    def clean_choices(self) -> list[dict[str, object]]:
+        from yaji.core.errors import InvalidAmount
+        from yaji.core.money import Money
+
+        result: list[dict[str, object]] = []
+        for name, delta in _pairs(self.cleaned_data["choices"]):
+            try:
+                fen = Money.parse(delta, "CNY").amount
+            except InvalidAmount as exc:
+                raise forms.ValidationError(_("加价请写金额，例如 20.00。")) from exc
+            result.append({"value_zh": name, "value_en": "", "price_delta_fen": fen})
+        return result

@@ -192,3 +192,259 @@ class CreatorProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+class Category(models.Model):
+    """A node of the category tree (top level: ``parent`` is None)."""
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    slug = models.SlugField(_("分类地址"), max_length=60, unique=True)
+    name_zh = models.CharField(_("分类名称（中文）"), max_length=40)
+    name_en = models.CharField(_("分类名称（英文）"), max_length=60, blank=True)
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("商品分类")
+        verbose_name_plural = _("商品分类")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class AttributeKind(models.TextChoices):
+    ERA = "era", _("年代")
+    CRAFT = "craft", _("工艺")
+    REGION = "region", _("地域")
+    MATERIAL = "material", _("材质")
+    SERIES = "series", _("IP / 系列")
+    MUSEUM = "museum", _("博物馆")
+
+
+class Attribute(models.Model):
+    """One value of a typed cultural attribute (宋代 is an ``era``, 苏绣 a ``craft``)."""
+
+    kind = models.CharField(_("属性类型"), max_length=12, choices=AttributeKind.choices)
+    value_zh = models.CharField(_("属性值（中文）"), max_length=40)
+    value_en = models.CharField(_("属性值（英文）"), max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("文化属性")
+        verbose_name_plural = _("文化属性")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value_zh"], name="attribute_kind_value_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value_zh}"
+
+
+class Tag(models.Model):
+    name = models.CharField(_("标签"), max_length=30, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProhibitedWord(models.Model):
+    """A word the listing pre-check refuses (besides ``YAJI_PROHIBITED_WORDS``); edit in admin."""
+
+    word = models.CharField(_("违禁词"), max_length=40, unique=True)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("违禁词")
+        verbose_name_plural = _("违禁词")
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class ProductKind(models.TextChoices):
+    STANDARD = "standard", _("普通商品")
+    LIMITED_EDITION = "limited_edition", _("限量编号")
+    MADE_TO_ORDER = "made_to_order", _("定制")
+    DIGITAL_DOWNLOAD = "digital_download", _("数字下载")
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    IN_REVIEW = "in_review", _("审核中")
+    LISTED = "listed", _("已上架")
+    REJECTED = "rejected", _("未通过")
+    DELISTED = "delisted", _("已下架")
+
+
+class Product(models.Model):
+    Kind = ProductKind
+    Status = ProductStatus
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
+    kind = models.CharField(
+        _("商品类型"), max_length=20, choices=ProductKind.choices, default=ProductKind.STANDARD
+    )
+    title_zh = models.CharField(_("标题（中文）"), max_length=80)
+    title_en = models.CharField(_("标题（英文）"), max_length=120, blank=True)
+    # Plain text; paragraphs are blank lines. Rendered escaped (|linebreaks), never as HTML.
+    story_zh = models.TextField(_("作品故事（中文）"), max_length=8000, blank=True)
+    story_en = models.TextField(_("作品故事（英文）"), max_length=8000, blank=True)
+    designer_notes = models.TextField(_("设计师手记"), max_length=4000, blank=True)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    attributes = models.ManyToManyField(Attribute, blank=True, related_name="products")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="products")
+    edition_size = models.PositiveIntegerField(_("限量数量"), null=True, blank=True)
+    per_buyer_limit = models.PositiveIntegerField(_("每人限购"), null=True, blank=True)
+    lead_time_days = models.PositiveIntegerField(_("制作周期（天）"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ProductStatus.choices, default=ProductStatus.DRAFT
+    )
+    reject_reason = models.TextField(_("驳回原因"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    listed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("商品")
+        verbose_name_plural = _("商品")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reject_reason=""),
+                name="product_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="limited_edition") | Q(edition_size__gt=0, per_buyer_limit__gt=0),
+                name="product_limited_edition_sizes",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="made_to_order") | Q(lead_time_days__gt=0),
+                name="product_made_to_order_lead_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="product_status_id_idx"),
+            models.Index(fields=["shop", "status", "-id"], name="product_shop_status_idx"),
+            models.Index(fields=["category", "status", "-id"], name="product_cat_status_idx"),
+            models.Index(fields=["status", "submitted_at"], name="product_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_zh
+
+
+class Variant(models.Model):
+    """A SKU: option values such as ``{"颜色": "青"}``, a price in fen, stock and weight."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(_("SKU 编码"), max_length=40)
+    options = models.JSONField(_("规格"), default=dict, blank=True)
+    price_fen = models.BigIntegerField(_("价格（分）"))
+    stock = models.IntegerField(_("库存"), default=0)
+    weight_g = models.PositiveIntegerField(_("重量（克）"), default=0)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("规格")
+        verbose_name_plural = _("规格")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "sku"], name="variant_product_sku_uniq"),
+            models.CheckConstraint(condition=Q(price_fen__gt=0), name="variant_price_positive"),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="variant_stock_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}/{self.sku}"
+
+
+class CustomisationOption(models.Model):
+    """What a buyer may ask of a made-to-order piece: engraved text, or one of some choices."""
+
+    class Kind(models.TextChoices):
+        ENGRAVING = "engraving", _("刻字")
+        CHOICE = "choice", _("选项")
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="customisation_options"
+    )
+    kind = models.CharField(_("定制类型"), max_length=12, choices=Kind.choices)
+    label_zh = models.CharField(_("名称（中文）"), max_length=40)
+    label_en = models.CharField(_("名称（英文）"), max_length=60, blank=True)
+    max_length = models.PositiveIntegerField(_("最多字数"), null=True, blank=True)
+    # [{"value_zh": "紫檀", "value_en": "Rosewood", "price_delta_fen": 2000}, ...]
+    choices = models.JSONField(_("可选项"), default=list, blank=True)
+    required = models.BooleanField(_("必填"), default=False)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("定制选项")
+        verbose_name_plural = _("定制选项")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="engraving") | Q(max_length__gt=0),
+                name="customisation_engraving_max_length",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label_zh
+
+
+class ProductImage(models.Model):
+    """A gallery image, re-encoded (metadata stripped) with 400 px and 1200 px thumbnails."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    file = models.FileField(upload_to="products/", max_length=200)
+    thumb_400 = models.FileField(upload_to="products/", max_length=200)
+    thumb_1200 = models.FileField(upload_to="products/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    alt = models.CharField(_("图片说明"), max_length=120, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("商品图片")
+        verbose_name_plural = _("商品图片")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}#{self.pk}"

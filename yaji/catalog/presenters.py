@@ -6,7 +6,8 @@ from typing import Any
 
 from django.urls import reverse
 
-from yaji.catalog.models import Shop, ShopApplication
+from yaji.catalog.models import Category, Product, ProductImage, Shop, ShopApplication, Variant
+from yaji.core.money import Money, format_money
 
 
 def person_dict(user: Any) -> dict[str, Any]:
@@ -64,3 +65,106 @@ def application_dict(
     if with_applicant:
         data["applicant"] = person_dict(application.applicant)
     return data
+
+
+# --- products -----------------------------------------------------------------------------------
+
+IMAGE_SIZES = {"full": "file", "400": "thumb_400", "1200": "thumb_1200"}
+
+
+def product_image_url(image: ProductImage, size: str = "400") -> str:
+    """Images are served by a catalog view (listed: public; otherwise only to the shop and
+    reviewers), so they work without a separate media server; see ADR 0014."""
+    return reverse(
+        "catalog:product_image",
+        kwargs={"product_id": image.product_id, "image_id": image.pk, "size": size},
+    )
+
+
+def price_display(fen: int | None) -> str:
+    return format_money(Money(fen, "CNY")) if fen is not None else ""
+
+
+def category_dict(category: Category | None) -> dict[str, Any] | None:
+    if category is None:
+        return None
+    return {"slug": category.slug, "name_zh": category.name_zh, "name_en": category.name_en}
+
+
+def product_summary_dict(product: Product) -> dict[str, Any]:
+    images = list(product.images.all())
+    price_from = getattr(product, "price_from_fen", None)
+    if price_from is None and "variants" in getattr(product, "_prefetched_objects_cache", {}):
+        price_from = min((v.price_fen for v in product.variants.all()), default=None)
+    return {
+        "id": product.pk,
+        "shop_slug": product.shop.slug,
+        "kind": product.kind,
+        "title_zh": product.title_zh,
+        "title_en": product.title_en,
+        "status": product.status,
+        "category": category_dict(product.category),
+        "price_from_fen": price_from,
+        "thumbnail_url": product_image_url(images[0]) if images else None,
+        "url": reverse("catalog:product_detail", kwargs={"product_id": product.pk}),
+    }
+
+
+def product_dict(product: Product) -> dict[str, Any]:
+    data = product_summary_dict(product)
+    data.update(
+        {
+            "story_zh": product.story_zh,
+            "story_en": product.story_en,
+            "designer_notes": product.designer_notes,
+            "reject_reason": product.reject_reason,
+            "edition_size": product.edition_size,
+            "per_buyer_limit": product.per_buyer_limit,
+            "lead_time_days": product.lead_time_days,
+            "attributes": [
+                {"id": a.pk, "kind": a.kind, "value_zh": a.value_zh, "value_en": a.value_en}
+                for a in product.attributes.all()
+            ],
+            "tags": [tag.name for tag in product.tags.all()],
+            "variants": [variant_dict(v) for v in product.variants.all()],
+            "images": [
+                {
+                    "id": image.pk,
+                    "url": product_image_url(image, "full"),
+                    "thumb_400_url": product_image_url(image, "400"),
+                    "thumb_1200_url": product_image_url(image, "1200"),
+                    "width": image.width,
+                    "height": image.height,
+                    "alt": image.alt,
+                }
+                for image in product.images.all()
+            ],
+            "customisation_options": [
+                {
+                    "id": option.pk,
+                    "kind": option.kind,
+                    "label_zh": option.label_zh,
+                    "label_en": option.label_en,
+                    "max_length": option.max_length,
+                    "choices": option.choices,
+                    "required": option.required,
+                }
+                for option in product.customisation_options.all()
+            ],
+            "created_at": product.created_at,
+            "listed_at": product.listed_at,
+        }
+    )
+    return data
+
+
+def variant_dict(variant: Variant) -> dict[str, Any]:
+    return {
+        "id": variant.pk,
+        "sku": variant.sku,
+        "options": variant.options,
+        "price_fen": variant.price_fen,
+        "price_display": price_display(variant.price_fen),
+        "stock": variant.stock,
+        "weight_g": variant.weight_g,
+    }

@@ -90,3 +90,152 @@ class ShopApplicationOut(Schema):
 
 class ShopApplicationReviewOut(ShopApplicationOut):
     applicant: PersonOut
+
+
+# --- products -----------------------------------------------------------------------------------
+
+ProductKindName = Literal["standard", "limited_edition", "made_to_order", "digital_download"]
+SLUG_PATTERN = r"^[a-z0-9-]{0,60}$"
+
+
+class ProductIn(Schema):
+    title_zh: str = Field(..., min_length=1, max_length=80, pattern=NO_NUL)
+    title_en: str = Field("", max_length=120, pattern=NO_NUL)
+    kind: ProductKindName = "standard"
+    story_zh: str = Field("", max_length=8000, pattern=NO_NUL)
+    story_en: str = Field("", max_length=8000, pattern=NO_NUL)
+    designer_notes: str = Field("", max_length=4000, pattern=NO_NUL)
+    category: str | None = Field(None, max_length=60, pattern=SLUG_PATTERN)
+    attribute_ids: list[int] = Field(default_factory=list, max_length=30)
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    edition_size: int | None = Field(None, ge=1, le=1_000_000)
+    per_buyer_limit: int | None = Field(None, ge=1, le=1_000_000)
+    lead_time_days: int | None = Field(None, ge=1, le=365)
+
+
+class ProductPatchIn(Schema):
+    title_zh: str | None = Field(None, min_length=1, max_length=80, pattern=NO_NUL)
+    title_en: str | None = Field(None, max_length=120, pattern=NO_NUL)
+    kind: ProductKindName | None = None
+    story_zh: str | None = Field(None, max_length=8000, pattern=NO_NUL)
+    story_en: str | None = Field(None, max_length=8000, pattern=NO_NUL)
+    designer_notes: str | None = Field(None, max_length=4000, pattern=NO_NUL)
+    category: str | None = Field(None, max_length=60, pattern=SLUG_PATTERN)
+    attribute_ids: list[int] | None = Field(None, max_length=30)
+    tags: list[str] | None = Field(None, max_length=30)
+    edition_size: int | None = Field(None, ge=1, le=1_000_000)
+    per_buyer_limit: int | None = Field(None, ge=1, le=1_000_000)
+    lead_time_days: int | None = Field(None, ge=1, le=365)
+
+
+class VariantIn(Schema):
+    sku: str = Field(..., min_length=1, max_length=40)
+    # Range rules live in the service, so a bad price or stock gets its own error code.
+    price_fen: int = Field(..., description="Price in fen (minor units), > 0")
+    stock: int = Field(..., description="Units in stock, >= 0")
+    options: dict[str, str] = Field(default_factory=dict)
+    weight_g: int = Field(0, ge=0, le=10_000_000)
+
+
+class CustomisationChoiceIn(Schema):
+    value_zh: str = Field(..., min_length=1, max_length=40, pattern=NO_NUL)
+    value_en: str = Field("", max_length=60, pattern=NO_NUL)
+    price_delta_fen: int = 0
+
+
+class CustomisationOptionIn(Schema):
+    kind: Literal["engraving", "choice"]
+    label_zh: str = Field(..., min_length=1, max_length=40, pattern=NO_NUL)
+    label_en: str = Field("", max_length=60, pattern=NO_NUL)
+    max_length: int | None = None
+    choices: list[CustomisationChoiceIn] = Field(default_factory=list, max_length=20)
+    required: bool = False
+
+
+class QuoteIn(Schema):
+    variant_id: int = Field(..., ge=1)
+    customisation: dict[str, str] = Field(default_factory=dict)
+
+
+class QuoteOut(Schema):
+    variant_id: int
+    price_fen: int
+    price_display: str
+
+
+class VariantOut(Schema):
+    id: int
+    sku: str
+    options: dict[str, str]
+    price_fen: int
+    price_display: str
+    stock: int
+    weight_g: int
+
+
+class CustomisationOptionOut(Schema):
+    id: int
+    kind: str
+    label_zh: str
+    label_en: str
+    max_length: int | None
+    choices: list[dict[str, object]]
+    required: bool
+
+
+class ProductImageOut(Schema):
+    id: int
+    url: str
+    thumb_400_url: str
+    thumb_1200_url: str
+    width: int
+    height: int
+    alt: str
+
+
+class AttributeOut(Schema):
+    id: int
+    kind: str
+    value_zh: str
+    value_en: str
+
+
+class CategoryOut(Schema):
+    slug: str
+    name_zh: str
+    name_en: str
+
+
+class ProductSummaryOut(Schema):
+    id: int
+    shop_slug: str
+    kind: str
+    title_zh: str
+    title_en: str
+    status: str
+    category: CategoryOut | None
+    price_from_fen: int | None
+    thumbnail_url: str | None
+    url: str
+
+
+class ProductOut(ProductSummaryOut):
+    story_zh: str
+    story_en: str
+    designer_notes: str
+    reject_reason: str
+    edition_size: int | None
+    per_buyer_limit: int | None
+    lead_time_days: int | None
+    attributes: list[AttributeOut]
+    tags: list[str]
+    variants: list[VariantOut]
+    images: list[ProductImageOut]
+    customisation_options: list[CustomisationOptionOut]
+    created_at: datetime
+    listed_at: datetime | None
+
+
+class ProductPageOut(Schema):
+    items: list[ProductSummaryOut]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page")

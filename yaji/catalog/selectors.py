@@ -8,18 +8,32 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role
-from yaji.catalog.errors import NotFound, PermissionDenied, ValidationFailed
+from yaji.catalog.errors import (
+    CustomisationTextTooLong,
+    InvalidCustomisation,
+    NotFound,
+    PermissionDenied,
+    UnknownCategory,
+    ValidationFailed,
+)
 from yaji.catalog.models import (
     SLUG_RE,
+    Attribute,
+    Category,
     CreatorProfile,
+    CustomisationOption,
+    Product,
+    ProductImage,
     Shop,
     ShopApplication,
     ShopDocument,
     ShopMembership,
+    Tag,
+    Variant,
 )
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage
 
@@ -199,3 +213,187 @@ def slug_is_free(*, slug: str, exclude_application_id: int | None = None) -> boo
     if exclude_application_id is not None:
         open_claim = open_claim.exclude(pk=exclude_application_id)
     return not taken_by_shop and not open_claim.exists()
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+def _product_detail_qs() -> QuerySet[Product]:
+    return Product.objects.select_related("shop", "shop__owner", "category").prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        Prefetch(
+            "customisation_options",
+            queryset=CustomisationOption.objects.order_by("position", "id"),
+        ),
+        Prefetch("attributes", queryset=Attribute.objects.order_by("kind", "id")),
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+    )
+
+
+def product_get_public(*, product_id: int) -> Product:
+    """A listed product of an active shop; anything else is "not found"."""
+    if not 0 < product_id <= MAX_ID:
+        raise NotFound()
+    product = (
+        _product_detail_qs()
+        .filter(pk=product_id, status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE)
+        .first()
+    )
+    if product is None:
+        raise NotFound()
+    return product
+
+
+def product_get_managed(*, user: Any, product_id: int) -> Product:
+    """A product of a shop the user manages (any status); anyone else's is "not found"."""
+    if not 0 < product_id <= MAX_ID:
+        raise NotFound()
+    product = _product_detail_qs().filter(pk=product_id).first()
+    if product is None or not shop_can_manage(user, product.shop):
+        raise NotFound()
+    return product
+
+
+def product_get_for_review(*, reviewer: Any, product_id: int) -> Product:
+    reviewer_require(reviewer)
+    if not 0 < product_id <= MAX_ID:
+        raise NotFound()
+    product = _product_detail_qs().filter(pk=product_id).first()
+    if product is None:
+        raise NotFound()
+    return product
+
+
+def product_get_viewable(*, user: Any, product_id: int) -> Product:
+    """Listed for everyone; any status for the shop's managers and for reviewers."""
+    try:
+        return product_get_public(product_id=product_id)
+    except NotFound:
+        pass
+    if is_shop_reviewer(user):
+        return product_get_for_review(reviewer=user, product_id=product_id)
+    return product_get_managed(user=user, product_id=product_id)
+
+
+def category_get(*, slug: str) -> Category:
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise NotFound()
+    return category
+
+
+def categories_top() -> list[Category]:
+    return list(Category.objects.filter(parent__isnull=True).order_by("position", "id"))
+
+
+def _category_with_descendants(category_id: int) -> list[int]:
+    # The tree is small (tens of rows): one query, walked in memory.
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Category.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    ids, todo = [], [category_id]
+    while todo:
+        current = todo.pop()
+        ids.append(current)
+        todo.extend(children.get(current, []))
+    return ids
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[Product]
+    next_cursor: str | None
+
+
+def _product_list_qs(qs: QuerySet[Product]) -> QuerySet[Product]:
+    # Constant queries per page: one for the rows (shop, category and price joined in), one
+    # for all their images.
+    return (
+        qs.select_related("shop", "category")
+        .annotate(price_from_fen=Min("variants__price_fen"))
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+    )
+
+
+def _page(qs: QuerySet[Product], *, cursor: str | None, limit: int) -> ProductPage:
+    limit = max(1, min(limit, PAGE_MAX))
+    if cursor:
+        qs = qs.filter(id__lt=_cursor_decode(cursor))
+    rows = list(_product_list_qs(qs).order_by("-id")[: limit + 1])
+    more = len(rows) > limit
+    items = rows[:limit]
+    return ProductPage(items=items, next_cursor=_cursor_encode(items[-1].pk) if more else None)
+
+
+def products_listed(
+    *,
+    shop_slug: str | None = None,
+    category_slug: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> ProductPage:
+    """Listed products of active shops, newest first; a category includes its subcategories."""
+    qs = Product.objects.filter(status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE)
+    if shop_slug:
+        qs = qs.filter(shop__slug=shop_slug)
+    if category_slug:
+        category = Category.objects.filter(slug=category_slug).values_list("id", flat=True).first()
+        if category is None:
+            raise UnknownCategory(extra={"category": category_slug})
+        qs = qs.filter(category_id__in=_category_with_descendants(category))
+    return _page(qs, cursor=cursor, limit=limit)
+
+
+def products_of_shop_managed(*, user: Any, shop: Shop, limit: int = 200) -> list[Product]:
+    """Every product of a shop the user manages (any status), newest first."""
+    if not shop_can_manage(user, shop):
+        raise NotFound()
+    qs = Product.objects.filter(shop=shop)
+    return list(_product_list_qs(qs).order_by("-id")[: max(1, min(limit, 500))])
+
+
+def products_review_queue(*, reviewer: Any, limit: int = 100) -> list[Product]:
+    """Products waiting for a reviewer, oldest submission first."""
+    reviewer_require(reviewer)
+    qs = Product.objects.filter(status=Product.Status.IN_REVIEW)
+    return list(
+        _product_list_qs(qs)
+        .select_related("shop")
+        .order_by("submitted_at", "id")[: max(1, min(limit, 500))]
+    )
+
+
+def customisation_quote(*, product: Product, variant_id: int, selections: dict[str, str]) -> int:
+    """The unit price in fen of one variant with the buyer's customisation (keys: option ids).
+
+    Engraving text over its limit raises ``customisation_text_too_long``; an unknown option or
+    choice, or a missing required one, ``invalid_customisation``.
+    """
+    variant = next((v for v in product.variants.all() if v.pk == variant_id), None)
+    if variant is None:
+        raise NotFound()
+    options = {str(option.pk): option for option in product.customisation_options.all()}
+    unknown = set(selections) - set(options)
+    if unknown:
+        raise InvalidCustomisation(extra={"unknown_options": sorted(unknown)})
+    price = variant.price_fen
+    for key, option in options.items():
+        value = (selections.get(key) or "").strip()
+        if not value:
+            if option.required:
+                raise InvalidCustomisation(extra={"option_id": option.pk, "reason": "required"})
+            continue
+        if option.kind == CustomisationOption.Kind.ENGRAVING:
+            if len(value) > (option.max_length or 0):
+                raise CustomisationTextTooLong(
+                    extra={"option_id": option.pk, "max_length": option.max_length}
+                )
+        else:
+            choice = next((c for c in option.choices if c.get("value_zh") == value), None)
+            if choice is None:
+                raise InvalidCustomisation(extra={"option_id": option.pk, "value": value[:40]})
+            price += int(choice.get("price_delta_fen", 0))
+    return price

@@ -18,6 +18,7 @@ Events (transactional outbox): ``catalog.shop_application_submitted``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from django.core.files.storage import Storage, default_storage
@@ -32,28 +33,55 @@ from yaji.catalog.errors import (
     ApplicationAlreadyOpen,
     ApplicationNotOpen,
     DocumentRequired,
+    InvalidCustomisation,
+    InvalidPrice,
+    InvalidProductKind,
     InvalidShopType,
+    InvalidSku,
     InvalidSlug,
+    InvalidStock,
     KycRequired,
     MemberAlreadyAdded,
     MemberNotFound,
     NotFound,
     OwnerCannotBeRemoved,
+    ProductIncomplete,
+    ProductNotEditable,
+    ProductNotInReview,
+    ProductNotListed,
     RejectReasonRequired,
     ShopSlugTaken,
     TooManyDocuments,
+    TooManyImages,
+    UnknownAttribute,
+    UnknownCategory,
     ValidationFailed,
 )
+from yaji.catalog.images import IMAGES_PER_PRODUCT_MAX, image_files, image_process
 from yaji.catalog.models import (
     SLUG_RE,
+    Attribute,
+    Category,
     CreatorProfile,
+    CustomisationOption,
+    Product,
+    ProductImage,
     Shop,
     ShopApplication,
     ShopDocument,
     ShopMembership,
     ShopType,
+    Tag,
+    Variant,
 )
-from yaji.catalog.permissions import MANAGING_ROLES, shop_can_manage_role, shop_role_of
+from yaji.catalog.permissions import (
+    MANAGING_ROLES,
+    is_shop_reviewer,
+    shop_can_manage,
+    shop_can_manage_role,
+    shop_role_of,
+)
+from yaji.catalog.prechecks import precheck_run
 from yaji.catalog.staff_roles import staff_role_grant, staff_role_revoke
 from yaji.catalog.uploads import (
     DOCUMENTS_MAX,
@@ -414,3 +442,525 @@ def creator_profile_update(*, user: User, bio: str, bio_en: str = "") -> Creator
         },
     )
     return profile
+
+
+# --- products -----------------------------------------------------------------------------------
+#
+#   product_create(*, actor, shop, title_zh, kind="standard", title_en="", story_zh="",
+#                  story_en="", designer_notes="", category_slug=None, attribute_ids=(),
+#                  tags=(), edition_size=None, per_buyer_limit=None, lead_time_days=None)
+#       -> Product
+#   product_update(*, actor, product_id, **same fields as product_create but shop) -> Product
+#   variant_upsert(*, actor, product_id, sku, price_fen, stock, options=None, weight_g=0)
+#       -> Variant
+#   customisation_option_add(*, actor, product_id, kind, label_zh, label_en="",
+#                            max_length=None, choices=(), required=False) -> CustomisationOption
+#   product_image_add(*, actor, product_id, upload, alt="") -> ProductImage
+#   product_submit(*, actor, product_id) -> Product          (in_review, or rejected by a check)
+#   product_review_approve(*, reviewer, product_id) -> Product
+#   product_review_reject(*, reviewer, product_id, reason) -> Product
+#   product_delist(*, actor, product_id, reason="") -> Product
+#
+# Events: ``catalog.product_listed`` and ``catalog.product_delisted``
+# ``{"product_id", "shop_id", "category_id"}``, in the transaction of the change.
+
+EDITABLE_STATUSES = (Product.Status.DRAFT, Product.Status.REJECTED)
+SUBMITTABLE_STATUSES = (Product.Status.DRAFT, Product.Status.REJECTED, Product.Status.DELISTED)
+SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+TAGS_MAX = 12
+PRICE_MAX_FEN = 10**11  # ¥1,000,000,000.00: anything above is a typo, not a price
+
+
+def _product_lock(*, actor: User, product_id: int) -> Product:
+    """Lock a product of a shop ``actor`` manages; other shops' products are "not found"."""
+    product = (
+        Product.objects.select_for_update().select_related("shop").filter(pk=product_id).first()
+        if 0 < product_id <= selectors.MAX_ID
+        else None
+    )
+    if product is None or not shop_can_manage(actor, product.shop):
+        raise NotFound()
+    return product
+
+
+def _product_editable(product: Product) -> None:
+    if product.status not in EDITABLE_STATUSES:
+        raise ProductNotEditable(extra={"status": product.status})
+
+
+def _positive_or_none(value: int | None, *, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1_000_000:
+        raise ValidationFailed(code="invalid_number", extra={"field": field})
+    return value
+
+
+def _kind_fields(
+    kind: str,
+    edition_size: int | None,
+    per_buyer_limit: int | None,
+    lead_time_days: int | None,
+) -> dict[str, int | None]:
+    if kind not in Product.Kind.values:
+        raise InvalidProductKind(extra={"kind": kind, "allowed": list(Product.Kind.values)})
+    edition_size = _positive_or_none(edition_size, field="edition_size")
+    per_buyer_limit = _positive_or_none(per_buyer_limit, field="per_buyer_limit")
+    lead_time_days = _positive_or_none(lead_time_days, field="lead_time_days")
+    fields: dict[str, int | None] = {
+        "edition_size": None,
+        "per_buyer_limit": None,
+        "lead_time_days": None,
+    }
+    if kind == Product.Kind.LIMITED_EDITION:
+        if edition_size is None or per_buyer_limit is None or per_buyer_limit > edition_size:
+            raise InvalidProductKind(extra={"kind": kind})
+        fields.update(edition_size=edition_size, per_buyer_limit=per_buyer_limit)
+    elif kind == Product.Kind.MADE_TO_ORDER:
+        if lead_time_days is None or lead_time_days > 365:
+            raise InvalidProductKind(extra={"kind": kind})
+        fields["lead_time_days"] = lead_time_days
+    return fields
+
+
+def _category_resolve(category_slug: str | None) -> Category | None:
+    if not category_slug:
+        return None
+    category = Category.objects.filter(slug=category_slug).first()
+    if category is None:
+        raise UnknownCategory(extra={"category": category_slug})
+    return category
+
+
+def _no_nul(value: str, *, field: str) -> str:
+    # PostgreSQL text and JSON cannot hold NUL; it is never meaningful input anyway.
+    if "\x00" in value:
+        raise ValidationFailed(code="invalid_characters", extra={"field": field})
+    return value
+
+
+def _attributes_resolve(attribute_ids: Sequence[int]) -> list[Attribute]:
+    ids = sorted(set(attribute_ids))
+    if any(not 0 < pk <= selectors.MAX_ID for pk in ids):
+        raise UnknownAttribute(extra={"attribute_ids": [pk for pk in ids if pk <= 0][:5]})
+    found = list(Attribute.objects.filter(pk__in=ids)) if ids else []
+    if len(found) != len(ids):
+        missing = sorted(set(ids) - {a.pk for a in found})
+        raise UnknownAttribute(extra={"attribute_ids": missing})
+    return found
+
+
+def _tags_resolve(tags: Sequence[str]) -> list[Tag]:
+    names: list[str] = []
+    for raw in tags:
+        name = _no_nul(" ".join((raw or "").split()).lstrip("#"), field="tags")
+        if not name:
+            continue
+        if len(name) > 30:
+            raise ValidationFailed(code="field_too_long", extra={"field": "tags", "max": 30})
+        if name not in names:
+            names.append(name)
+    if len(names) > TAGS_MAX:
+        raise ValidationFailed(code="too_many_tags", extra={"max": TAGS_MAX})
+    return [Tag.objects.get_or_create(name=name)[0] for name in names]
+
+
+def _product_fields(
+    *,
+    title_zh: str,
+    kind: str,
+    title_en: str,
+    story_zh: str,
+    story_en: str,
+    designer_notes: str,
+    edition_size: int | None,
+    per_buyer_limit: int | None,
+    lead_time_days: int | None,
+) -> dict[str, object]:
+    return {
+        "title_zh": _required_text(title_zh, field="title_zh", max_length=80),
+        "title_en": _optional_text(title_en, field="title_en", max_length=120),
+        "story_zh": _optional_text(story_zh, field="story_zh", max_length=8000),
+        "story_en": _optional_text(story_en, field="story_en", max_length=8000),
+        "designer_notes": _optional_text(designer_notes, field="designer_notes", max_length=4000),
+        "kind": kind,
+        **_kind_fields(kind, edition_size, per_buyer_limit, lead_time_days),
+    }
+
+
+@transaction.atomic(durable=True)
+def product_create(
+    *,
+    actor: User,
+    shop: Shop,
+    title_zh: str,
+    kind: str = Product.Kind.STANDARD,
+    title_en: str = "",
+    story_zh: str = "",
+    story_en: str = "",
+    designer_notes: str = "",
+    category_slug: str | None = None,
+    attribute_ids: Sequence[int] = (),
+    tags: Sequence[str] = (),
+    edition_size: int | None = None,
+    per_buyer_limit: int | None = None,
+    lead_time_days: int | None = None,
+) -> Product:
+    """A new draft product of ``shop`` (its owner and managers only; others: not found)."""
+    if not shop_can_manage(actor, shop) or shop.status != Shop.Status.ACTIVE:
+        raise NotFound()
+    fields = _product_fields(
+        title_zh=title_zh,
+        kind=kind,
+        title_en=title_en,
+        story_zh=story_zh,
+        story_en=story_en,
+        designer_notes=designer_notes,
+        edition_size=edition_size,
+        per_buyer_limit=per_buyer_limit,
+        lead_time_days=lead_time_days,
+    )
+    category = _category_resolve(category_slug)
+    attributes = _attributes_resolve(attribute_ids)
+    tag_rows = _tags_resolve(tags)
+    product = Product.objects.create(shop=shop, category=category, created_by=actor, **fields)
+    product.attributes.set(attributes)
+    product.tags.set(tag_rows)
+    return product
+
+
+@transaction.atomic(durable=True)
+def product_update(
+    *,
+    actor: User,
+    product_id: int,
+    title_zh: str | None = None,
+    kind: str | None = None,
+    title_en: str | None = None,
+    story_zh: str | None = None,
+    story_en: str | None = None,
+    designer_notes: str | None = None,
+    category_slug: str | None = None,
+    attribute_ids: Sequence[int] | None = None,
+    tags: Sequence[str] | None = None,
+    edition_size: int | None = None,
+    per_buyer_limit: int | None = None,
+    lead_time_days: int | None = None,
+) -> Product:
+    """Change a draft or rejected product; a ``None`` argument leaves that field as it is.
+
+    ``category_slug=""`` clears the category.
+    """
+    product = _product_lock(actor=actor, product_id=product_id)
+    _product_editable(product)
+
+    def pick(value, current):  # type: ignore[no-untyped-def]
+        return current if value is None else value
+
+    fields = _product_fields(
+        title_zh=pick(title_zh, product.title_zh),
+        kind=pick(kind, product.kind),
+        title_en=pick(title_en, product.title_en),
+        story_zh=pick(story_zh, product.story_zh),
+        story_en=pick(story_en, product.story_en),
+        designer_notes=pick(designer_notes, product.designer_notes),
+        edition_size=pick(edition_size, product.edition_size),
+        per_buyer_limit=pick(per_buyer_limit, product.per_buyer_limit),
+        lead_time_days=pick(lead_time_days, product.lead_time_days),
+    )
+    if category_slug is not None:
+        product.category = _category_resolve(category_slug)
+    if attribute_ids is not None:
+        product.attributes.set(_attributes_resolve(attribute_ids))
+    if tags is not None:
+        product.tags.set(_tags_resolve(tags))
+    for name, value in fields.items():
+        setattr(product, name, value)
+    product.save()
+    return product
+
+
+@transaction.atomic(durable=True)
+def variant_upsert(
+    *,
+    actor: User,
+    product_id: int,
+    sku: str,
+    price_fen: int,
+    stock: int,
+    options: dict[str, str] | None = None,
+    weight_g: int = 0,
+) -> Variant:
+    """Add a variant, or change the one with this SKU (draft or rejected products only)."""
+    product = _product_lock(actor=actor, product_id=product_id)
+    _product_editable(product)
+    sku = (sku or "").strip()
+    if not SKU_RE.match(sku):
+        raise InvalidSku(extra={"sku": sku[:40]})
+    if isinstance(price_fen, bool) or not isinstance(price_fen, int) or price_fen <= 0:
+        raise InvalidPrice(extra={"price_fen": str(price_fen)[:20]})
+    if price_fen > PRICE_MAX_FEN:
+        raise InvalidPrice(extra={"price_fen": price_fen, "max": PRICE_MAX_FEN})
+    if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0 or stock > 10**9:
+        raise InvalidStock(extra={"stock": str(stock)[:20]})
+    if isinstance(weight_g, bool) or not isinstance(weight_g, int) or not 0 <= weight_g <= 10**7:
+        raise ValidationFailed(code="invalid_weight", extra={"weight_g": str(weight_g)[:20]})
+    clean_options: dict[str, str] = {}
+    for key, value in (options or {}).items():
+        key = _no_nul(str(key).strip(), field="options")
+        value = _no_nul(str(value).strip(), field="options")
+        if not key or not value or len(key) > 20 or len(value) > 40 or len(clean_options) >= 4:
+            raise ValidationFailed(code="invalid_variant_options", extra={"option": key[:20]})
+        clean_options[key] = value
+    variant, _created = Variant.objects.update_or_create(
+        product=product,
+        sku=sku,
+        defaults={
+            "price_fen": price_fen,
+            "stock": stock,
+            "options": clean_options,
+            "weight_g": weight_g,
+        },
+    )
+    return variant
+
+
+@transaction.atomic(durable=True)
+def customisation_option_add(
+    *,
+    actor: User,
+    product_id: int,
+    kind: str,
+    label_zh: str,
+    label_en: str = "",
+    max_length: int | None = None,
+    choices: Sequence[dict[str, object]] = (),
+    required: bool = False,
+) -> CustomisationOption:
+    """A customisation option of a made-to-order product: engraving (≤ max_length characters,
+    at most 200) or a choice list ``[{"value_zh", "value_en", "price_delta_fen"}]``."""
+    product = _product_lock(actor=actor, product_id=product_id)
+    _product_editable(product)
+    if product.kind != Product.Kind.MADE_TO_ORDER:
+        raise InvalidCustomisation(extra={"reason": "made_to_order_only"})
+    label_zh = _required_text(label_zh, field="label_zh", max_length=40)
+    label_en = _optional_text(label_en, field="label_en", max_length=60)
+    clean_choices: list[dict[str, object]] = []
+    if kind == CustomisationOption.Kind.ENGRAVING:
+        if isinstance(max_length, bool) or not isinstance(max_length, int):
+            raise InvalidCustomisation(extra={"field": "max_length"})
+        if not 0 < max_length <= 200:
+            raise InvalidCustomisation(extra={"field": "max_length", "max": 200})
+    elif kind == CustomisationOption.Kind.CHOICE:
+        max_length = None
+        if not 0 < len(choices) <= 20:
+            raise InvalidCustomisation(extra={"field": "choices"})
+        for choice in choices:
+            value_zh = _no_nul(str(choice.get("value_zh") or "").strip(), field="choices")
+            delta = choice.get("price_delta_fen", 0)
+            if not value_zh or len(value_zh) > 40:
+                raise InvalidCustomisation(extra={"field": "choices"})
+            if isinstance(delta, bool) or not isinstance(delta, int) or abs(delta) > PRICE_MAX_FEN:
+                raise InvalidPrice(extra={"field": "price_delta_fen"})
+            if any(c["value_zh"] == value_zh for c in clean_choices):
+                raise InvalidCustomisation(extra={"field": "choices", "duplicate": value_zh})
+            clean_choices.append(
+                {
+                    "value_zh": value_zh,
+                    "value_en": _no_nul(
+                        str(choice.get("value_en") or "").strip()[:60], field="choices"
+                    ),
+                    "price_delta_fen": delta,
+                }
+            )
+    else:
+        raise InvalidCustomisation(extra={"kind": kind})
+    position = CustomisationOption.objects.filter(product=product).count()
+    return CustomisationOption.objects.create(
+        product=product,
+        kind=kind,
+        label_zh=label_zh,
+        label_en=label_en,
+        max_length=max_length,
+        choices=clean_choices,
+        required=bool(required),
+        position=position,
+    )
+
+
+def product_image_add(
+    *, actor: User, product_id: int, upload: UploadedFile, alt: str = ""
+) -> ProductImage:
+    """Add a gallery image: checked and re-encoded before anything is written; the files are
+    removed again if the row is not stored, so a failure leaves nothing behind."""
+    alt = _no_nul(_optional_text(alt, field="alt", max_length=120), field="alt")
+    with transaction.atomic(durable=True):
+        product = _product_lock(actor=actor, product_id=product_id)
+        _product_editable(product)
+        position = ProductImage.objects.filter(product=product).count()
+        if position >= IMAGES_PER_PRODUCT_MAX:
+            raise TooManyImages(extra={"max": IMAGES_PER_PRODUCT_MAX})
+    processed = image_process(upload)  # outside the lock: decoding may take a moment
+    saved: list[str] = []
+    try:
+        with transaction.atomic(durable=True):
+            product = _product_lock(actor=actor, product_id=product_id)
+            _product_editable(product)
+            position = ProductImage.objects.filter(product=product).count()
+            if position >= IMAGES_PER_PRODUCT_MAX:
+                raise TooManyImages(extra={"max": IMAGES_PER_PRODUCT_MAX})
+            for name, content in image_files(product.pk, processed).items():
+                saved.append(default_storage.save(name, content))
+            full, thumb_400, thumb_1200 = saved
+            return ProductImage.objects.create(
+                product=product,
+                file=full,
+                thumb_400=thumb_400,
+                thumb_1200=thumb_1200,
+                width=processed.width,
+                height=processed.height,
+                size=len(processed.full),
+                sha256=processed.sha256,
+                alt=alt,
+                position=position,
+            )
+    except BaseException:
+        for name in saved:
+            default_storage.delete(name)
+        raise
+
+
+def _product_event(topic: str, product: Product) -> None:
+    outbox_publish(
+        topic=topic,
+        payload={
+            "product_id": product.pk,
+            "shop_id": product.shop_id,
+            "category_id": product.category_id,
+        },
+        key=str(product.pk),
+    )
+
+
+@transaction.atomic(durable=True)
+def product_submit(*, actor: User, product_id: int) -> Product:
+    """Send a product to review: the pre-check pipeline runs first; a failing check rejects
+    it with the check's reason, a pass puts it in the reviewer queue (``in_review``)."""
+    product = _product_lock(actor=actor, product_id=product_id)
+    if product.status not in SUBMITTABLE_STATUSES:
+        raise ProductNotEditable(extra={"status": product.status})
+    missing = [
+        name
+        for name, present in (
+            ("variants", product.variants.exists()),
+            ("images", product.images.exists()),
+        )
+        if not present
+    ]
+    if missing:
+        raise ProductIncomplete(extra={"missing": missing})
+    now = clock.now()
+    product.status = Product.Status.SUBMITTED
+    product.submitted_at = now
+    product.reject_reason = ""
+    product.save(update_fields=["status", "submitted_at", "reject_reason", "updated_at"])
+    failed = precheck_run(product)
+    if failed is not None:
+        check, reason = failed
+        product.status = Product.Status.REJECTED
+        product.reject_reason = reason[:1000]
+        product.reviewed_by = None
+        product.reviewed_at = now
+        product.save(
+            update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at", "updated_at"]
+        )
+        audit_entry_record(
+            action="product_precheck_reject",
+            actor=actor,
+            target_type="product",
+            target_id=product.pk,
+            metadata={"check": check},
+        )
+        return product
+    product.status = Product.Status.IN_REVIEW
+    product.save(update_fields=["status", "updated_at"])
+    return product
+
+
+def _in_review_lock(product_id: int) -> Product:
+    product = (
+        Product.objects.select_for_update().select_related("shop").filter(pk=product_id).first()
+        if 0 < product_id <= selectors.MAX_ID
+        else None
+    )
+    if product is None:
+        raise NotFound()
+    if product.status != Product.Status.IN_REVIEW:
+        raise ProductNotInReview(extra={"status": product.status})
+    return product
+
+
+@transaction.atomic(durable=True)
+def product_review_approve(*, reviewer: User, product_id: int) -> Product:
+    """List a product that is in review (reviewers and operators)."""
+    selectors.reviewer_require(reviewer)
+    product = _in_review_lock(product_id)
+    now = clock.now()
+    product.status = Product.Status.LISTED
+    product.reviewed_by = reviewer
+    product.reviewed_at = now
+    product.listed_at = now
+    product.save(update_fields=["status", "reviewed_by", "reviewed_at", "listed_at", "updated_at"])
+    audit_entry_record(
+        action="product_approve", actor=reviewer, target_type="product", target_id=product.pk
+    )
+    _product_event("catalog.product_listed", product)
+    return product
+
+
+@transaction.atomic(durable=True)
+def product_review_reject(*, reviewer: User, product_id: int, reason: str) -> Product:
+    """Turn a product down with a reason the shop sees; they may fix it and submit again."""
+    selectors.reviewer_require(reviewer)
+    reason = (reason or "").replace("\r\n", "\n").strip()
+    if not reason:
+        raise RejectReasonRequired()
+    if len(reason) > 1000:
+        raise ValidationFailed(code="field_too_long", extra={"field": "reason", "max": 1000})
+    product = _in_review_lock(product_id)
+    product.status = Product.Status.REJECTED
+    product.reject_reason = reason
+    product.reviewed_by = reviewer
+    product.reviewed_at = clock.now()
+    product.save(
+        update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at", "updated_at"]
+    )
+    audit_entry_record(
+        action="product_reject", actor=reviewer, target_type="product", target_id=product.pk
+    )
+    return product
+
+
+@transaction.atomic(durable=True)
+def product_delist(*, actor: User, product_id: int, reason: str = "") -> Product:
+    """Take a listed product off sale: its shop's managers, or a reviewer/operator."""
+    product = (
+        Product.objects.select_for_update().select_related("shop").filter(pk=product_id).first()
+        if 0 < product_id <= selectors.MAX_ID
+        else None
+    )
+    if product is None or not (shop_can_manage(actor, product.shop) or is_shop_reviewer(actor)):
+        raise NotFound()
+    if product.status != Product.Status.LISTED:
+        raise ProductNotListed(extra={"status": product.status})
+    product.status = Product.Status.DELISTED
+    product.save(update_fields=["status", "updated_at"])
+    audit_entry_record(
+        action="product_delist",
+        actor=actor,
+        target_type="product",
+        target_id=product.pk,
+        metadata={"reason": _optional_text(reason, field="reason", max_length=1000)},
+    )
+    _product_event("catalog.product_delisted", product)
+    return product

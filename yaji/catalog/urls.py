@@ -21,3 +21,21 @@ urlpatterns = [
     path("creators/me/", views.creator_profile_edit, name="creator_profile_edit"),
     path("creators/<int:user_id>/", views.creator_detail, name="creator_detail"),
 ]
+
+urlpatterns += [
+    path("shops/<slug:slug>/products/", views.shop_products, name="shop_products"),
+    path("shops/<slug:slug>/products/new/", views.product_new, name="product_new"),
+    path("products/<int:product_id>/", views.product_detail, name="product_detail"),
+    path("products/<int:product_id>/edit/", views.product_edit, name="product_edit"),
+    path(
+        "products/<int:product_id>/images/<int:image_id>/<str:size>.webp",
+        views.product_image,
+        name="product_image",
+    ),
+    path("review/products/", views.product_review_queue, name="product_review_queue"),
+    path(
+        "review/products/<int:product_id>/",
+        views.product_review_decide,
+        name="product_review_decide",
+    ),
+]

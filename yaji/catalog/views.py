@@ -1,4 +1,5 @@
-"""Shop pages: onboarding, review, the public shop and creator pages, staff management.
+"""Shop and product pages: onboarding, review, the public shop, creator and product pages,
+staff management, the product editor and the product review queue.
 
 Each view validates a form, calls one catalog service or selector, and renders; the rules live
 in ``yaji.catalog.services``. Whatever a user may not see is a 404, never a hint.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,9 +18,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yaji.accounts.auth import request_ip
 from yaji.accounts.selectors import kyc_status
 from yaji.catalog import selectors, services
-from yaji.catalog.forms import CreatorProfileForm, MemberAddForm, RejectForm, ShopApplyForm
-from yaji.catalog.models import ShopApplication, ShopType
+from yaji.catalog.forms import (
+    CreatorProfileForm,
+    CustomisationForm,
+    MemberAddForm,
+    ProductForm,
+    ProductImageForm,
+    RejectForm,
+    ShopApplyForm,
+    VariantForm,
+)
+from yaji.catalog.models import Product, ProductImage, Shop, ShopApplication, ShopType
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_role_of
+from yaji.catalog.presenters import IMAGE_SIZES
 from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError, NotFound, PermissionDenied
 
@@ -50,6 +62,7 @@ def shop_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "shop": shop,
         "can_manage": shop_can_manage(request.user, shop),
         "owner_profile": selectors.creator_profile_get(user=shop.owner),
+        "products": selectors.products_listed(shop_slug=shop.slug, limit=48).items,
     }
     return render(request, "catalog/shop_detail.html", context)
 
@@ -280,3 +293,281 @@ def creator_profile_edit(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("创作者简介已保存。"))
         return redirect("catalog:creator_profile_edit")
     return render(request, "catalog/creator_edit.html", {"form": form})
+
+
+# --- products: public ------------------------------------------------------------------------
+
+
+def _viewable_product_or_404(request: HttpRequest, product_id: int) -> Product:
+    try:
+        return selectors.product_get_viewable(user=request.user, product_id=product_id)
+    except (NotFound, PermissionDenied) as exc:
+        raise Http404() from exc
+
+
+@require_GET
+def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = _viewable_product_or_404(request, product_id)
+    images = list(product.images.all())
+    variants = list(product.variants.all())
+    context = {
+        "product": product,
+        "shop": product.shop,
+        "images": images,
+        "variants": variants,
+        "price_from": min((v.price_fen for v in variants), default=None),
+        "options": list(product.customisation_options.all()),
+        "attributes": list(product.attributes.all()),
+        "tags": list(product.tags.all()),
+        "is_preview": product.status != Product.Status.LISTED,
+    }
+    return render(request, "catalog/product_detail.html", context)
+
+
+@require_GET
+def product_image(request: HttpRequest, product_id: int, image_id: int, size: str) -> FileResponse:
+    """A gallery image: public (cached for a year: names are random) once the product is
+    listed; before that only for its shop's managers and reviewers."""
+    field = IMAGE_SIZES.get(size)
+    image = (
+        ProductImage.objects.select_related("product", "product__shop")
+        .filter(pk=image_id, product_id=product_id)
+        .first()
+        if field
+        else None
+    )
+    if image is None:
+        raise Http404()
+    product = image.product
+    public = product.status == Product.Status.LISTED and product.shop.status == Shop.Status.ACTIVE
+    if not public and not (
+        shop_can_manage(request.user, product.shop) or is_shop_reviewer(request.user)
+    ):
+        raise Http404()
+    try:
+        handle = default_storage.open(getattr(image, field).name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404() from exc
+    response = FileResponse(handle, content_type="image/webp")
+    response["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if public else "private, no-store"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- products: shop management ---------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def shop_products(request: HttpRequest, slug: str) -> HttpResponse:
+    shop = _managed_shop_or_404(request, slug)
+    products = selectors.products_of_shop_managed(user=request.user, shop=shop)
+    return render(request, "catalog/shop_products.html", {"shop": shop, "products": products})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_new(request: HttpRequest, slug: str) -> HttpResponse:
+    shop = _managed_shop_or_404(request, slug)
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.product_create(
+                actor=request.user, shop=shop, **form.service_kwargs()
+            )
+        except ApplicationError as exc:
+            form.add_application_error(exc)
+        else:
+            messages.success(request, _("草稿已保存，接着添加规格和图片吧。"))
+            return redirect("catalog:product_edit", product_id=product.pk)
+    return render(request, "catalog/product_form.html", {"shop": shop, "form": form})
+
+
+def _managed_product_or_404(request: HttpRequest, product_id: int) -> Product:
+    try:
+        return selectors.product_get_managed(user=request.user, product_id=product_id)
+    except NotFound as exc:
+        raise Http404() from exc
+
+
+def _product_initial(product: Product) -> dict[str, object]:
+    return {
+        "title_zh": product.title_zh,
+        "title_en": product.title_en,
+        "kind": product.kind,
+        "category": product.category.slug if product.category else "",
+        "attribute_ids": [str(a.pk) for a in product.attributes.all()],
+        "tags": ", ".join(t.name for t in product.tags.all()),
+        "story_zh": product.story_zh,
+        "story_en": product.story_en,
+        "designer_notes": product.designer_notes,
+        "edition_size": product.edition_size,
+        "per_buyer_limit": product.per_buyer_limit,
+        "lead_time_days": product.lead_time_days,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
+    """The editor: product fields, variants, images, customisation, then submit or delist.
+
+    One page, several forms; ``action`` says which one was sent.
+    """
+    product = _managed_product_or_404(request, product_id)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    bound = request.POST, request.FILES
+    form = ProductForm(bound[0] if action == "product" else None, initial=_product_initial(product))
+    variant_form = VariantForm(bound[0] if action == "variant" else None, prefix="variant")
+    image_form = ProductImageForm(
+        bound[0] if action == "image" else None,
+        bound[1] if action == "image" else None,
+        prefix="image",
+    )
+    option_form = CustomisationForm(bound[0] if action == "option" else None, prefix="option")
+    error = ""
+    if action:
+        try:
+            done = _product_edit_action(
+                request, product, action, form, variant_form, image_form, option_form
+            )
+        except ApplicationError as exc:
+            target = {
+                "product": form,
+                "variant": variant_form,
+                "image": image_form,
+                "option": option_form,
+            }.get(action)
+            if target is not None:
+                target.add_application_error(exc)
+            else:
+                error = str(exc.message)
+            done = False
+        if done:
+            return redirect("catalog:product_edit", product_id=product.pk)
+    product = _managed_product_or_404(request, product_id)
+    context = {
+        "product": product,
+        "shop": product.shop,
+        "form": form,
+        "variant_form": variant_form,
+        "image_form": image_form,
+        "option_form": option_form,
+        "editable": product.status in services.EDITABLE_STATUSES,
+        "error": error,
+    }
+    return render(request, "catalog/product_edit.html", context)
+
+
+def _product_edit_action(
+    request: HttpRequest,
+    product: Product,
+    action: str,
+    form: ProductForm,
+    variant_form: VariantForm,
+    image_form: ProductImageForm,
+    option_form: CustomisationForm,
+) -> bool:
+    user = request.user
+    if action == "product" and form.is_valid():
+        services.product_update(actor=user, product_id=product.pk, **form.service_kwargs())  # type: ignore[arg-type]
+        messages.success(request, _("商品信息已保存。"))
+        return True
+    if action == "variant" and variant_form.is_valid():
+        data = variant_form.cleaned_data
+        services.variant_upsert(
+            actor=user,  # type: ignore[arg-type]
+            product_id=product.pk,
+            sku=data["sku"],
+            price_fen=data["price"],
+            stock=data["stock"],
+            options=data["options"],
+            weight_g=data["weight_g"] or 0,
+        )
+        messages.success(request, _("规格已保存。"))
+        return True
+    if action == "image" and image_form.is_valid():
+        services.product_image_add(
+            actor=user,  # type: ignore[arg-type]
+            product_id=product.pk,
+            upload=image_form.cleaned_data["image"],
+            alt=image_form.cleaned_data["alt"],
+        )
+        messages.success(request, _("图片已上传。"))
+        return True
+    if action == "option" and option_form.is_valid():
+        data = option_form.cleaned_data
+        services.customisation_option_add(
+            actor=user,  # type: ignore[arg-type]
+            product_id=product.pk,
+            kind=data["kind"],
+            label_zh=data["label_zh"],
+            label_en=data["label_en"],
+            max_length=data["max_length"],
+            choices=data["choices"],
+            required=data["required"],
+        )
+        messages.success(request, _("定制选项已添加。"))
+        return True
+    if action == "submit":
+        product = services.product_submit(actor=user, product_id=product.pk)  # type: ignore[arg-type]
+        if product.status == Product.Status.REJECTED:
+            messages.error(request, product.reject_reason)
+        else:
+            messages.success(request, _("已提交审核，审核通过后自动上架。"))
+        return True
+    if action == "delist":
+        services.product_delist(actor=user, product_id=product.pk)  # type: ignore[arg-type]
+        messages.success(request, _("商品已下架。"))
+        return True
+    return False
+
+
+# --- products: review ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def product_review_queue(request: HttpRequest) -> HttpResponse:
+    _reviewer_or_404(request)
+    queue = selectors.products_review_queue(reviewer=request.user)
+    return render(request, "catalog/product_review_queue.html", {"queue": queue})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_review_decide(request: HttpRequest, product_id: int) -> HttpResponse:
+    _reviewer_or_404(request)
+    try:
+        product = selectors.product_get_for_review(reviewer=request.user, product_id=product_id)
+    except (NotFound, PermissionDenied) as exc:
+        raise Http404() from exc
+    decision = request.POST.get("decision") if request.method == "POST" else None
+    reject_form = RejectForm(request.POST if decision == "reject" else None)
+    error = ""
+    try:
+        if decision == "approve":
+            services.product_review_approve(reviewer=request.user, product_id=product.pk)
+            messages.success(request, _("「%(title)s」已上架。") % {"title": product.title_zh})
+            return redirect("catalog:product_review_queue")
+        if decision == "reject" and reject_form.is_valid():
+            services.product_review_reject(
+                reviewer=request.user,
+                product_id=product.pk,
+                reason=reject_form.cleaned_data["reason"],
+            )
+            messages.success(request, _("已驳回「%(title)s」。") % {"title": product.title_zh})
+            return redirect("catalog:product_review_queue")
+    except ApplicationError as exc:
+        error = str(exc.message)
+    context = {
+        "product": product,
+        "images": list(product.images.all()),
+        "variants": list(product.variants.all()),
+        "options": list(product.customisation_options.all()),
+        "reject_form": reject_form,
+        "error": error,
+    }
+    return render(request, "catalog/product_review_decide.html", context)

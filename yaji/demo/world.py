@@ -19,6 +19,7 @@ from yaji.accounts import services as accounts
 from yaji.accounts.kyc import id_number_make
 from yaji.accounts.models import Role, User
 from yaji.accounts.selectors import user_by_identifier
+from yaji.demo.products import DEMO_PRODUCTS, products_chapter
 from yaji.demo.shops import DEMO_SHOPS, shops_chapter
 
 DEMO_PASSWORD = "yaji-demo-2026"  # noqa: S105  # public, printed by the command
@@ -242,4 +243,5 @@ def chapters(*, buyers: int = 24, minors: int = 3) -> list[tuple[str, int, Chapt
     return [
         ("people 人物", len(people), lambda: _people_chapter(people)),
         ("shops 店铺", len(DEMO_SHOPS), shops_chapter),
+        ("products 商品", len(DEMO_PRODUCTS), products_chapter),
     ]

@@ -8,6 +8,8 @@ from django import template
 from django.utils.translation import get_language
 
 from yaji.catalog.permissions import is_shop_reviewer as _is_shop_reviewer
+from yaji.catalog.presenters import product_image_url
+from yaji.core.money import Money, format_money
 
 register = template.Library()
 
@@ -32,3 +34,16 @@ def localized(obj: Any, field: str) -> str:
 def monogram(name: str) -> str:
     """The first character of a name, for a seal-like placeholder when there is no logo."""
     return (name or "雅").strip()[:1]
+
+
+@register.filter
+def fen(amount: int | None) -> str:
+    """An amount in fen as renminbi in the page's language (``¥168.00``)."""
+    if amount is None:
+        return ""
+    return format_money(Money(int(amount), "CNY"))
+
+
+@register.filter
+def product_image(image: Any, size: str = "400") -> str:
+    return product_image_url(image, str(size))

@@ -6,6 +6,15 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from yaji.catalog.defaults import catalog_defaults_seed
+
+
+@pytest.fixture(autouse=True)
+def _catalog_defaults(request: pytest.FixtureRequest) -> None:
+    # A transactional test earlier on this worker may have flushed the migration-seeded rows.
+    if request.node.get_closest_marker("django_db"):
+        catalog_defaults_seed()
+
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path: Path) -> Iterator[None]:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from yaji.accounts.kyc import id_number_make
 from yaji.accounts.models import Role, RoleAssignment, User
 from yaji.accounts.tests.factories import PASSWORD, UserFactory
 from yaji.catalog import services
-from yaji.catalog.models import Shop, ShopApplication
+from yaji.catalog.models import Product, Shop, ShopApplication
 
 __all__ = ["PASSWORD", "UserFactory"]
 
@@ -75,3 +75,43 @@ def shop_open(owner: User | None = None, reviewer: User | None = None, **overrid
     reviewer = reviewer or reviewer_user()
     application = application_submit(owner, **overrides)
     return services.shop_application_approve(reviewer=reviewer, application_id=application.pk)
+
+
+def png_bytes(
+    width: int = 64, height: int = 48, color: tuple[int, int, int] = (40, 90, 140)
+) -> bytes:
+    """A real PNG made with Pillow, with an EXIF-like text chunk that must not survive."""
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "GPS 31.2N 121.4E secret")
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def image_upload(name: str = "photo.png", content: bytes | None = None) -> Any:
+    return SimpleUploadedFile(name, content or png_bytes(), content_type="image/png")
+
+
+def product_make(shop: Shop, actor: User | None = None, **overrides: Any) -> Product:
+    """A draft product with one variant and one image, ready to submit."""
+    actor = actor or shop.owner
+    fields: dict[str, Any] = {"title_zh": "青瓷茶盏", "title_en": "Celadon tea bowl"}
+    fields.update(overrides)
+    product = services.product_create(actor=actor, shop=shop, **fields)
+    services.variant_upsert(
+        actor=actor, product_id=product.pk, sku="CUP-1", price_fen=16800, stock=5
+    )
+    services.product_image_add(actor=actor, product_id=product.pk, upload=image_upload())
+    return product
+
+
+def product_listed(shop: Shop, reviewer: User | None = None, **overrides: Any) -> Product:
+    product = product_make(shop, **overrides)
+    services.product_submit(actor=shop.owner, product_id=product.pk)
+    return services.product_review_approve(
+        reviewer=reviewer or reviewer_user(), product_id=product.pk
+    )

@@ -34,3 +34,18 @@ def test_demo_shops_are_approved_applications_and_rerunnable() -> None:
         assert shop.story_zh and shop.story_en and shop.region
         assert has_role(shop.owner, Role.MERCHANT_STAFF, shop.role_scope)
     assert CreatorProfile.objects.count() == 5  # the creators wrote their bios
+
+
+def test_demo_products_are_listed_through_review_and_rerunnable() -> None:
+    from django.test import Client
+
+    from yaji.catalog.models import Product
+
+    call_command("demo_data", buyers=2, minors=0, quiet=True)
+    call_command("demo_data", buyers=2, minors=0, quiet=True)
+    products = list(Product.objects.prefetch_related("images", "variants"))
+    assert len(products) == 5
+    assert all(p.status == "listed" and p.images.all() and p.variants.all() for p in products)
+    assert {p.kind for p in products} >= {"standard", "limited_edition", "made_to_order"}
+    page = Client().get(f"/products/{products[0].pk}/")
+    assert page.status_code == 200 and b".webp" in page.content
