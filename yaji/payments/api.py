@@ -13,9 +13,12 @@ from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.core.idempotency import idempotent
 from yaji.core.money import format_money
-from yaji.payments import selectors, services
+from yaji.payments import selectors, services, withdrawals
 from yaji.payments.models import PaymentIntent
 from yaji.payments.schemas import (
+    BankCardIn,
+    BankCardOut,
+    BankCardsOut,
     ErrorOut,
     IntentOut,
     NotifyOut,
@@ -23,6 +26,9 @@ from yaji.payments.schemas import (
     TopupOut,
     WalletEntriesOut,
     WalletOut,
+    WithdrawalIn,
+    WithdrawalOut,
+    WithdrawalsOut,
 )
 
 router = Router(tags=["payments"], auth=api_auth)
@@ -106,6 +112,88 @@ def wallet_entries(  # type: ignore[no-untyped-def]
 )
 def provider_notify(request: HttpRequest, provider: str):  # type: ignore[no-untyped-def]
     result = services.payment_notification_receive(
+        provider=provider, headers=dict(request.headers), body=request.body
+    )
+    return {"code": "SUCCESS", "outcome": result.outcome}
+
+
+# --- bank cards and withdrawals ----------------------------------------------------------------
+
+
+@router.post(
+    "/wallet/cards",
+    response={201: BankCardOut, **ERRORS},
+    summary="Add one of my bank cards (verified real name; holder must match it)",
+)
+@idempotent
+def bank_card_add(request: HttpRequest, payload: BankCardIn):  # type: ignore[no-untyped-def]
+    card = withdrawals.bank_card_add(
+        user=_user(request),
+        holder_name=payload.holder_name,
+        card_number=payload.card_number,
+        bank_name=payload.bank_name,
+    )
+    return Status(201, card)
+
+
+@router.get("/wallet/cards", response={200: BankCardsOut, **ERRORS}, summary="My bank cards")
+def bank_cards(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return {"items": list(selectors.bank_cards_for_user(user=_user(request)))}
+
+
+@router.delete(
+    "/wallet/cards/{card_id}", response={204: None, **ERRORS}, summary="Remove one of my cards"
+)
+def bank_card_remove(request: HttpRequest, card_id: str):  # type: ignore[no-untyped-def]
+    withdrawals.bank_card_remove(user=_user(request), card_id=card_id)
+    return Status(204, None)
+
+
+@router.post(
+    "/wallet/withdrawals",
+    response={201: WithdrawalOut, **ERRORS},
+    summary="Withdraw from my wallet to one of my cards (paid out asynchronously)",
+)
+@idempotent(required=True)
+def withdrawal_create(request: HttpRequest, payload: WithdrawalIn):  # type: ignore[no-untyped-def]
+    withdrawal = withdrawals.withdrawal_request(
+        user=_user(request),
+        card_id=payload.card_id,
+        amount_fen=payload.amount_fen,
+        currency=payload.currency,
+    )
+    return Status(201, withdrawal)
+
+
+@router.get(
+    "/wallet/withdrawals",
+    response={200: WithdrawalsOut, **ERRORS},
+    summary="My withdrawals, newest first",
+)
+def withdrawal_list(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),  # type: ignore[arg-type]
+):
+    return {"items": selectors.withdrawals_for_user(user=_user(request), limit=limit)}
+
+
+@router.get(
+    "/wallet/withdrawals/{withdrawal_id}",
+    response={200: WithdrawalOut, **ERRORS},
+    summary="One of my withdrawals",
+)
+def withdrawal_detail(request: HttpRequest, withdrawal_id: str):  # type: ignore[no-untyped-def]
+    return selectors.withdrawal_get_for_user(withdrawal_id=withdrawal_id, user=_user(request))
+
+
+@router.post(
+    "/payments/payout-notify/{provider}",
+    auth=None,
+    response={200: NotifyOut, **ERRORS},
+    summary="Payout provider callback endpoint (signed; called by the provider)",
+)
+def payout_notify(request: HttpRequest, provider: str):  # type: ignore[no-untyped-def]
+    result = withdrawals.payout_notification_receive(
         provider=provider, headers=dict(request.headers), body=request.body
     )
     return {"code": "SUCCESS", "outcome": result.outcome}

@@ -8,7 +8,17 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("支付")
 
     def ready(self) -> None:
+        from yaji.ledger.reconciliation import reconciliation_check_register
         from yaji.payments.providers.sandbox import sandbox_subscribers_register
+        from yaji.payments.providers.sandbox_payout import sandbox_payout_subscribers_register
+        from yaji.payments.withdrawals import check_payout_clearing
 
-        # Explicit registration (no discovery): the sandbox's notification sender.
+        # Explicit registration (no discovery): the sandbox's notification senders and the
+        # payments reconciliation checks.
         sandbox_subscribers_register()
+        sandbox_payout_subscribers_register()
+        reconciliation_check_register(
+            name="payments.payout_clearing",
+            description="payout clearing equals the money of open withdrawals",
+            run=check_payout_clearing,
+        )

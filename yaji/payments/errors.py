@@ -53,3 +53,69 @@ class SandboxPaymentClosed(ApplicationError):
     code = "payment_closed"
     status = 409
     default_message = _("该支付已完成或已过期。")
+
+
+class InvalidCardNumber(ApplicationError):
+    code = "invalid_card_number"
+    status = 400
+    default_message = _("银行卡号无效，请核对后重新输入。")
+
+
+class HolderNameMismatch(ApplicationError):
+    code = "holder_name_mismatch"
+    status = 400
+    default_message = _("持卡人姓名须与实名认证的姓名一致。")
+
+
+class BankNameRequired(ApplicationError):
+    code = "bank_name_required"
+    status = 400
+    default_message = _("无法识别该卡的开户银行，请填写银行名称。")
+
+
+class BankCardAlreadyAdded(ApplicationError):
+    code = "card_already_added"
+    status = 409
+    default_message = _("这张银行卡已经添加过了。")
+
+
+class TooManyBankCards(ApplicationError):
+    code = "too_many_cards"
+    status = 409
+    default_message = _("最多可绑定 10 张银行卡。")
+
+
+class BankCardNotFound(ApplicationError):
+    code = "not_found"
+    status = 404
+    default_message = _("找不到该银行卡。")
+
+
+class WithdrawalNotFound(ApplicationError):
+    code = "not_found"
+    status = 404
+    default_message = _("找不到该提现。")
+
+
+class WithdrawalBelowMinimum(ApplicationError):
+    code = "withdrawal_below_minimum"
+    status = 400
+    default_message = _("单笔提现至少 1 元。")
+
+
+class WithdrawalAboveMaximum(ApplicationError):
+    code = "withdrawal_above_maximum"
+    status = 400
+    default_message = _("单笔提现最多 20,000 元。")
+
+
+class WithdrawalKeyReused(ApplicationError):
+    code = "idempotency_key_reused"
+    status = 409
+    default_message = _("该请求编号已用于另一笔提现。")
+
+
+class PayoutProviderUnavailable(ApplicationError):
+    code = "payout_provider_unavailable"
+    status = 503
+    default_message = _("代付渠道暂不可用，稍后将自动重试。")

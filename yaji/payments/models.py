@@ -11,6 +11,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from yaji.core.fields import EncryptedTextField
+from yaji.core.masking import mask_bank_card
+
 
 class IntentPurpose(models.TextChoices):
     WALLET_TOPUP = "wallet_topup", _("钱包充值")
@@ -102,6 +105,13 @@ class ProviderNotification(models.Model):
         on_delete=models.PROTECT,
         related_name="notifications",
     )
+    withdrawal = models.ForeignKey(
+        "payments.Withdrawal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,6 +154,156 @@ class SandboxPayment(models.Model):
     class Meta:
         verbose_name = _("沙箱支付")
         verbose_name_plural = _("沙箱支付")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount_fen} {self.currency} {self.status}"
+
+
+# --- withdrawals to bank cards ----------------------------------------------------------------
+
+
+class BankCard(models.Model):
+    """A user's own bank card, payout destination of withdrawals.
+
+    The number is stored encrypted (AES-GCM, :class:`EncryptedTextField`) and found by its blind
+    index; only ``last4`` and the bank name are kept in clear. Removing a card is soft
+    (``removed_at``): withdrawals keep pointing at the card they were paid to.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.PROTECT,
+        related_name="bank_cards",
+    )
+    holder_name = EncryptedTextField(_("持卡人"))
+    card_number = EncryptedTextField(_("卡号"))
+    card_index = models.CharField(max_length=64, editable=False)
+    bank_name = models.CharField(_("开户银行"), max_length=40)
+    last4 = models.CharField(_("卡号后四位"), max_length=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("银行卡")
+        verbose_name_plural = _("银行卡")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "card_index"],
+                condition=Q(removed_at__isnull=True),
+                name="payments_bankcard_user_card_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_name} {self.masked_number}"
+
+    @property
+    def masked_number(self) -> str:
+        return mask_bank_card(self.card_number)
+
+
+class WithdrawalStatus(models.TextChoices):
+    REQUESTED = "requested", _("已申请")
+    PROCESSING = "processing", _("处理中")
+    PAID = "paid", _("已到账")
+    # A failed payout returns the money in the same transaction that records the failure, so
+    # a withdrawal goes straight from open to "returned" (with ``failure_reason``).
+    RETURNED = "returned", _("失败已退回")
+
+
+WITHDRAWAL_OPEN_STATUSES: frozenset[str] = frozenset(
+    {WithdrawalStatus.REQUESTED, WithdrawalStatus.PROCESSING}
+)
+
+
+class Withdrawal(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.PROTECT,
+        related_name="withdrawals",
+    )
+    card = models.ForeignKey(
+        BankCard, verbose_name=_("银行卡"), on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    amount_fen = models.BigIntegerField(_("金额（最小单位）"))
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=WithdrawalStatus.choices,
+        default=WithdrawalStatus.REQUESTED,
+    )
+    failure_reason = models.CharField(_("失败原因"), max_length=64, blank=True, default="")
+    flag = models.CharField(_("异常标记"), max_length=64, blank=True, default="")
+    provider = models.CharField(_("代付渠道"), max_length=32)
+    provider_reference = models.CharField(_("渠道单号"), max_length=100, blank=True, default="")
+    # The client's Idempotency-Key for page submissions (the API has its own layer too).
+    request_key = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("提现")
+        verbose_name_plural = _("提现")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="payments_wd_user_idx"),
+            models.Index(fields=["status"], name="payments_wd_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payments_wd_amount_pos"),
+            models.UniqueConstraint(
+                fields=["user", "request_key"],
+                condition=~Q(request_key=""),
+                name="payments_wd_request_key_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="payments_wd_provider_ref_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.amount_fen} {self.currency} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in WITHDRAWAL_OPEN_STATUSES
+
+
+class SandboxPayoutStatus(models.TextChoices):
+    PENDING = "pending", _("处理中")
+    PAID = "paid", _("已打款")
+    FAILED = "failed", _("已失败")
+
+
+class SandboxPayout(models.Model):
+    """The sandbox payout provider's own record of a payout (kept at the provider in reality)."""
+
+    reference = models.CharField(max_length=100, unique=True)
+    # The merchant's id for the payout (our withdrawal id): the provider is idempotent on it.
+    out_reference = models.CharField(max_length=100, unique=True)
+    amount_fen = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    card_last4 = models.CharField(max_length=4)
+    status = models.CharField(
+        max_length=16, choices=SandboxPayoutStatus.choices, default=SandboxPayoutStatus.PENDING
+    )
+    failure_reason = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("沙箱代付")
+        verbose_name_plural = _("沙箱代付")
 
     def __str__(self) -> str:
         return f"{self.reference} {self.amount_fen} {self.currency} {self.status}"

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class ErrorOut(Schema):
@@ -62,3 +63,52 @@ class WalletEntriesOut(Schema):
 class NotifyOut(Schema):
     code: str
     outcome: str
+
+
+class BankCardIn(Schema):
+    holder_name: str = Field(max_length=100)
+    card_number: str = Field(max_length=40)
+    bank_name: str = Field("", max_length=40)
+
+
+class BankCardOut(Schema):
+    id: int
+    bank_name: str
+    last4: str
+    masked_number: str
+    created_at: datetime
+
+
+class BankCardsOut(Schema):
+    items: list[BankCardOut]
+
+
+class WithdrawalIn(Schema):
+    card_id: int
+    amount_fen: int
+    currency: str = Field("CNY", max_length=3)
+
+
+class WithdrawalOut(Schema):
+    id: uuid.UUID
+    card_id: int
+    card_masked: str
+    amount_fen: int
+    currency: str
+    status: str
+    failure_reason: str
+    provider: str
+    provider_reference: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    paid_at: datetime | None
+    returned_at: datetime | None
+
+    @staticmethod
+    def resolve_card_masked(obj: Any) -> str:
+        return str(obj.card.masked_number)
+
+
+class WithdrawalsOut(Schema):
+    items: list[WithdrawalOut]

@@ -7,6 +7,9 @@ app_name = "payments"
 urlpatterns = [
     path("wallet/", views.wallet, name="wallet"),
     path("wallet/topup/", views.wallet_topup, name="wallet_topup"),
+    path("wallet/cards/add/", views.wallet_card_add, name="wallet_card_add"),
+    path("wallet/cards/<str:card_id>/remove/", views.wallet_card_remove, name="wallet_card_remove"),
+    path("wallet/withdraw/", views.wallet_withdraw, name="wallet_withdraw"),
     path("wallet/intents/<str:intent_id>/status/", views.intent_status, name="intent_status"),
     path("pay/sandbox/<str:reference>/", views.sandbox_pay, name="sandbox_pay"),
 ]

@@ -6,6 +6,8 @@ user may not see is a 404, never a hint.
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
-from yaji.payments import selectors, services
+from yaji.payments import selectors, services, withdrawals
 from yaji.payments.models import PaymentIntent, SandboxPaymentStatus
 from yaji.payments.providers.sandbox import sandbox_payer_decide, sandbox_payment_get
 
@@ -50,6 +52,16 @@ def _wallet_context(request: HttpRequest) -> dict:
         "intent": intent,
         "amount_value": "",
         "error": "",
+        "cards": list(selectors.bank_cards_for_user(user=user)),  # type: ignore[arg-type]
+        "withdrawals": [
+            {"withdrawal": w, "amount": format_money(Money(w.amount_fen, w.currency))}
+            for w in selectors.withdrawals_for_user(user=user, limit=HISTORY_PAGE)  # type: ignore[arg-type]
+        ],
+        "withdraw_key": uuid.uuid4().hex,
+        "card_error": "",
+        "card_form": {},
+        "withdraw_error": "",
+        "withdraw_value": "",
     }
 
 
@@ -71,6 +83,53 @@ def wallet_topup(request: HttpRequest) -> HttpResponse:
         context.update(error=str(exc.message), amount_value=text[:20])
         return render(request, "payments/wallet.html", context, status=400)
     return redirect(intent.pay_url)
+
+
+@login_required
+@require_POST
+def wallet_card_add(request: HttpRequest) -> HttpResponse:
+    form = {
+        "holder_name": (request.POST.get("holder_name") or "").strip()[:100],
+        "card_number": (request.POST.get("card_number") or "").strip()[:40],
+        "bank_name": (request.POST.get("bank_name") or "").strip()[:40],
+    }
+    try:
+        withdrawals.bank_card_add(user=request.user, **form)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        context = _wallet_context(request)
+        context.update(card_error=str(exc.message), card_form=form)
+        return render(request, "payments/wallet.html", context, status=exc.status)
+    return redirect("payments:wallet")
+
+
+@login_required
+@require_POST
+def wallet_card_remove(request: HttpRequest, card_id: str) -> HttpResponse:
+    try:
+        withdrawals.bank_card_remove(user=request.user, card_id=card_id)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        raise Http404() from exc
+    return redirect("payments:wallet")
+
+
+@login_required
+@require_POST
+def wallet_withdraw(request: HttpRequest) -> HttpResponse:
+    text = (request.POST.get("amount") or "").strip()
+    key = (request.POST.get("idempotency_key") or "").strip()[:255]
+    try:
+        amount = Money.parse(text, "CNY")
+        withdrawals.withdrawal_request(
+            user=request.user,  # type: ignore[arg-type]
+            card_id=request.POST.get("card_id") or "",
+            amount_fen=amount.amount,
+            request_key=key,
+        )
+    except ApplicationError as exc:
+        context = _wallet_context(request)
+        context.update(withdraw_error=str(exc.message), withdraw_value=text[:20])
+        return render(request, "payments/wallet.html", context, status=exc.status)
+    return redirect("payments:wallet")
 
 
 @login_required

@@ -64,3 +64,52 @@ class PaymentProvider(Protocol):
     def query_payment(self, reference: str) -> ProviderPaymentState:
         """Ask the provider for the payment's current state (for reconciliation and polling)."""
         ...
+
+
+# --- payouts (withdrawals to bank cards) --------------------------------------------------------
+
+PayoutStatus = Literal["succeeded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutRequest:
+    """What the platform asks a payout provider to pay: ``out_reference`` is our id for it
+    (the withdrawal id); providers are idempotent on it, so a resubmission cannot pay twice."""
+
+    out_reference: str
+    amount: Money
+    card_number: str
+    holder_name: str
+    bank_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayout:
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutNotification:
+    """An authenticated payout callback: the payout ``out_reference`` reached ``status``."""
+
+    event_id: str
+    reference: str
+    out_reference: str
+    status: PayoutStatus
+    amount: Money
+    failure_reason: str = ""
+
+
+class PayoutProvider(Protocol):
+    name: str
+
+    def create_payout(self, request: PayoutRequest) -> ProviderPayout:
+        """Hand the payout to the provider; the outcome arrives later as a callback."""
+        ...
+
+    def verify_payout_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> PayoutNotification:
+        """Authenticate and decode a payout callback, or raise ``InvalidSignature``,
+        ``StaleNotification`` or ``MalformedNotification``."""
+        ...

@@ -95,6 +95,26 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return ""
 
 
+def sandbox_verify_signed(headers: Mapping[str, str], body: bytes) -> None:
+    """Authenticate a sandbox-signed body (signature, then timestamp), or raise
+    ``InvalidSignature`` / ``StaleNotification``. Shared by payment and payout notifications."""
+    timestamp = _header(headers, HEADER_TIMESTAMP)
+    nonce = _header(headers, HEADER_NONCE)
+    signature = _header(headers, HEADER_SIGNATURE)
+    if not (timestamp and nonce and signature):
+        raise InvalidSignature(extra={"reason": "missing signature headers"})
+    expected = sandbox_signature(timestamp=timestamp, nonce=nonce, body=body)
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise InvalidSignature()
+    # Checked after the signature: an unauthenticated timestamp is not worth an answer.
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        raise InvalidSignature(extra={"reason": "timestamp is not an integer"}) from None
+    if abs(clock.now().timestamp() - sent) > TOLERANCE_SECONDS:
+        raise StaleNotification(extra={"tolerance_seconds": TOLERANCE_SECONDS})
+
+
 class SandboxProvider:
     name = PROVIDER_NAME
 
@@ -112,21 +132,7 @@ class SandboxProvider:
         return ProviderPayment(reference=reference, redirect_url=url, qr_payload=url)
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
-        timestamp = _header(headers, HEADER_TIMESTAMP)
-        nonce = _header(headers, HEADER_NONCE)
-        signature = _header(headers, HEADER_SIGNATURE)
-        if not (timestamp and nonce and signature):
-            raise InvalidSignature(extra={"reason": "missing signature headers"})
-        expected = sandbox_signature(timestamp=timestamp, nonce=nonce, body=body)
-        if not hmac.compare_digest(expected, signature.lower()):
-            raise InvalidSignature()
-        # Checked after the signature: an unauthenticated timestamp is not worth an answer.
-        try:
-            sent = int(timestamp)
-        except ValueError:
-            raise InvalidSignature(extra={"reason": "timestamp is not an integer"}) from None
-        if abs(clock.now().timestamp() - sent) > TOLERANCE_SECONDS:
-            raise StaleNotification(extra={"tolerance_seconds": TOLERANCE_SECONDS})
+        sandbox_verify_signed(headers, body)
         try:
             data = json.loads(body)
             status = {"payment.succeeded": "succeeded", "payment.failed": "failed"}[data["type"]]
