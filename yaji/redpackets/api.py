@@ -1,0 +1,146 @@
+"""The red packets API: send, look, grab, my sent and received packets."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.responses import codes_4xx
+
+from yaji.accounts.auth import api_auth
+from yaji.accounts.models import User
+from yaji.core.idempotency import idempotent
+from yaji.redpackets import selectors, services
+from yaji.redpackets.models import Audience, RedPacket
+from yaji.redpackets.schemas import (
+    ClaimIn,
+    ClaimOut,
+    ErrorOut,
+    PacketDetailOut,
+    PacketOut,
+    ReceivedOut,
+    SendIn,
+)
+
+router = Router(tags=["red packets"], auth=api_auth)
+
+ERRORS = {codes_4xx: ErrorOut}
+MAX_ID = 2**63 - 1
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined, return-value]
+
+
+def _packet(packet: RedPacket, user: User) -> dict:
+    data = {
+        field: getattr(packet, field)
+        for field in (
+            "id",
+            "sender_id",
+            "total_fen",
+            "currency",
+            "count",
+            "split_type",
+            "blessing",
+            "work_id",
+            "condition",
+            "audience",
+            "status",
+            "claimed_count",
+            "claimed_fen",
+            "refunded_fen",
+            "expires_at",
+            "created_at",
+        )
+    }
+    mine = packet.sender_id == user.pk and packet.audience == Audience.GROUP
+    data["invite_token"] = packet.invite_token if mine else None
+    return data
+
+
+def _luckiest(luckiest: services.Luckiest | None) -> dict | None:
+    if luckiest is None:
+        return None
+    return {"user_id": luckiest.user_id, "amount_fen": luckiest.amount_fen}
+
+
+@router.post(
+    "/red-packets", response={201: PacketOut, **ERRORS}, summary="Send a red packet from my wallet"
+)
+@idempotent(required=True)
+def red_packet_send(request: HttpRequest, payload: SendIn):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    packet = services.red_packet_send(sender=user, **payload.dict())
+    return Status(201, _packet(packet, user))
+
+
+@router.get(
+    "/red-packets/{packet_id}",
+    response={200: PacketDetailOut, **ERRORS},
+    summary="A red packet with its claims (group packets: with the invite token)",
+)
+def red_packet_detail(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    packet_id: int,
+    invite_token: str | None = Query(None, max_length=64),  # type: ignore[arg-type]
+):
+    user = _user(request)
+    packet = selectors.red_packet_get_visible(
+        packet_id=packet_id, user=user, invite_token=invite_token
+    )
+    data = _packet(packet, user)
+    data["claims"] = [
+        {
+            "user_id": claim.user_id,
+            "display_name": claim.user.display_name,
+            "amount_fen": claim.amount_fen,
+            "created_at": claim.created_at,
+        }
+        for claim in selectors.red_packet_claims(packet=packet)
+    ]
+    data["luckiest"] = _luckiest(services.red_packet_luckiest(packet))
+    return data
+
+
+@router.post(
+    "/red-packets/{packet_id}/claim",
+    response={200: ClaimOut, **ERRORS},
+    summary="Grab a share of a red packet",
+)
+@idempotent(required=True)
+def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  # type: ignore[no-untyped-def]
+    result = services.red_packet_claim(
+        packet_id=packet_id, user=_user(request), invite_token=payload.invite_token
+    )
+    return {
+        "packet_id": result.packet_id,
+        "amount_fen": result.amount_fen,
+        "finished": result.finished,
+        "luckiest": _luckiest(result.luckiest),
+    }
+
+
+@router.get("/me/red-packets/sent", response={200: list[PacketOut], **ERRORS})
+def red_packets_sent(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),  # type: ignore[arg-type]
+):
+    user = _user(request)
+    return [_packet(p, user) for p in selectors.red_packets_sent(user=user, limit=limit)]
+
+
+@router.get("/me/red-packets/received", response={200: list[ReceivedOut], **ERRORS})
+def red_packets_received(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),  # type: ignore[arg-type]
+):
+    return [
+        {
+            "packet_id": claim.packet_id,
+            "sender_id": claim.packet.sender_id,
+            "blessing": claim.packet.blessing,
+            "amount_fen": claim.amount_fen,
+            "created_at": claim.created_at,
+        }
+        for claim in selectors.red_packets_received(user=_user(request), limit=limit)
+    ]

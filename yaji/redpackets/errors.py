@@ -1,0 +1,67 @@
+"""Stable error codes of red packets. Codes are public: never rename one, add a new one."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from yaji.core.errors import ApplicationError
+
+
+class PacketCountInvalid(ApplicationError):
+    code = "packet_count_invalid"
+    status = 400
+    default_message = _("红包个数必须在 1 到 200 之间。")
+
+
+class PacketAmountTooSmall(ApplicationError):
+    code = "packet_amount_too_small"
+    status = 400
+    default_message = _("每个红包至少 0.01 元。")
+
+
+class PacketAmountOutOfRange(ApplicationError):
+    code = "packet_amount_out_of_range"
+    status = 400
+    default_message = _("红包金额超出允许范围。")
+
+
+class PacketInvalid(ApplicationError):
+    code = "packet_invalid"
+    status = 400
+    default_message = _("红包参数无效。")
+
+
+class PacketNotFound(ApplicationError):
+    code = "packet_not_found"
+    status = 404
+    default_message = _("找不到该红包。")
+
+
+class PacketForbidden(ApplicationError):
+    code = "packet_forbidden"
+    status = 403
+    default_message = _("这个红包不对您开放。")
+
+
+class PacketExpired(ApplicationError):
+    code = "packet_expired"
+    status = 410
+    default_message = _("红包已过期。")
+
+
+class PacketFinished(ApplicationError):
+    code = "packet_finished"
+    status = 409
+    default_message = _("手慢了，红包已被抢完。")
+
+
+class PacketAlreadyClaimed(ApplicationError):
+    code = "packet_already_claimed"
+    status = 409
+    default_message = _("您已经抢过这个红包了。")
+
+
+class ListenRequired(ApplicationError):
+    code = "listen_required"
+    status = 403
+    default_message = _("请先完整听完作品再抢红包。")

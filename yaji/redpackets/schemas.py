@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    extra: dict
+
+
+class SendIn(Schema):
+    total_fen: int
+    count: int
+    split_type: str = "lucky"
+    blessing: str = ""
+    work_id: int | None = None
+    condition: str = "none"
+    audience: str = "public"
+
+
+class ClaimIn(Schema):
+    invite_token: str | None = None
+
+
+class LuckiestOut(Schema):
+    user_id: int
+    amount_fen: int
+
+
+class ClaimOut(Schema):
+    packet_id: int
+    amount_fen: int
+    finished: bool
+    luckiest: LuckiestOut | None
+
+
+class ClaimLineOut(Schema):
+    user_id: int
+    display_name: str
+    amount_fen: int
+    created_at: datetime
+
+
+class PacketOut(Schema):
+    id: int
+    sender_id: int
+    total_fen: int
+    currency: str
+    count: int
+    split_type: str
+    blessing: str
+    work_id: int | None
+    condition: str
+    audience: str
+    status: str
+    claimed_count: int
+    claimed_fen: int
+    refunded_fen: int
+    expires_at: datetime
+    created_at: datetime
+    invite_token: str | None = None  # only for the sender of a group packet
+
+
+class PacketDetailOut(PacketOut):
+    claims: list[ClaimLineOut]
+    luckiest: LuckiestOut | None
+
+
+class ReceivedOut(Schema):
+    packet_id: int
+    sender_id: int
+    blessing: str
+    amount_fen: int
+    created_at: datetime
