@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "yaji.payments",
     "yaji.catalog",
     "yaji.community",
+    "yaji.redpackets",
     # surfaces (yaji.web is listed first, above)
     "yaji.api",
     "yaji.demo",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("yaji.catalog.urls")),
     path("", include("yaji.payments.urls")),
     path("", include("yaji.community.urls")),
+    path("", include("yaji.redpackets.urls")),
     path("", include("yaji.web.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -21,6 +21,7 @@ from yaji.community.api import router as community_router
 from yaji.core.api import router as core_router
 from yaji.core.errors import ApplicationError
 from yaji.payments.api import router as payments_router
+from yaji.redpackets.api import router as redpackets_router
 
 api = NinjaAPI(
     title="Yaji 雅集 API",
@@ -101,3 +102,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
 api.add_router("/", community_router)
 api.add_router("/", payments_router)
+api.add_router("/", redpackets_router)
