@@ -6,11 +6,14 @@ from django.urls import include, path, re_path
 from yaji.api.api import api
 from yaji.api.views import api_not_found
 from yaji.core import views as core_views
+from yaji.web import views as web_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
+    # Before the admin's own URLs, so signing out of the console is audited like the site.
+    path("admin/logout/", web_views.admin_logout, name="admin_logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<path>.*)$", api_not_found),

@@ -251,6 +251,22 @@ def test_logout_is_in_the_security_log_and_frees_the_device(signed_in: Client, u
     assert device.session_key == "" and device.revoked_at is None
 
 
+def test_signing_out_of_the_console_is_in_the_security_log(client: Client) -> None:
+    # given an operator signed in to the admin console
+    operator = get_user_model().objects.create_superuser(
+        email="console@example.com", password=PASSWORD
+    )
+    client.force_login(operator)
+    # when they press the console's sign-out button
+    response = client.post("/admin/logout/", REMOTE_ADDR="203.0.113.9")
+    # then the session ends, they land on the console login, and the log has it
+    assert response.status_code == 302 and response["Location"] == "/admin/login/"
+    assert "_auth_user_id" not in client.session
+    entry = AuditEntry.objects.get(action="logout")
+    assert entry.actor == operator and entry.ip == "203.0.113.9"
+    assert client.get("/admin/logout/").status_code == 405
+
+
 def test_logout_when_signed_out_records_nothing(client: Client) -> None:
     response = client.post("/account/logout/")
     assert response.status_code == 302
