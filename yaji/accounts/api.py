@@ -28,6 +28,7 @@ from yaji.accounts.schemas import (
     FaceOut,
     KycIn,
     KycOut,
+    LoginCodeIn,
     LoginEventOut,
     LoginIn,
     LoginOut,
@@ -128,6 +129,26 @@ def login(request: HttpRequest, payload: LoginIn):
     result = services.user_authenticate(
         identifier=payload.identifier,
         password=payload.password,
+        ip=request_ip(request),
+        user_agent=request_user_agent(request),
+        device_id=payload.device_id or request_device_id(request),
+        device_label=payload.device_label,
+    )
+    pair = services.api_token_issue(user=result.user, device=result.device)
+    return {**_tokens(pair), "user": _me(result.user)}
+
+
+@router.post(
+    "/auth/login-code",
+    auth=None,
+    tags=["auth"],
+    response={200: LoginOut, **ERRORS},
+    summary="Log in with a one-time code sent for purpose login (no password)",
+)
+def login_code(request: HttpRequest, payload: LoginCodeIn):
+    result = services.user_authenticate_by_code(
+        identifier=payload.identifier,
+        code=payload.code,
         ip=request_ip(request),
         user_agent=request_user_agent(request),
         device_id=payload.device_id or request_device_id(request),

@@ -87,6 +87,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 class CodePurpose(models.TextChoices):
     REGISTER = "register", _("注册")
     PASSWORD_RESET = "password_reset", _("重置密码")
+    LOGIN = "login", _("验证码登录")
 
 
 class VerificationCode(models.Model):

@@ -10,7 +10,7 @@ from ninja import Field, Schema
 # Text that is stored as is must not hold NUL (PostgreSQL rejects it in text columns).
 NO_NUL = r"^[^\x00]*$"
 
-Purpose = Literal["register", "password_reset"]
+Purpose = Literal["register", "password_reset", "login"]
 LanguageCode = Literal["zh-hans", "en"]
 RoleName = Literal[
     "buyer", "creator", "merchant_staff", "supplier", "operator", "reviewer", "finance"
@@ -50,6 +50,13 @@ class RegisterIn(Schema):
 class LoginIn(Schema):
     identifier: str = Field(..., min_length=1, max_length=254)
     password: str = Field(..., min_length=1, max_length=128)
+    device_id: str = Field("", max_length=200, description="Stable id of this app install")
+    device_label: str = Field("", max_length=100, pattern=NO_NUL)
+
+
+class LoginCodeIn(Schema):
+    identifier: str = Field(..., min_length=1, max_length=254)
+    code: str = Field(..., min_length=1, max_length=8, description="Sent for purpose login")
     device_id: str = Field("", max_length=200, description="Stable id of this app install")
     device_label: str = Field("", max_length=100, pattern=NO_NUL)
 

@@ -8,13 +8,16 @@ Pass the client's ``ip`` / ``user_agent`` / ``device_id`` where you have them (s
 Codes and registration
     verification_code_send(*, target: str, purpose: str = "register", ip: str | None = None)
         -> CodeSent(target_masked, channel, expires_at, resend_after_s)
-        purpose in {"register", "password_reset"}; target is a mainland mobile or an e-mail.
+        purpose in {"register", "password_reset", "login"}; target is a mainland mobile or an
+        e-mail. For password_reset and login an unknown account gets the same answer, no code.
     user_register(*, identifier: str, code: str, password: str, display_name: str = "",
                   language: str = "zh-hans", ip: str | None = None) -> User
 Login, devices, tokens
     user_authenticate(*, identifier: str, password: str, ip: str | None = None,
                       user_agent: str = "", device_id: str = "", device_label: str = "")
         -> LoginResult(user, device)        # records LoginEvent + Device; lockout
+    user_authenticate_by_code(*, identifier: str, code: str, ip=None, user_agent="",
+                              device_id="", device_label="") -> LoginResult  # purpose "login"
     device_session_bind(*, device: Device, session_key: str) -> None   # site login
     user_logout(*, user: User, session_key: str = "", ip: str | None = None) -> None
         # audits the sign-out (action "logout") and unbinds the device of that site session;
@@ -317,6 +320,10 @@ def _tokens_revoke(queryset) -> int:  # type: ignore[no-untyped-def]
 
 
 # --- codes -------------------------------------------------------------------------------
+# Codes for these purposes go only to existing accounts; for others the answer is the same.
+CODES_FOR_EXISTING_ACCOUNTS = (CodePurpose.PASSWORD_RESET, CodePurpose.LOGIN)
+
+
 @transaction.atomic
 def verification_code_send(
     *, target: str, purpose: str = CodePurpose.REGISTER, ip: str | None = None
@@ -338,7 +345,7 @@ def verification_code_send(
     now = clock.now()
     expires_at = now + CODE_TTL
     sent = CodeSent(ident.masked, ident.channel, expires_at, 60)
-    if purpose == CodePurpose.PASSWORD_RESET and (user is None or not user.is_active):
+    if purpose in CODES_FOR_EXISTING_ACCOUNTS and (user is None or not user.is_active):
         # Same answer as for a real account, so the endpoint cannot be used to probe.
         return sent
     # A new code replaces any older live one.
@@ -499,7 +506,6 @@ def user_authenticate(
     else:
         ok = user.is_active and user.deleted_at is None and user.check_password(password)
 
-    now = clock.now()
     if not ok:
         with transaction.atomic():
             LoginEvent.objects.create(
@@ -526,27 +532,85 @@ def user_authenticate(
 
     assert user is not None
     with transaction.atomic():
-        device = _device_touch(
-            user=user, ip=ip, user_agent=user_agent, device_id=device_id, label=device_label
-        )
-        LoginEvent.objects.create(
+        return _login_record(
             user=user,
-            identifier_index=lock_key,
-            success=True,
-            ip=ip or None,
-            user_agent=user_agent,
-            device=device,
-        )
-        user.last_login = now
-        user.save(update_fields=["last_login"])
-        audit_entry_record(
-            action=AuditAction.LOGIN,
-            actor=user,
-            target_user=user,
+            lock_key=lock_key,
             ip=ip,
-            target_type="device",
-            target_id=device.pk,
+            user_agent=user_agent,
+            device_id=device_id,
+            device_label=device_label,
+            method="password",
         )
+
+
+def user_authenticate_by_code(
+    *,
+    identifier: str,
+    code: str,
+    ip: str | None = None,
+    user_agent: str = "",
+    device_id: str = "",
+    device_label: str = "",
+) -> LoginResult:
+    """Log in with a one-time code sent for purpose ``login`` instead of a password.
+
+    Guessing is bounded by the code itself (5 attempts, 10 minutes, rate-limited sending);
+    an unknown account gets the same ``code_invalid`` as a wrong code, so it cannot be probed.
+    Call outside an outer ``atomic`` block, or a wrong guess's count rolls back with it.
+    """
+    user_agent = (user_agent or "")[:512]
+    ident = identifier_parse(identifier)
+    user = _user_for(ident)
+    if user is None or not user.is_active or user.deleted_at is not None:
+        raise CodeInvalid()
+    code_id = _code_check(ident=ident, purpose=CodePurpose.LOGIN, code=code)
+    with transaction.atomic():
+        _code_consume(code_id)
+        return _login_record(
+            user=user,
+            lock_key=blind_index(f"user:{user.pk}", purpose="accounts.login"),
+            ip=ip,
+            user_agent=user_agent,
+            device_id=device_id,
+            device_label=device_label,
+            method="code",
+        )
+
+
+def _login_record(
+    *,
+    user: User,
+    lock_key: str,
+    ip: str | None,
+    user_agent: str,
+    device_id: str,
+    device_label: str,
+    method: str,
+) -> LoginResult:
+    """A successful sign-in: the device, the login event (which also ends a lockout), audit."""
+    device = _device_touch(
+        user=user, ip=ip, user_agent=user_agent, device_id=device_id, label=device_label
+    )
+    LoginEvent.objects.create(
+        user=user,
+        identifier_index=lock_key,
+        success=True,
+        reason="" if method == "password" else method,
+        ip=ip or None,
+        user_agent=user_agent,
+        device=device,
+    )
+    user.last_login = clock.now()
+    user.save(update_fields=["last_login"])
+    audit_entry_record(
+        action=AuditAction.LOGIN,
+        actor=user,
+        target_user=user,
+        ip=ip,
+        target_type="device",
+        target_id=device.pk,
+        metadata={"method": method},
+    )
     return LoginResult(user=user, device=device)
 
 

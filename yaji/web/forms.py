@@ -97,6 +97,22 @@ class LoginForm(ServiceErrorsMixin, forms.Form):
     error_fields = {"invalid_identifier": "identifier"}
 
 
+class LoginCodeForm(ServiceErrorsMixin, forms.Form):
+    identifier = forms.CharField(
+        label=_("手机号或邮箱"),
+        max_length=254,
+        help_text=_("注册时使用的手机号或电子邮箱，验证码会发送到这里。"),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email"}),
+    )
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    error_fields = {"invalid_identifier": "identifier"}
+
+
 class PasswordResetForm(ServiceErrorsMixin, forms.Form):
     identifier = forms.CharField(
         label=_("手机号或邮箱"),

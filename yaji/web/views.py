@@ -26,6 +26,7 @@ from yaji.web.clientinfo import client_ip, client_user_agent, device_cookie_set,
 from yaji.web.forms import (
     AccountDeleteForm,
     KycForm,
+    LoginCodeForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -89,13 +90,26 @@ def register_code(request: HttpRequest) -> HttpResponse:
     return render(request, "web/account/register.html", {"form": page_form, "status": status})
 
 
-@require_http_methods(["GET", "POST"])
-def login(request: HttpRequest) -> HttpResponse:
+def _next_url(request: HttpRequest) -> str:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        next_url = ""
+        return ""
+    return next_url
+
+
+def _signed_in(request: HttpRequest, result: services.LoginResult, next_url: str) -> HttpResponse:
+    """Open the site session for a checked login and bind it to the device."""
+    auth_login(request, result.user)
+    services.device_session_bind(device=result.device, session_key=request.session.session_key)
+    response = redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+    return device_cookie_set(request, response)
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    next_url = _next_url(request)
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None)
@@ -111,15 +125,47 @@ def login(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_application_error(exc)
         else:
-            auth_login(request, result.user)
-            services.device_session_bind(
-                device=result.device, session_key=request.session.session_key
-            )
-            response = redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
-            return device_cookie_set(request, response)
+            return _signed_in(request, result, next_url)
     device_id_get(request)  # give the browser its device id before it signs in
     response = render(request, "web/account/login.html", {"form": form, "next": next_url})
     return device_cookie_set(request, response)
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Sign in with a one-time code sent to the account's phone or e-mail, no password."""
+    next_url = _next_url(request)
+    if request.user.is_authenticated:
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    form = LoginCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.user_authenticate_by_code(
+                identifier=form.cleaned_data["identifier"],
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
+                user_agent=client_user_agent(request),
+                device_id=device_id_get(request),
+            )
+        except ApplicationError as exc:
+            form.add_application_error(exc)
+        else:
+            return _signed_in(request, result, next_url)
+    device_id_get(request)
+    context = {"form": form, "next": next_url}
+    response = render(request, "web/account/login_code.html", context)
+    return device_cookie_set(request, response)
+
+
+@require_POST
+def login_code_send(request: HttpRequest) -> HttpResponse:
+    """Send a login code. The answer is the same whether the account exists or not."""
+    status = _code_send(request, purpose="login")
+    if request.htmx:
+        return render(request, "web/partials/code_status.html", {"status": status})
+    page_form = LoginCodeForm(initial={"identifier": request.POST.get("identifier", "")})
+    context = {"form": page_form, "status": status, "next": _next_url(request)}
+    return render(request, "web/account/login_code.html", context)
 
 
 def _sign_out(request: HttpRequest) -> None:

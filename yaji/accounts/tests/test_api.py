@@ -122,6 +122,22 @@ class TestSignUpAndLogin:
         assert ok.status_code == 200
         api.login(user.email, "新的-Secret-99")
 
+    def test_login_with_a_code(self, api, user) -> None:  # type: ignore[no-untyped-def]
+        sent = api.post("/auth/codes", {"target": user.email, "purpose": "login"})
+        assert sent.status_code == 202
+        response = api.post(
+            "/auth/login-code", {"identifier": user.email, "code": last_code_for(user.email)}
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["user"]["id"] == user.pk and body["access_token"].startswith("yat_")
+        error(
+            api.post("/auth/login-code", {"identifier": user.email, "code": "12"}),
+            400,
+            "code_invalid",
+        )
+        error(api.post("/auth/login-code", {"identifier": user.email}), 422, "validation_error")
+
 
 class TestMe:
     def test_requires_authentication(self, api) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Password login: identifiers, lockout, per-IP limit, devices and login events; logout."""
+"""Password and one-time-code login: identifiers, lockout, per-IP limit, devices and login events; logout."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 
 from yaji.accounts import services
-from yaji.accounts.errors import AccountLocked, InvalidCredentials
+from yaji.accounts.errors import AccountLocked, CodeInvalid, InvalidCredentials
 from yaji.accounts.models import AuditEntry, Device, LoginEvent
 from yaji.accounts.tests.factories import PASSWORD, UserFactory
 from yaji.core.errors import RateLimited
@@ -149,3 +149,59 @@ class TestIdentifierBackend:
             {"username": "13600000000", "password": PASSWORD, "next": "/admin/"},
         )
         assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+class TestLoginByCode:
+    """One-time code instead of a password: purpose "login", the code's own attempt limit."""
+
+    def _code(self, target: str) -> str:
+        from yaji.accounts.notifications import last_code_for
+
+        services.verification_code_send(target=target, purpose="login")
+        code = last_code_for(target)
+        assert code is not None
+        return code
+
+    def test_a_sent_code_signs_in_once_and_is_audited(self, user) -> None:  # type: ignore[no-untyped-def]
+        # given a login code sent to the account's phone
+        code = self._code("13812345678")
+        # when it is used
+        result = services.user_authenticate_by_code(
+            identifier="+86 138 1234 5678", code=code, ip="203.0.113.5", device_id="app-1"
+        )
+        # then the user is in, on a recorded device, with the method in the audit log
+        assert result.user == user and result.device.user == user
+        entry = AuditEntry.objects.get(action="login", actor=user)
+        assert entry.metadata["method"] == "code"
+        assert LoginEvent.objects.get(user=user, success=True).reason == "code"
+        # and the same code never works twice
+        with pytest.raises(CodeInvalid):
+            services.user_authenticate_by_code(identifier=user.email, code=code)
+
+    def test_wrong_codes_are_counted_and_then_the_code_is_dead(self, user) -> None:  # type: ignore[no-untyped-def]
+        code = self._code(user.email)
+        wrong = "000000" if code != "000000" else "111111"
+        for left in (4, 3, 2, 1, 0):
+            with pytest.raises(CodeInvalid) as err:
+                services.user_authenticate_by_code(identifier=user.email, code=wrong)
+            assert err.value.extra["attempts_left"] == left
+        with pytest.raises(CodeInvalid):
+            services.user_authenticate_by_code(identifier=user.email, code=code)
+        assert not LoginEvent.objects.filter(success=True).exists()
+
+    def test_unknown_accounts_get_no_code_and_the_same_answers(self) -> None:
+        from yaji.accounts.notifications import last_code_for
+
+        sent = services.verification_code_send(target="ghost@example.com", purpose="login")
+        assert sent.target_masked and last_code_for("ghost@example.com") is None
+        with pytest.raises(CodeInvalid):
+            services.user_authenticate_by_code(identifier="ghost@example.com", code="123456")
+
+    def test_a_password_reset_code_does_not_sign_in(self, user) -> None:  # type: ignore[no-untyped-def]
+        from yaji.accounts.notifications import last_code_for
+
+        services.verification_code_send(target=user.email, purpose="password_reset")
+        with pytest.raises(CodeInvalid):
+            services.user_authenticate_by_code(
+                identifier=user.email, code=last_code_for(user.email) or ""
+            )

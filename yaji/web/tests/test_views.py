@@ -233,6 +233,32 @@ def test_login_follows_a_safe_next_and_ignores_an_unsafe_one(client: Client, use
     assert response["Location"] == "/account/"
 
 
+def test_login_with_a_code_instead_of_a_password(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    # given the login page offers the code option
+    assert "/account/login/code/" in page(client.get("/account/login/"))
+    # when a code is requested (HTMX) and typed in
+    sent = client.post(
+        "/account/login/code/send/", {"identifier": user.email}, HTTP_HX_REQUEST="true"
+    )
+    assert sent.status_code == 200 and "code-status" in page(sent)
+    code = last_code_for(user.email)
+    response = client.post(
+        "/account/login/code/",
+        {"identifier": user.email, "code": code, "next": "/account/devices/"},
+    )
+    # then the user is signed in on a recorded device and sent where they were going
+    assert response.status_code == 302 and response["Location"] == "/account/devices/"
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert Device.objects.get(user=user).session_key == client.session.session_key
+
+
+def test_a_wrong_login_code_is_a_form_error(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    client.post("/account/login/code/send/", {"identifier": user.email})
+    response = client.post("/account/login/code/", {"identifier": user.email, "code": "99999x"})
+    assert response.status_code == 200
+    assert "验证码" in page(response) and "_auth_user_id" not in client.session
+
+
 def test_logout_needs_post(signed_in: Client) -> None:
     assert signed_in.get("/account/logout/").status_code == 405
     response = signed_in.post("/account/logout/")
