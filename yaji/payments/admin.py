@@ -4,8 +4,10 @@ from yaji.payments.models import (
     BankCard,
     PaymentIntent,
     ProviderNotification,
+    Refund,
     SandboxPayment,
     SandboxPayout,
+    SandboxRefund,
     Withdrawal,
 )
 
@@ -100,5 +102,35 @@ class WithdrawalAdmin(admin.ModelAdmin):
 
 @admin.register(SandboxPayout)
 class SandboxPayoutAdmin(admin.ModelAdmin):
+    list_display = ("reference", "out_reference", "amount_fen", "status", "failure_reason")
+    list_filter = ("status",)
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "intent",
+        "amount_fen",
+        "wallet_amount_fen",
+        "provider_amount_fen",
+        "status",
+        "failure_reason",
+        "flag",
+        "created_at",
+    )
+    list_filter = ("status", "provider", "flag")
+    search_fields = ("id", "provider_reference", "intent__id")
+    readonly_fields = [f.name for f in Refund._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(SandboxRefund)
+class SandboxRefundAdmin(admin.ModelAdmin):
     list_display = ("reference", "out_reference", "amount_fen", "status", "failure_reason")
     list_filter = ("status",)

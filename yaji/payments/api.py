@@ -13,7 +13,7 @@ from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.core.idempotency import idempotent
 from yaji.core.money import format_money
-from yaji.payments import selectors, services, withdrawals
+from yaji.payments import refunds, selectors, services, withdrawals
 from yaji.payments.models import PaymentIntent
 from yaji.payments.schemas import (
     BankCardIn,
@@ -22,6 +22,9 @@ from yaji.payments.schemas import (
     ErrorOut,
     IntentOut,
     NotifyOut,
+    RefundIn,
+    RefundOut,
+    RefundsOut,
     TopupIn,
     TopupOut,
     WalletEntriesOut,
@@ -112,6 +115,58 @@ def wallet_entries(  # type: ignore[no-untyped-def]
 )
 def provider_notify(request: HttpRequest, provider: str):  # type: ignore[no-untyped-def]
     result = services.payment_notification_receive(
+        provider=provider, headers=dict(request.headers), body=request.body
+    )
+    return {"code": "SUCCESS", "outcome": result.outcome}
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/payments/intents/{intent_id}/refunds",
+    response={201: RefundOut, **ERRORS},
+    summary="Refund (part of) one of my wallet top-ups back to the original payment method",
+)
+@idempotent(required=True)
+def refund_create(request: HttpRequest, intent_id: str, payload: RefundIn):  # type: ignore[no-untyped-def]
+    refund = refunds.payer_refund_request(
+        user=_user(request),
+        intent_id=intent_id,
+        amount_fen=payload.amount_fen,
+        reason=payload.reason,
+        request_key=request.headers.get("Idempotency-Key", ""),
+    )
+    return Status(201, refund)
+
+
+@router.get(
+    "/payments/intents/{intent_id}/refunds",
+    response={200: RefundsOut, **ERRORS},
+    summary="The refunds of one of my payment intents, newest first",
+)
+def refund_list(request: HttpRequest, intent_id: str):  # type: ignore[no-untyped-def]
+    intent = selectors.payment_intent_get_for_user(intent_id=intent_id, user=_user(request))
+    return {"items": selectors.refunds_for_intent(intent=intent)}
+
+
+@router.get(
+    "/payments/refunds/{refund_id}",
+    response={200: RefundOut, **ERRORS},
+    summary="One of my refunds",
+)
+def refund_detail(request: HttpRequest, refund_id: str):  # type: ignore[no-untyped-def]
+    return selectors.refund_get_for_user(refund_id=refund_id, user=_user(request))
+
+
+@router.post(
+    "/payments/refund-notify/{provider}",
+    auth=None,
+    response={200: NotifyOut, **ERRORS},
+    summary="Provider refund notification endpoint (signed; called by the provider)",
+)
+def refund_notify(request: HttpRequest, provider: str):  # type: ignore[no-untyped-def]
+    result = refunds.refund_notification_receive(
         provider=provider, headers=dict(request.headers), body=request.body
     )
     return {"code": "SUCCESS", "outcome": result.outcome}

@@ -11,6 +11,8 @@ class PaymentsConfig(AppConfig):
         from yaji.ledger.reconciliation import reconciliation_check_register
         from yaji.payments.providers.sandbox import sandbox_subscribers_register
         from yaji.payments.providers.sandbox_payout import sandbox_payout_subscribers_register
+        from yaji.payments.refunds import check_refunds_in_flight, check_refunds_posted
+        from yaji.payments.statements import check_provider_statements
         from yaji.payments.withdrawals import check_payout_clearing
 
         # Explicit registration (no discovery): the sandbox's notification senders and the
@@ -21,4 +23,19 @@ class PaymentsConfig(AppConfig):
             name="payments.payout_clearing",
             description="payout clearing equals the money of open withdrawals",
             run=check_payout_clearing,
+        )
+        reconciliation_check_register(
+            name="payments.refunds_posted",
+            description="refunds posted equal refunds succeeded; intents' refunded totals agree",
+            run=check_refunds_posted,
+        )
+        reconciliation_check_register(
+            name="payments.refunds_in_flight",
+            description="refunds-in-flight escrow equals the money of pending refunds",
+            run=check_refunds_in_flight,
+        )
+        reconciliation_check_register(
+            name="payments.provider_statements",
+            description="provider clearing matches the providers' daily statements",
+            run=check_provider_statements,
         )

@@ -119,3 +119,71 @@ class PayoutProviderUnavailable(ApplicationError):
     code = "payout_provider_unavailable"
     status = 503
     default_message = _("代付渠道暂不可用，稍后将自动重试。")
+
+
+class ProviderRefundRefused(ApplicationError):
+    code = "provider_refund_refused"
+    status = 409
+    default_message = _("支付渠道拒绝了该退款。")
+
+
+class MalformedStatement(ApplicationError):
+    code = "malformed_statement"
+    status = 502
+    default_message = _("支付渠道的对账单无法解析。")
+
+
+class RefundNotFound(ApplicationError):
+    code = "not_found"
+    status = 404
+    default_message = _("找不到该退款。")
+
+
+class RefundExceedsPaid(ApplicationError):
+    code = "refund_exceeds_paid"
+    status = 409
+    default_message = _("退款总额不能超过实付金额。")
+
+
+class IntentNotRefundable(ApplicationError):
+    code = "intent_not_refundable"
+    status = 409
+    default_message = _("只有支付成功的订单才能退款。")
+
+
+class RefundKeyReused(ApplicationError):
+    code = "idempotency_key_reused"
+    status = 409
+    default_message = _("该请求编号已用于另一笔退款。")
+
+
+class PaymentProviderNotConfigured(ApplicationError):
+    code = "provider_not_configured"
+    status = 503
+    default_message = _("该支付渠道尚未配置。")
+
+
+class ProviderUnavailable(ApplicationError):
+    code = "provider_unavailable"
+    status = 503
+    default_message = _("支付渠道暂不可用，请稍后重试。")
+
+
+class WalletPartOutOfRange(ApplicationError):
+    code = "wallet_part_out_of_range"
+    status = 400
+    default_message = _("钱包支付部分须在 0 到订单金额之间。")
+
+
+class RefundNotAllowed(ApplicationError):
+    code = "refund_not_allowed"
+    status = 409
+    default_message = _("购物订单的退款须通过售后申请。")
+
+
+class WechatPayError(ApplicationError):
+    """WeChat Pay answered a request with an error (its ``code`` and ``message`` in extra)."""
+
+    code = "provider_error"
+    status = 502
+    default_message = _("微信支付返回错误。")

@@ -8,7 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from yaji.core.fields import EncryptedTextField
@@ -17,6 +17,9 @@ from yaji.core.masking import mask_bank_card
 
 class IntentPurpose(models.TextChoices):
     WALLET_TOPUP = "wallet_topup", _("钱包充值")
+    # A purchase paid by wallet balance, a provider, or both; the money waits in escrow
+    # (account ``escrow`` owner_ref ``payment:<intent id>``) for the trade app to settle.
+    CHECKOUT = "checkout", _("购物支付")
 
 
 class IntentStatus(models.TextChoices):
@@ -43,6 +46,12 @@ class PaymentIntent(models.Model):
         related_name="payment_intents",
     )
     amount_fen = models.BigIntegerField(_("金额（最小单位）"))
+    # The part paid from the payer's wallet (held when the intent is created); the rest,
+    # ``amount_fen - wallet_amount_fen``, is paid through ``provider``.
+    wallet_amount_fen = models.BigIntegerField(_("钱包支付部分"), default=0)
+    # Refunds pending or succeeded; raised under the intent's row lock and guarded by a CHECK,
+    # so the refunds of an intent can never exceed what was paid.
+    refunded_fen = models.BigIntegerField(_("已退款"), default=0)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
     purpose = models.CharField(_("用途"), max_length=32, choices=IntentPurpose.choices)
     status = models.CharField(
@@ -54,6 +63,8 @@ class PaymentIntent(models.Model):
     provider = models.CharField(_("支付渠道"), max_length=32)
     provider_reference = models.CharField(_("渠道单号"), max_length=100, blank=True, default="")
     pay_url = models.CharField(_("支付链接"), max_length=500, blank=True, default="")
+    # What the payer scans (WeChat Pay Native ``code_url``; the sandbox's pay page URL).
+    qr_payload = models.CharField(_("二维码内容"), max_length=500, blank=True, default="")
     # Set when a provider reported something that does not match (e.g. amount_mismatch); an
     # operator looks at flagged intents, no money moves on them automatically.
     flag = models.CharField(_("异常标记"), max_length=64, blank=True, default="")
@@ -71,6 +82,14 @@ class PaymentIntent(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_fen__gt=0), name="payments_intent_amount_pos"
             ),
+            models.CheckConstraint(
+                condition=Q(wallet_amount_fen__gte=0, wallet_amount_fen__lte=F("amount_fen")),
+                name="payments_intent_wallet_part_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("amount_fen")),
+                name="payments_intent_refunds_le_paid",
+            ),
             models.UniqueConstraint(
                 fields=["provider", "provider_reference"],
                 condition=~Q(provider_reference=""),
@@ -84,6 +103,14 @@ class PaymentIntent(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def provider_amount_fen(self) -> int:
+        return self.amount_fen - self.wallet_amount_fen
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen if self.status == IntentStatus.SUCCEEDED else 0
 
 
 class ProviderNotification(models.Model):
@@ -107,6 +134,13 @@ class ProviderNotification(models.Model):
     )
     withdrawal = models.ForeignKey(
         "payments.Withdrawal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    refund = models.ForeignKey(
+        "payments.Refund",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -148,6 +182,7 @@ class SandboxPayment(models.Model):
     )
     return_url = models.CharField(max_length=500, blank=True, default="")
     expires_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -304,6 +339,110 @@ class SandboxPayout(models.Model):
     class Meta:
         verbose_name = _("沙箱代付")
         verbose_name_plural = _("沙箱代付")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount_fen} {self.currency} {self.status}"
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("退款中")
+    SUCCEEDED = "succeeded", _("退款成功")
+    FAILED = "failed", _("退款失败")
+
+
+class Refund(models.Model):
+    """Money of a succeeded intent going back the way it came.
+
+    ``wallet_amount_fen`` goes back to the payer's wallet, ``provider_amount_fen`` through the
+    intent's provider (asynchronously, confirmed by its signed refund notification). While
+    pending, the whole amount waits in the refunds-in-flight escrow account; a refund succeeds
+    or fails as a whole, and a failed one puts the money back where it was (refundable again).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    intent = models.ForeignKey(
+        PaymentIntent, verbose_name=_("支付"), on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount_fen = models.BigIntegerField(_("退款金额"))
+    wallet_amount_fen = models.BigIntegerField(_("退回钱包部分"), default=0)
+    provider_amount_fen = models.BigIntegerField(_("原路退回部分"), default=0)
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
+    status = models.CharField(
+        _("状态"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    reason = models.CharField(_("退款原因"), max_length=80, blank=True, default="")
+    failure_reason = models.CharField(_("失败原因"), max_length=64, blank=True, default="")
+    flag = models.CharField(_("异常标记"), max_length=64, blank=True, default="")
+    provider = models.CharField(_("支付渠道"), max_length=32)
+    provider_reference = models.CharField(_("渠道退款单号"), max_length=100, blank=True, default="")
+    # The caller's Idempotency-Key: one refund per (intent, key), even across retried requests.
+    request_key = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("退款")
+        verbose_name_plural = _("退款")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["intent", "-created_at"], name="payments_refund_intent_idx"),
+            models.Index(fields=["status"], name="payments_refund_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payments_refund_pos"),
+            models.CheckConstraint(
+                condition=Q(
+                    wallet_amount_fen__gte=0,
+                    provider_amount_fen__gte=0,
+                    amount_fen=F("wallet_amount_fen") + F("provider_amount_fen"),
+                ),
+                name="payments_refund_parts_sum",
+            ),
+            models.UniqueConstraint(
+                fields=["intent", "request_key"],
+                condition=~Q(request_key=""),
+                name="payments_refund_request_key_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.amount_fen} {self.currency} {self.status}"
+
+
+class SandboxRefundStatus(models.TextChoices):
+    PROCESSING = "processing", _("处理中")
+    SUCCEEDED = "succeeded", _("退款成功")
+    FAILED = "failed", _("退款失败")
+
+
+class SandboxRefund(models.Model):
+    """The sandbox provider's own record of a refund (kept at the provider in reality)."""
+
+    reference = models.CharField(max_length=100, unique=True)
+    # The merchant's refund number (our refund id): the provider is idempotent on it.
+    out_reference = models.CharField(max_length=100, unique=True)
+    payment = models.ForeignKey(SandboxPayment, on_delete=models.PROTECT, related_name="refunds")
+    amount_fen = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16,
+        choices=SandboxRefundStatus.choices,
+        default=SandboxRefundStatus.PROCESSING,
+    )
+    failure_reason = models.CharField(max_length=64, blank=True, default="")
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("沙箱退款")
+        verbose_name_plural = _("沙箱退款")
 
     def __str__(self) -> str:
         return f"{self.reference} {self.amount_fen} {self.currency} {self.status}"

@@ -22,6 +22,8 @@ class IntentOut(Schema):
     purpose: str
     status: str
     amount_fen: int
+    wallet_amount_fen: int
+    refunded_fen: int
     currency: str
     provider: str
     provider_reference: str
@@ -112,3 +114,30 @@ class WithdrawalOut(Schema):
 
 class WithdrawalsOut(Schema):
     items: list[WithdrawalOut]
+
+
+class RefundIn(Schema):
+    amount_fen: int
+    reason: str = Field("", max_length=80)
+
+
+class RefundOut(Schema):
+    id: uuid.UUID
+    intent_id: uuid.UUID
+    amount_fen: int
+    wallet_amount_fen: int
+    provider_amount_fen: int
+    currency: str
+    status: str
+    reason: str
+    failure_reason: str
+    provider: str
+    provider_reference: str
+    created_at: datetime
+    updated_at: datetime
+    succeeded_at: datetime | None
+    failed_at: datetime | None
+
+
+class RefundsOut(Schema):
+    items: list[RefundOut]

@@ -11,8 +11,13 @@ from yaji.accounts.models import User
 from yaji.core.money import Money
 from yaji.ledger.selectors import EntryPage, account_entries, user_wallet_balance
 from yaji.ledger.services import wallet_account_for_user
-from yaji.payments.errors import BankCardNotFound, PaymentIntentNotFound, WithdrawalNotFound
-from yaji.payments.models import BankCard, PaymentIntent, Withdrawal
+from yaji.payments.errors import (
+    BankCardNotFound,
+    PaymentIntentNotFound,
+    RefundNotFound,
+    WithdrawalNotFound,
+)
+from yaji.payments.models import BankCard, PaymentIntent, Refund, Withdrawal
 
 
 def payment_intent_get_for_user(*, intent_id: uuid.UUID | str, user: User) -> PaymentIntent:
@@ -79,3 +84,29 @@ def withdrawal_get_for_user(*, withdrawal_id: object, user: User) -> Withdrawal:
     if withdrawal is None:
         raise WithdrawalNotFound()
     return withdrawal
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+
+def refunds_for_intent(*, intent: PaymentIntent) -> list[Refund]:
+    return list(Refund.objects.filter(intent=intent).order_by("-created_at"))
+
+
+def refunds_for_user(*, user: User, limit: int = 50) -> list[Refund]:
+    return list(
+        Refund.objects.filter(intent__payer=user)
+        .select_related("intent")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def refund_get_for_user(*, refund_id: object, user: User) -> Refund:
+    try:
+        key = uuid.UUID(str(refund_id))
+    except ValueError:
+        raise RefundNotFound() from None
+    refund = Refund.objects.filter(pk=key, intent__payer=user).first()
+    if refund is None:
+        raise RefundNotFound()
+    return refund

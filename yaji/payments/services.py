@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -28,9 +28,20 @@ from yaji.core import clock
 from yaji.core.errors import ApplicationError, InvalidAmount
 from yaji.core.money import Money
 from yaji.core.outbox import outbox_publish
-from yaji.ledger.models import AccountKind
-from yaji.ledger.services import Posting, ledger_post, system_account, wallet_account_for_user
-from yaji.payments.errors import AmountMismatch, AmountOutOfRange, InvalidSignature
+from yaji.ledger.models import AccountKind, LedgerAccount
+from yaji.ledger.services import (
+    Posting,
+    account_for,
+    ledger_post,
+    system_account,
+    wallet_account_for_user,
+)
+from yaji.payments.errors import (
+    AmountMismatch,
+    AmountOutOfRange,
+    InvalidSignature,
+    WalletPartOutOfRange,
+)
 from yaji.payments.models import (
     OPEN_STATUSES,
     IntentPurpose,
@@ -38,17 +49,21 @@ from yaji.payments.models import (
     PaymentIntent,
     ProviderNotification,
 )
-from yaji.payments.providers import provider_get
+from yaji.payments.providers import default_provider_name, provider_get
 from yaji.payments.providers.base import Notification
 
 logger = logging.getLogger(__name__)
 
 TOPIC_INTENT_SUCCEEDED = "payments.intent_succeeded"
 LEDGER_KIND_TOPUP = "wallet_topup"
-DEFAULT_PROVIDER = "sandbox"
+LEDGER_KIND_CHECKOUT = "checkout_payment"
+LEDGER_KIND_CHECKOUT_WALLET = "checkout_wallet_payment"
+LEDGER_KIND_CHECKOUT_WALLET_RETURN = "checkout_wallet_return"
 TOPUP_MIN_FEN = 1
 TOPUP_MAX_FEN = 5_000_000  # 50,000 yuan
+CHECKOUT_MAX_FEN = 10_000_000  # 100,000 yuan per checkout
 INTENT_TTL = timedelta(minutes=30)
+EXPIRY_GRACE = timedelta(minutes=10)
 _HEADERS_KEPT = 40
 
 
@@ -63,6 +78,20 @@ class NotificationResult:
 
 def ledger_reference_for(intent: PaymentIntent) -> str:
     return f"payment:{intent.id}"
+
+
+def intent_escrow_account(intent: PaymentIntent) -> LedgerAccount:
+    """Where a checkout's money waits for the trade app: escrow, owner ``payment:<intent>``."""
+    return account_for(
+        kind=AccountKind.ESCROW, owner_ref=f"payment:{intent.id}", currency=intent.currency
+    )
+
+
+def intent_funds_account(intent: PaymentIntent) -> LedgerAccount:
+    """The account a succeeded intent's money went to (and refunds come from)."""
+    if intent.purpose == IntentPurpose.WALLET_TOPUP:
+        return wallet_account_for_user(user=intent.payer, currency=intent.currency)
+    return intent_escrow_account(intent)
 
 
 # --- creating ---------------------------------------------------------------------------------
@@ -81,7 +110,7 @@ def wallet_topup_create(
     user: User,
     amount_fen: int,
     currency: str = "CNY",
-    provider: str = DEFAULT_PROVIDER,
+    provider: str | None = None,
 ) -> PaymentIntent:
     """An intent to top up ``user``'s wallet, registered with the provider; nothing moves yet.
 
@@ -89,7 +118,8 @@ def wallet_topup_create(
     the intent commits first, then gets the provider's reference and pay URL.
     """
     amount = _topup_amount(amount_fen, currency)
-    adapter = provider_get(provider)
+    provider = provider or default_provider_name()
+    provider_get(provider)  # unknown or unconfigured provider → refused before any write
     intent = PaymentIntent.objects.create(
         payer=user,
         amount_fen=amount.amount,
@@ -98,11 +128,125 @@ def wallet_topup_create(
         provider=provider,
         expires_at=clock.now() + INTENT_TTL,
     )
+    _register_with_provider(intent)
+    return intent
+
+
+def _register_with_provider(intent: PaymentIntent) -> None:
+    adapter = provider_get(intent.provider)
     return_url = reverse("payments:wallet") + f"?intent={intent.id}"
     payment = adapter.create_payment(intent, return_url=return_url)
     intent.provider_reference = payment.reference
-    intent.pay_url = payment.redirect_url
-    intent.save(update_fields=["provider_reference", "pay_url", "updated_at"])
+    intent.pay_url = payment.redirect_url or reverse("payments:intent_pay", args=[intent.id])
+    intent.qr_payload = payment.qr_payload
+    intent.save(update_fields=["provider_reference", "pay_url", "qr_payload", "updated_at"])
+
+
+def checkout_intent_create(
+    *,
+    payer: User,
+    amount_fen: int,
+    wallet_amount_fen: int = 0,
+    currency: str = "CNY",
+    provider: str | None = None,
+) -> PaymentIntent:
+    """An intent for a purchase, paid ``wallet_amount_fen`` from the wallet and the rest
+    through ``provider``. The wallet part moves wallet → the intent's escrow at once (refused
+    with ``insufficient_funds`` and nothing written if the wallet is short); with no provider
+    part the intent has succeeded on return. The trade app settles the escrow later.
+    """
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise InvalidAmount(extra={"reason": "amount_fen must be a positive integer"})
+    if amount_fen > CHECKOUT_MAX_FEN:
+        raise AmountOutOfRange(extra={"min_fen": 1, "max_fen": CHECKOUT_MAX_FEN})
+    amount = Money(amount_fen, currency)
+    if (
+        isinstance(wallet_amount_fen, bool)
+        or not isinstance(wallet_amount_fen, int)
+        or not 0 <= wallet_amount_fen <= amount_fen
+    ):
+        raise WalletPartOutOfRange(extra={"max_fen": amount_fen})
+    provider = provider or default_provider_name()
+    if wallet_amount_fen < amount_fen:
+        provider_get(provider)  # unknown or unconfigured provider → refused before any write
+    intent = _checkout_hold(
+        payer=payer, amount=amount, wallet_amount_fen=wallet_amount_fen, provider=provider
+    )
+    if intent.provider_amount_fen > 0:
+        try:
+            _register_with_provider(intent)
+        except Exception:
+            # The provider never took the order: give the held wallet part back now.
+            _intent_abandon(intent_id=intent.pk)
+            raise
+    return intent
+
+
+@transaction.atomic(durable=True)
+def _intent_abandon(*, intent_id: object) -> None:
+    intent = PaymentIntent.objects.select_for_update().get(pk=intent_id)
+    _intent_fail(intent)
+
+
+def payment_intents_expire_due(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Expire open intents past ``expires_at`` (plus :data:`EXPIRY_GRACE` for notifications
+    still on their way) and give back their held wallet parts. The providers were told the same
+    expiry (WeChat Pay ``time_expire``, the sandbox's page), so nobody can pay them any more; a
+    success arriving later anyway is flagged ``late_success`` for an operator. Safe to run
+    concurrently (each intent moves under its row lock by a conditional update)."""
+    cutoff = (now or clock.now()) - EXPIRY_GRACE
+    done = 0
+    for intent_id in PaymentIntent.objects.filter(
+        status__in=OPEN_STATUSES, expires_at__lt=cutoff
+    ).values_list("pk", flat=True)[:batch]:
+        done += _intent_expire(intent_id=intent_id)
+    return done
+
+
+@transaction.atomic(durable=True)
+def _intent_expire(*, intent_id: object) -> int:
+    intent = PaymentIntent.objects.select_for_update().get(pk=intent_id)
+    moved = PaymentIntent.objects.filter(pk=intent.pk, status__in=OPEN_STATUSES).update(
+        status=IntentStatus.EXPIRED, updated_at=clock.now()
+    )
+    if moved != 1:
+        return 0
+    _wallet_part_return(intent)
+    return 1
+
+
+@transaction.atomic(durable=True)
+def _checkout_hold(
+    *, payer: User, amount: Money, wallet_amount_fen: int, provider: str
+) -> PaymentIntent:
+    now = clock.now()
+    intent = PaymentIntent.objects.create(
+        payer=payer,
+        amount_fen=amount.amount,
+        wallet_amount_fen=wallet_amount_fen,
+        currency=amount.currency,
+        purpose=IntentPurpose.CHECKOUT,
+        provider=provider,
+        expires_at=now + INTENT_TTL,
+    )
+    if wallet_amount_fen:
+        part = Money(wallet_amount_fen, amount.currency)
+        ledger_post(
+            kind=LEDGER_KIND_CHECKOUT_WALLET,
+            postings=[
+                Posting(wallet_account_for_user(user=payer, currency=part.currency), -part),
+                Posting(intent_escrow_account(intent), part),
+            ],
+            reference=f"payment:{intent.id}:wallet",
+            description="余额支付",
+            metadata={"intent_id": str(intent.id)},
+        )
+    if wallet_amount_fen == amount.amount:
+        PaymentIntent.objects.filter(pk=intent.pk).update(
+            status=IntentStatus.SUCCEEDED, succeeded_at=now, updated_at=now
+        )
+        intent.refresh_from_db()
+        _publish_succeeded(intent)
     return intent
 
 
@@ -176,7 +320,7 @@ def _notification_apply(
         )
         outcome = "unknown_reference"
     elif (notification.amount.amount, notification.amount.currency) != (
-        intent.amount_fen,
+        intent.provider_amount_fen,
         intent.currency,
     ):
         _flag(intent, "amount_mismatch")
@@ -211,6 +355,21 @@ def _intent_succeed(intent: PaymentIntent) -> str:
         _flag(intent, "late_success")
         return "late_success"
     amount = Money(intent.amount_fen, intent.currency)
+    if intent.purpose == IntentPurpose.CHECKOUT:
+        part = Money(intent.provider_amount_fen, intent.currency)
+        ledger_post(
+            kind=LEDGER_KIND_CHECKOUT,
+            postings=[
+                Posting(
+                    system_account(kind=AccountKind.PROVIDER_CLEARING, currency=part.currency),
+                    -part,
+                ),
+                Posting(intent_escrow_account(intent), part),
+            ],
+            reference=ledger_reference_for(intent),
+            description="在线支付",
+            metadata={"intent_id": str(intent.id), "provider": intent.provider},
+        )
     if intent.purpose == IntentPurpose.WALLET_TOPUP:
         ledger_post(
             kind=LEDGER_KIND_TOPUP,
@@ -227,6 +386,11 @@ def _intent_succeed(intent: PaymentIntent) -> str:
             description="钱包充值",
             metadata={"intent_id": str(intent.id), "provider": intent.provider},
         )
+    _publish_succeeded(intent)
+    return "succeeded"
+
+
+def _publish_succeeded(intent: PaymentIntent) -> None:
     outbox_publish(
         topic=TOPIC_INTENT_SUCCEEDED,
         payload={
@@ -238,11 +402,29 @@ def _intent_succeed(intent: PaymentIntent) -> str:
         },
         key=str(intent.id),
     )
-    return "succeeded"
 
 
 def _intent_fail(intent: PaymentIntent) -> str:
     moved = PaymentIntent.objects.filter(pk=intent.pk, status__in=OPEN_STATUSES).update(
         status=IntentStatus.FAILED, updated_at=clock.now()
     )
-    return "failed" if moved == 1 else f"ignored_{intent.status}"
+    if moved != 1:
+        return f"ignored_{intent.status}"
+    _wallet_part_return(intent)
+    return "failed"
+
+
+def _wallet_part_return(intent: PaymentIntent) -> None:
+    if intent.wallet_amount_fen:
+        # The provider part failed or expired: the wallet part held at checkout goes back.
+        part = Money(intent.wallet_amount_fen, intent.currency)
+        ledger_post(
+            kind=LEDGER_KIND_CHECKOUT_WALLET_RETURN,
+            postings=[
+                Posting(intent_escrow_account(intent), -part),
+                Posting(wallet_account_for_user(user=intent.payer, currency=part.currency), part),
+            ],
+            reference=f"payment:{intent.id}:wallet_return",
+            description="支付失败退回余额",
+            metadata={"intent_id": str(intent.id)},
+        )

@@ -11,5 +11,6 @@ urlpatterns = [
     path("wallet/cards/<str:card_id>/remove/", views.wallet_card_remove, name="wallet_card_remove"),
     path("wallet/withdraw/", views.wallet_withdraw, name="wallet_withdraw"),
     path("wallet/intents/<str:intent_id>/status/", views.intent_status, name="intent_status"),
+    path("wallet/intents/<str:intent_id>/pay/", views.intent_pay, name="intent_pay"),
     path("pay/sandbox/<str:reference>/", views.sandbox_pay, name="sandbox_pay"),
 ]

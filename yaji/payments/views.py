@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+import segno
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -56,6 +57,10 @@ def _wallet_context(request: HttpRequest) -> dict:
         "withdrawals": [
             {"withdrawal": w, "amount": format_money(Money(w.amount_fen, w.currency))}
             for w in selectors.withdrawals_for_user(user=user, limit=HISTORY_PAGE)  # type: ignore[arg-type]
+        ],
+        "refunds": [
+            {"refund": r, "amount": format_money(Money(r.amount_fen, r.currency))}
+            for r in selectors.refunds_for_user(user=user, limit=HISTORY_PAGE)  # type: ignore[arg-type]
         ],
         "withdraw_key": uuid.uuid4().hex,
         "card_error": "",
@@ -144,6 +149,26 @@ def intent_status(request: HttpRequest, intent_id: str) -> HttpResponse:
         # The payment settled while the page waited: reload once to show the new balance.
         response["HX-Refresh"] = "true"
     return response
+
+
+@login_required
+@require_GET
+def intent_pay(request: HttpRequest, intent_id: str) -> HttpResponse:
+    """Scan to pay: the provider's QR payload (WeChat Pay Native ``code_url``) as a QR code,
+    with the status polling until the provider's notification arrives."""
+    try:
+        intent = selectors.payment_intent_get_for_user(intent_id=intent_id, user=request.user)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        raise Http404() from exc
+    qr_svg = ""
+    if intent.qr_payload and not intent.is_final:
+        qr_svg = segno.make(intent.qr_payload, error="m").svg_inline(scale=5, title="QR")
+    context = {
+        "intent": intent,
+        "amount": format_money(Money(intent.provider_amount_fen, intent.currency)),
+        "qr_svg": qr_svg,
+    }
+    return render(request, "payments/intent_pay.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from yaji.core.money import Money
@@ -49,6 +49,59 @@ class ProviderPaymentState:
     amount: Money | None
 
 
+# --- refunds ----------------------------------------------------------------------------------
+
+RefundStatusName = Literal["succeeded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """A refund of (part of) a provider payment. ``out_reference`` is our refund id: providers
+    are idempotent on it, so a resubmission cannot refund twice."""
+
+    out_reference: str
+    payment_reference: str
+    amount: Money
+    payment_total: Money
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    """The provider accepted the refund; its outcome arrives later as a refund notification."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundNotification:
+    """An authenticated refund notification: refund ``out_reference`` reached ``status``."""
+
+    event_id: str
+    reference: str
+    out_reference: str
+    status: RefundStatusName
+    amount: Money
+    failure_reason: str = ""
+
+
+# --- daily statements ---------------------------------------------------------------------------
+
+StatementKind = Literal["payment", "refund"]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRecord:
+    """One line of a provider's daily statement, seen from the merchant: a payment brings
+    ``amount`` in, a refund sends it back (both positive here)."""
+
+    kind: StatementKind
+    payment_reference: str  # the payment as the platform knows it (intent.provider_reference)
+    refund_reference: str  # for refunds: our refund id (the merchant refund number); else ""
+    amount: Money
+    occurred_at: datetime
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -63,6 +116,30 @@ class PaymentProvider(Protocol):
 
     def query_payment(self, reference: str) -> ProviderPaymentState:
         """Ask the provider for the payment's current state (for reconciliation and polling)."""
+        ...
+
+    # refunds: the outcome arrives as a signed refund notification
+
+    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+        """Ask the provider to refund; ``ProviderRefundRefused`` on a refusal,
+        ``ProviderUnavailable`` when it cannot be reached."""
+        ...
+
+    def verify_refund_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> RefundNotification:
+        """Authenticate and decode a refund notification, or raise ``InvalidSignature``,
+        ``StaleNotification`` or ``MalformedNotification``."""
+        ...
+
+    # the daily statement (bill) for reconciliation
+
+    def statement_download(self, day: date) -> bytes:
+        """The provider's statement file for ``day`` (in the provider's time zone), raw."""
+        ...
+
+    def statement_parse(self, content: bytes) -> list[StatementRecord]:
+        """The records of a downloaded statement file (``MalformedStatement`` if unreadable)."""
         ...
 
 

@@ -10,9 +10,19 @@
   provider's sender on each attempt — signs the body afresh and hands the signed bytes and
   headers to the very function the HTTP endpoint ``POST /api/v1/payments/notify/sandbox``
   calls, so the signature and timestamp checks run on every delivery.
-- **Duplicates**: with probability ``settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE`` (env
-  ``YAJI_SANDBOX_PAY_DUPLICATE_RATE``, default 0.1; 1 = always) the same notification (same
-  event id) is published twice, as real providers do; the platform processes it once.
+- **Duplicates, out of order**: with probability ``settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE``
+  (env ``YAJI_SANDBOX_PAY_DUPLICATE_RATE``, default 0.1; 1 = always) the same notification
+  (same event id) is published twice, as real providers do, and the copy's first delivery
+  "times out", so it arrives after a backoff — after notifications sent in between. The
+  platform processes it once.
+
+- **Refunds** (``create_refund``): idempotent on our refund id, refused when the payment is
+  not paid or the refunds would exceed it; decided at once (a refund whose amount ends in 13
+  fen fails with ``account_abnormal``, anything else succeeds) and notified asynchronously
+  through ``payments.sandbox_refund_notify`` the same way (signed per delivery, sometimes
+  twice; several refunds of one payment arrive in whatever order the relay delivers them).
+- **Daily statement** (``statement_download``): a CSV of the day's paid payments and
+  succeeded refunds with a summary line, like the bill files real providers offer.
 
 Signature: ``Yaji-Sandbox-Signature = hex(HMAC-SHA256(secret, timestamp + "\\n" + nonce +
 "\\n" + body))`` with ``Yaji-Sandbox-Timestamp`` (Unix seconds) and ``Yaji-Sandbox-Nonce``;
@@ -22,15 +32,18 @@ the secret is ``settings.YAJI_SANDBOX_PAY_SECRET``. Notifications more than
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import json
 import logging
 import random
 import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -43,11 +56,26 @@ from yaji.core.outbox import outbox_publish, outbox_subscribe
 from yaji.payments.errors import (
     InvalidSignature,
     MalformedNotification,
+    MalformedStatement,
+    ProviderRefundRefused,
     SandboxPaymentClosed,
     StaleNotification,
 )
-from yaji.payments.models import SandboxPayment, SandboxPaymentStatus
-from yaji.payments.providers.base import Notification, ProviderPayment, ProviderPaymentState
+from yaji.payments.models import (
+    SandboxPayment,
+    SandboxPaymentStatus,
+    SandboxRefund,
+    SandboxRefundStatus,
+)
+from yaji.payments.providers.base import (
+    Notification,
+    ProviderPayment,
+    ProviderPaymentState,
+    ProviderRefund,
+    RefundNotification,
+    RefundRequest,
+    StatementRecord,
+)
 
 if TYPE_CHECKING:
     from yaji.core.models import OutboxEvent
@@ -63,6 +91,18 @@ HEADER_NONCE = "Yaji-Sandbox-Nonce"
 HEADER_SIGNATURE = "Yaji-Sandbox-Signature"
 TOLERANCE_SECONDS = 300
 PAYMENT_TTL = timedelta(minutes=30)
+TOPIC_SANDBOX_REFUND_NOTIFY = "payments.sandbox_refund_notify"
+REFUND_SUBSCRIBER_NAME = "payments.sandbox_refund_sender"
+# Test amounts: a refund whose amount ends in these fen fails at the provider.
+REFUND_FAILING_CENTS: dict[int, str] = {13: "account_abnormal"}
+STATEMENT_HEADER = [
+    "occurred_at",
+    "type",
+    "payment_reference",
+    "refund_no",
+    "amount_fen",
+    "currency",
+]
 
 
 def _secret() -> bytes:
@@ -122,7 +162,7 @@ class SandboxProvider:
         reference = "sbx_" + secrets.token_hex(12)
         SandboxPayment.objects.create(
             reference=reference,
-            amount_fen=intent.amount_fen,
+            amount_fen=intent.provider_amount_fen,
             currency=intent.currency,
             description=str(intent.get_purpose_display()),
             return_url=return_url[:500],
@@ -161,6 +201,149 @@ class SandboxProvider:
             amount=Money(payment.amount_fen, payment.currency),
         )
 
+    # --- refunds ------------------------------------------------------------------------------
+
+    @transaction.atomic(durable=True)
+    def create_refund(self, request: RefundRequest) -> ProviderRefund:
+        """Accept a refund (idempotent on ``out_reference``), decide it and queue its signed
+        notification; refused (``ProviderRefundRefused``) when the payment is not paid, the
+        currency differs or the refunds would exceed the payment — as a real provider does."""
+        existing = SandboxRefund.objects.filter(out_reference=request.out_reference).first()
+        if existing is not None:
+            return ProviderRefund(reference=existing.reference)
+        payment = (
+            SandboxPayment.objects.select_for_update()
+            .filter(reference=request.payment_reference)
+            .first()
+        )
+        if payment is None or payment.status != SandboxPaymentStatus.PAID:
+            raise ProviderRefundRefused(extra={"reason": "payment_not_paid"})
+        if request.amount.currency != payment.currency:
+            raise ProviderRefundRefused(extra={"reason": "currency_mismatch"})
+        refunded = sum(
+            payment.refunds.exclude(status=SandboxRefundStatus.FAILED).values_list(
+                "amount_fen", flat=True
+            )
+        )
+        if refunded + request.amount.amount > payment.amount_fen:
+            raise ProviderRefundRefused(extra={"reason": "refund_exceeds_payment"})
+        failure = REFUND_FAILING_CENTS.get(request.amount.amount % 100, "")
+        now = clock.now()
+        refund = SandboxRefund.objects.create(
+            reference="sbr_" + secrets.token_hex(12),
+            out_reference=request.out_reference[:100],
+            payment=payment,
+            amount_fen=request.amount.amount,
+            currency=request.amount.currency,
+            status=SandboxRefundStatus.FAILED if failure else SandboxRefundStatus.SUCCEEDED,
+            failure_reason=failure,
+            succeeded_at=None if failure else now,
+        )
+        sandbox_notifications_queue(
+            topic=TOPIC_SANDBOX_REFUND_NOTIFY,
+            body=sandbox_refund_body(refund=refund),
+            key=refund.reference,
+        )
+        return ProviderRefund(reference=refund.reference)
+
+    def verify_refund_notification(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> RefundNotification:
+        sandbox_verify_signed(headers, body)
+        try:
+            data = json.loads(body)
+            status = {"refund.succeeded": "succeeded", "refund.failed": "failed"}[data["type"]]
+            return RefundNotification(
+                event_id=str(data["id"])[:100],
+                reference=str(data["reference"])[:100],
+                out_reference=str(data["out_reference"])[:100],
+                status=status,  # type: ignore[arg-type]  # narrowed by the table above
+                amount=Money(data["amount_fen"], data["currency"]),
+                failure_reason=str(data.get("failure_reason") or "")[:64],
+            )
+        except (ValueError, KeyError, TypeError, AttributeError, ApplicationError) as exc:
+            raise MalformedNotification() from exc
+
+    # --- the daily statement ------------------------------------------------------------------
+
+    def statement_download(self, day: date) -> bytes:
+        """The day's statement as CSV (UTF-8): every payment paid and every refund that
+        succeeded during ``day`` in ``settings.TIME_ZONE``, then a summary line."""
+        start = datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+        end = start + timedelta(days=1)
+        rows: list[list[str]] = []
+        for payment in SandboxPayment.objects.filter(
+            status=SandboxPaymentStatus.PAID, paid_at__gte=start, paid_at__lt=end
+        ).order_by("paid_at", "pk"):
+            assert payment.paid_at is not None  # filtered above
+            rows.append(
+                [
+                    payment.paid_at.isoformat(),
+                    "payment",
+                    payment.reference,
+                    "",
+                    str(payment.amount_fen),
+                    payment.currency,
+                ]
+            )
+        for refund in (
+            SandboxRefund.objects.filter(
+                status=SandboxRefundStatus.SUCCEEDED, succeeded_at__gte=start, succeeded_at__lt=end
+            )
+            .select_related("payment")
+            .order_by("succeeded_at", "pk")
+        ):
+            assert refund.succeeded_at is not None  # filtered above
+            rows.append(
+                [
+                    refund.succeeded_at.isoformat(),
+                    "refund",
+                    refund.payment.reference,
+                    refund.out_reference,
+                    str(refund.amount_fen),
+                    refund.currency,
+                ]
+            )
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(STATEMENT_HEADER)
+        writer.writerows(sorted(rows))
+        paid = sum(int(r[4]) for r in rows if r[1] == "payment")
+        refunded = sum(int(r[4]) for r in rows if r[1] == "refund")
+        writer.writerow(["#summary", str(len(rows)), str(paid), str(refunded), "", ""])
+        return out.getvalue().encode()
+
+    def statement_parse(self, content: bytes) -> list[StatementRecord]:
+        """Parse a statement file; a file whose summary disagrees with its lines is malformed."""
+        try:
+            reader = csv.reader(io.StringIO(content.decode()))
+            header = next(reader)
+            if header != STATEMENT_HEADER:
+                raise ValueError("unexpected header")
+            records: list[StatementRecord] = []
+            summary: list[str] | None = None
+            for row in reader:
+                if row and row[0] == "#summary":
+                    summary = row
+                    continue
+                occurred, kind, payment_ref, refund_ref, amount_fen, currency = row
+                if kind not in ("payment", "refund"):
+                    raise ValueError(f"unknown kind {kind!r}")
+                records.append(
+                    StatementRecord(
+                        kind=kind,  # type: ignore[arg-type]  # checked above
+                        payment_reference=payment_ref,
+                        refund_reference=refund_ref,
+                        amount=Money(int(amount_fen), currency),
+                        occurred_at=datetime.fromisoformat(occurred),
+                    )
+                )
+            if summary is None or int(summary[1]) != len(records):
+                raise ValueError("summary line missing or wrong")
+        except (ValueError, StopIteration, UnicodeDecodeError, ApplicationError) as exc:
+            raise MalformedStatement(extra={"reason": str(exc)[:200]}) from exc
+        return records
+
 
 # --- the payer's side: the hosted pay page -----------------------------------------------------
 
@@ -190,16 +373,35 @@ def sandbox_payer_decide(*, reference: str, paid: bool) -> SandboxPayment:
     decided = SandboxPayment.objects.filter(
         reference=reference, status=SandboxPaymentStatus.PENDING, expires_at__gt=now
     ).update(
-        status=SandboxPaymentStatus.PAID if paid else SandboxPaymentStatus.FAILED, updated_at=now
+        status=SandboxPaymentStatus.PAID if paid else SandboxPaymentStatus.FAILED,
+        paid_at=now if paid else None,
+        updated_at=now,
     )
     if decided != 1:
         raise SandboxPaymentClosed(extra={"reference": reference[:100]})
     payment = SandboxPayment.objects.get(reference=reference)
     body = sandbox_notification_body(payment=payment, paid=paid)
-    copies = 2 if random.random() < float(settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE) else 1
-    for _copy in range(copies):
-        outbox_publish(topic=TOPIC_SANDBOX_NOTIFY, payload={"body": body}, key=reference)
+    sandbox_notifications_queue(topic=TOPIC_SANDBOX_NOTIFY, body=body, key=reference)
     return payment
+
+
+class SandboxDeliveryDelayed(Exception):
+    """The sandbox's simulated delivery timeout: the outbox retries the event later."""
+
+
+def sandbox_notifications_queue(*, topic: str, body: str, key: str) -> None:
+    """Queue a notification the way real providers deliver them: at least once, and with
+    probability ``YAJI_SANDBOX_PAY_DUPLICATE_RATE`` a second copy (same event id) whose first
+    delivery attempt "times out", so it arrives later — after whatever was sent in between,
+    i.e. duplicated and out of order."""
+    outbox_publish(topic=topic, payload={"body": body}, key=key)
+    if random.random() < float(settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE):
+        outbox_publish(topic=topic, payload={"body": body, "late": True}, key=key)
+
+
+def _delay_late_copy(event: OutboxEvent) -> None:
+    if event.payload.get("late") and event.attempts == 0:
+        raise SandboxDeliveryDelayed("simulated delivery timeout; retried later")
 
 
 # --- the provider's sender: delivers notifications through the outbox --------------------------
@@ -209,6 +411,7 @@ def sandbox_notify_deliver(event: OutboxEvent) -> Any:
     """Outbox handler: sign the notification now and deliver it to the platform's receiver."""
     from yaji.payments.services import payment_notification_receive
 
+    _delay_late_copy(event)
     body = str(event.payload["body"]).encode()
     try:
         return payment_notification_receive(
@@ -224,7 +427,48 @@ def sandbox_notify_deliver(event: OutboxEvent) -> Any:
         return None
 
 
+def sandbox_refund_body(*, refund: SandboxRefund) -> str:
+    succeeded = refund.status == SandboxRefundStatus.SUCCEEDED
+    return json.dumps(
+        {
+            "id": "revt_" + secrets.token_hex(12),
+            "type": "refund.succeeded" if succeeded else "refund.failed",
+            "reference": refund.reference,
+            "out_reference": refund.out_reference,
+            "payment_reference": refund.payment.reference,
+            "amount_fen": refund.amount_fen,
+            "currency": refund.currency,
+            "failure_reason": refund.failure_reason,
+            "created_at": clock.now().isoformat(),
+        },
+        separators=(",", ":"),
+    )
+
+
+def sandbox_refund_notify_deliver(event: OutboxEvent) -> Any:
+    """Outbox handler: sign the refund notification now and deliver it to the platform."""
+    from yaji.payments.refunds import refund_notification_receive
+
+    _delay_late_copy(event)
+    body = str(event.payload["body"]).encode()
+    try:
+        return refund_notification_receive(
+            provider=PROVIDER_NAME, headers=sandbox_sign(body), body=body
+        )
+    except ApplicationError as exc:
+        logger.warning(
+            "sandbox refund notification rejected",
+            extra={"event_id": str(event.id), "code": exc.code},
+        )
+        return None
+
+
 def sandbox_subscribers_register() -> None:
     outbox_subscribe(
         topic=TOPIC_SANDBOX_NOTIFY, name=SUBSCRIBER_NAME, handler=sandbox_notify_deliver
+    )
+    outbox_subscribe(
+        topic=TOPIC_SANDBOX_REFUND_NOTIFY,
+        name=REFUND_SUBSCRIBER_NAME,
+        handler=sandbox_refund_notify_deliver,
     )
