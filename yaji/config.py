@@ -72,6 +72,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Real-name verification provider (`sandbox` checks ID checksums offline).",
     ),
     EnvVar(
+        "YAJI_GIFT_PLATFORM_PERCENT",
+        "30",
+        "Percentage of each gift the platform keeps (0–100); the creator gets the rest.",
+    ),
+    EnvVar(
         "YAJI_SANDBOX_PAY_SECRET",
         "(generated into the data dir)",
         "HMAC-SHA256 key the sandbox payment provider signs its notifications with.",
@@ -81,7 +86,80 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "0.1",
         "Probability (0–1) that the sandbox payment provider sends a notification twice.",
     ),
+    EnvVar(
+        "YAJI_PAYMENT_PROVIDER",
+        "sandbox",
+        "Payment provider for new payments: `sandbox` (built in) or `wechatpay` (WeChat Pay API v3, needs the `YAJI_WECHATPAY_*` variables).",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_MCHID",
+        "(empty)",
+        "WeChat Pay merchant id (mchid).",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_APPID",
+        "(empty)",
+        "AppID bound to the merchant (official account / mini program / app).",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_SERIAL_NO",
+        "(empty)",
+        "Serial number of the merchant API certificate (sent as `serial_no` when signing requests).",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_PRIVATE_KEY_FILE",
+        "(empty)",
+        "Path of the merchant API private key (`apiclient_key.pem`) that signs requests.",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_PLATFORM_KEY_FILE",
+        "(empty)",
+        "Path of the WeChat Pay platform certificate or WeChat Pay public key (PEM) that verifies responses and notifications.",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_PLATFORM_SERIAL",
+        "(empty)",
+        "Serial of that platform certificate / public key id (`Wechatpay-Serial`).",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_AES_KEY",
+        "(empty)",
+        "The 32-character APIv3 key that decrypts notification resources (AEAD_AES_256_GCM).",
+    ),
+    EnvVar(
+        "YAJI_WECHATPAY_NOTIFY_BASE_URL",
+        "(empty)",
+        "Public HTTPS origin WeChat Pay calls back, e.g. https://yaji.example (notify paths are appended).",
+    ),
     EnvVar("YAJI_SECURE_COOKIES", "0", "Set 1 behind HTTPS: secure cookies and HSTS."),
+    EnvVar(
+        "YAJI_COPYRIGHT_LOG_KEY",
+        "(generated into the data dir)",
+        "Base64 32-byte Ed25519 seed the copyright log signs its checkpoints with; its public "
+        "half is published at /copyright/log/key.",
+    ),
+    EnvVar(
+        "YAJI_COPYRIGHT_LOG_ORIGIN",
+        "yaji.local/copyright",
+        "The copyright log's origin line in signed checkpoints (e.g. yaji.example/copyright).",
+    ),
+    EnvVar(
+        "YAJI_MODERATION_REPORT_THRESHOLD",
+        "3",
+        "User reports (from different people) that put visible content on hold for review.",
+    ),
+    EnvVar(
+        "YAJI_MODERATION_DHASH_DISTANCE",
+        "6",
+        "Largest Hamming distance (of 64 bits) at which an image matches a perceptual-hash "
+        "blocklist entry.",
+    ),
+    EnvVar(
+        "YAJI_MODERATION_CLASSIFIER",
+        "noop",
+        "Content classifier behind the word lists and image hashes; only `noop` (classifies "
+        "nothing) ships today.",
+    ),
 )
 
 
@@ -126,3 +204,7 @@ def generate_encryption_keys() -> str:
 
 def generate_token() -> str:
     return secrets.token_urlsafe(48)
+
+
+def generate_ed25519_seed() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()

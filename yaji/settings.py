@@ -39,11 +39,16 @@ INSTALLED_APPS = [
     # domains
     "yaji.payments",
     "yaji.catalog",
+    "yaji.search",
+    "yaji.moderation",
     "yaji.community",
+    "yaji.copyright",
+    "yaji.risk",
     "yaji.redpackets",
     # surfaces (yaji.web is listed first, above)
     "yaji.api",
     "yaji.demo",
+    "yaji.bench",
 ]
 
 MIDDLEWARE = [
@@ -138,10 +143,27 @@ YAJI_ENCRYPTION_KEYS = config.persisted_secret(
 YAJI_LOOKUP_KEY = config.persisted_secret("YAJI_LOOKUP_KEY", "lookup-key", config.generate_token)
 YAJI_NOTIFY_SINK = config.env("YAJI_NOTIFY_SINK", "console")
 YAJI_KYC_PROVIDER = config.env("YAJI_KYC_PROVIDER", "sandbox")
+YAJI_GIFT_PLATFORM_PERCENT = int(config.env("YAJI_GIFT_PLATFORM_PERCENT", "30"))
 YAJI_SANDBOX_PAY_SECRET = config.persisted_secret(
     "YAJI_SANDBOX_PAY_SECRET", "sandbox-pay-secret", config.generate_token
 )
 YAJI_SANDBOX_PAY_DUPLICATE_RATE = float(config.env("YAJI_SANDBOX_PAY_DUPLICATE_RATE", "0.1"))
+YAJI_PAYMENT_PROVIDER = config.env("YAJI_PAYMENT_PROVIDER", "sandbox")
+YAJI_WECHATPAY_MCHID = config.env("YAJI_WECHATPAY_MCHID")
+YAJI_WECHATPAY_APPID = config.env("YAJI_WECHATPAY_APPID")
+YAJI_WECHATPAY_SERIAL_NO = config.env("YAJI_WECHATPAY_SERIAL_NO")
+YAJI_WECHATPAY_PRIVATE_KEY_FILE = config.env("YAJI_WECHATPAY_PRIVATE_KEY_FILE")
+YAJI_WECHATPAY_PLATFORM_KEY_FILE = config.env("YAJI_WECHATPAY_PLATFORM_KEY_FILE")
+YAJI_WECHATPAY_PLATFORM_SERIAL = config.env("YAJI_WECHATPAY_PLATFORM_SERIAL")
+YAJI_WECHATPAY_AES_KEY = config.env("YAJI_WECHATPAY_AES_KEY")
+YAJI_WECHATPAY_NOTIFY_BASE_URL = config.env("YAJI_WECHATPAY_NOTIFY_BASE_URL")
+YAJI_COPYRIGHT_LOG_KEY = config.persisted_secret(
+    "YAJI_COPYRIGHT_LOG_KEY", "copyright-log-key", config.generate_ed25519_seed
+)
+YAJI_COPYRIGHT_LOG_ORIGIN = config.env("YAJI_COPYRIGHT_LOG_ORIGIN", "yaji.local/copyright")
+MODERATION_REPORT_HOLD_THRESHOLD = int(config.env("YAJI_MODERATION_REPORT_THRESHOLD", "3"))
+MODERATION_DHASH_MAX_DISTANCE = int(config.env("YAJI_MODERATION_DHASH_DISTANCE", "6"))
+MODERATION_CLASSIFIER = config.env("YAJI_MODERATION_CLASSIFIER", "noop")
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -19,8 +19,11 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("yaji.catalog.urls")),
+    path("", include("yaji.search.urls")),
+    path("", include("yaji.moderation.urls")),
     path("", include("yaji.payments.urls")),
     path("", include("yaji.community.urls")),
+    path("", include("yaji.copyright.urls")),
     path("", include("yaji.redpackets.urls")),
     path("", include("yaji.web.urls")),
 ]

@@ -18,10 +18,14 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from yaji.accounts.api import router as accounts_router
 from yaji.catalog.api import router as catalog_router
 from yaji.community.api import router as community_router
+from yaji.copyright.api import router as copyright_router
 from yaji.core.api import router as core_router
 from yaji.core.errors import ApplicationError
+from yaji.moderation.api import router as moderation_router
 from yaji.payments.api import router as payments_router
 from yaji.redpackets.api import router as redpackets_router
+from yaji.risk.api import router as risk_router
+from yaji.search.api import router as search_router
 
 api = NinjaAPI(
     title="Yaji 雅集 API",
@@ -100,6 +104,10 @@ def _forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpRespons
 api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/", catalog_router)
+api.add_router("/", search_router)
+api.add_router("/", moderation_router)
 api.add_router("/", community_router)
+api.add_router("/", copyright_router)
 api.add_router("/", payments_router)
 api.add_router("/", redpackets_router)
+api.add_router("/", risk_router)

@@ -19,8 +19,10 @@ from yaji.accounts import services as accounts
 from yaji.accounts.kyc import id_number_make
 from yaji.accounts.models import Role, User
 from yaji.accounts.selectors import user_by_identifier
+from yaji.community.demo import COMMUNITY_STEPS, community_chapter
 from yaji.demo.products import DEMO_PRODUCTS, products_chapter
 from yaji.demo.shops import DEMO_SHOPS, shops_chapter
+from yaji.search.services import search_index_rebuild
 
 DEMO_PASSWORD = "yaji-demo-2026"  # noqa: S105  # public, printed by the command
 SEED = 20261122
@@ -237,6 +239,15 @@ def _people_chapter(people: list[Person]) -> Iterator[str]:
 Chapter = Callable[[], Iterator[str]]
 
 
+def _search_chapter() -> Iterator[str]:
+    """Index every listed product (the demo runs no outbox worker); one step per product."""
+    previous = 0
+    for done in search_index_rebuild():
+        for _ in range(done - previous):
+            yield "indexed"
+        previous = done
+
+
 def chapters(*, buyers: int = 24, minors: int = 3) -> list[tuple[str, int, Chapter]]:
     """(title, number of steps, steps) for each part of the world, in build order."""
     people = demo_people(buyers=buyers, minors=minors)
@@ -244,4 +255,6 @@ def chapters(*, buyers: int = 24, minors: int = 3) -> list[tuple[str, int, Chapt
         ("people 人物", len(people), lambda: _people_chapter(people)),
         ("shops 店铺", len(DEMO_SHOPS), shops_chapter),
         ("products 商品", len(DEMO_PRODUCTS), products_chapter),
+        ("community 社区", COMMUNITY_STEPS, community_chapter),
+        ("search 搜索索引", len(DEMO_PRODUCTS), _search_chapter),
     ]
