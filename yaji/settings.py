@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     # domains
     "yaji.payments",
     "yaji.catalog",
+    "yaji.trade",
     "yaji.community",
     "yaji.redpackets",
     # surfaces (yaji.web is listed first, above)

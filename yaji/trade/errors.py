@@ -1,0 +1,73 @@
+"""Stable error codes of trade. Codes are public: never rename one, add a new one."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from yaji.core.errors import ApplicationError
+
+
+class CartEmpty(ApplicationError):
+    code = "cart_empty"
+    status = 400
+    default_message = _("购物车是空的。")
+
+
+class InvalidQuantity(ApplicationError):
+    code = "invalid_quantity"
+    status = 400
+    default_message = _("数量必须是 1 到 99 之间的整数。")
+
+
+class ProductUnavailable(ApplicationError):
+    code = "product_unavailable"
+    status = 409
+    default_message = _("商品已下架或不存在。")
+
+
+class InsufficientStock(ApplicationError):
+    code = "insufficient_stock"
+    status = 409
+    default_message = _("库存不足。")
+
+
+class PerBuyerLimitExceeded(ApplicationError):
+    code = "per_buyer_limit_exceeded"
+    status = 409
+    default_message = _("超过每人限购数量。")
+
+
+class InvalidAddress(ApplicationError):
+    code = "invalid_address"
+    status = 400
+    default_message = _("收货地址不完整或无效。")
+
+
+class AddressRequired(ApplicationError):
+    code = "address_required"
+    status = 400
+    default_message = _("请选择收货地址。")
+
+
+class ShippingOptionUnavailable(ApplicationError):
+    code = "shipping_option_unavailable"
+    status = 400
+    default_message = _("该店铺不提供这种配送方式。")
+
+
+class CheckoutNotPayable(ApplicationError):
+    code = "checkout_not_payable"
+    status = 409
+    default_message = _("该订单已支付、已取消或已超时。")
+
+
+class OrderStateInvalid(ApplicationError):
+    code = "order_state_invalid"
+    status = 409
+    default_message = _("订单当前状态不允许这个操作。")
+
+
+class InvalidShipment(ApplicationError):
+    code = "invalid_shipment"
+    status = 400
+    default_message = _("请填写承运商和运单号。")
