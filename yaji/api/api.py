@@ -22,6 +22,7 @@ from yaji.core.api import router as core_router
 from yaji.core.errors import ApplicationError
 from yaji.payments.api import router as payments_router
 from yaji.redpackets.api import router as redpackets_router
+from yaji.trade.api import router as trade_router
 
 api = NinjaAPI(
     title="Yaji 雅集 API",
@@ -103,3 +104,4 @@ api.add_router("/", catalog_router)
 api.add_router("/", community_router)
 api.add_router("/", payments_router)
 api.add_router("/", redpackets_router)
+api.add_router("/", trade_router)

@@ -13,7 +13,7 @@ from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.catalog.models import Shop
 from yaji.catalog.permissions import shop_can_manage
-from yaji.core.errors import ApplicationError, NotFound
+from yaji.core.errors import ApplicationError, NotFound, ValidationFailed
 from yaji.trade.models import (
     Address,
     Cart,
@@ -168,7 +168,11 @@ def _cursor_decode(cursor: str | None) -> int | None:
     return value
 
 
-def _page(qs: QuerySet[Order], *, cursor: str | None, limit: int) -> OrderPage:
+def _page(qs: QuerySet[Order], *, status: str | None, cursor: str | None, limit: int) -> OrderPage:
+    if status:
+        if status not in OrderStatus.values:
+            raise ValidationFailed(extra={"status": status[:20]})
+        qs = qs.filter(status=status)
     limit = max(1, min(limit, PAGE_MAX))
     before = _cursor_decode(cursor)
     if before is not None:
@@ -185,10 +189,7 @@ def _page(qs: QuerySet[Order], *, cursor: str | None, limit: int) -> OrderPage:
 def orders_of_buyer(
     *, buyer: User, status: str | None = None, cursor: str | None = None, limit: int = 20
 ) -> OrderPage:
-    qs = _order_qs().filter(buyer=buyer)
-    if status:
-        qs = qs.filter(status=status)
-    return _page(qs, cursor=cursor, limit=limit)
+    return _page(_order_qs().filter(buyer=buyer), status=status, cursor=cursor, limit=limit)
 
 
 def order_get_for_buyer(*, buyer: User, number: str) -> Order:
@@ -217,9 +218,7 @@ def orders_of_shop(
     if not shop_can_manage(user, shop):
         raise NotFound()
     qs = _order_qs().filter(shop=shop).exclude(status=OrderStatus.PENDING_PAYMENT)
-    if status:
-        qs = qs.filter(status=status)
-    return _page(qs, cursor=cursor, limit=limit)
+    return _page(qs, status=status, cursor=cursor, limit=limit)
 
 
 def order_get_for_shop(*, user: User, order_id: int) -> Order:
