@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("yaji.catalog.urls")),
+    path("", include("yaji.trade.urls")),
     path("", include("yaji.payments.urls")),
     path("", include("yaji.community.urls")),
     path("", include("yaji.redpackets.urls")),

@@ -130,7 +130,7 @@ def addresses_of(*, user: User) -> QuerySet[Address]:
 
 def _order_qs() -> QuerySet[Order]:
     return Order.objects.select_related("shop").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id")),
         Prefetch("lines__edition_units", queryset=EditionUnit.objects.order_by("number")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
     )
