@@ -10,11 +10,12 @@ from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.core.idempotency import idempotent
-from yaji.trade import selectors, services
+from yaji.trade import carriers, selectors, services
 from yaji.trade.models import Checkout, Order
 from yaji.trade.schemas import (
     AddressIn,
     AddressOut,
+    CallbackOut,
     CartLineIn,
     CartLineQuantityIn,
     CartOut,
@@ -317,3 +318,17 @@ def shop_order_ship(request: HttpRequest, order_id: int, payload: ShipIn):  # ty
         tracking_number=payload.tracking_number,
     )
     return _order(selectors.order_get_for_shop(user=user, order_id=order_id))
+
+
+# --- carriers ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/carriers/sandbox/callback",
+    auth=None,
+    response={200: CallbackOut, **ERRORS},
+    summary="Tracking callbacks of the sandbox carrier (HMAC-SHA256 signed, like a real carrier)",
+)
+def carrier_callback(request: HttpRequest):  # type: ignore[no-untyped-def]
+    outcome = carriers.tracking_callback_receive(headers=request.headers, body=request.body)
+    return {"outcome": outcome}

@@ -71,3 +71,9 @@ class InvalidShipment(ApplicationError):
     code = "invalid_shipment"
     status = 400
     default_message = _("请填写承运商和运单号。")
+
+
+class InvalidCarrierCallback(ApplicationError):
+    code = "invalid_carrier_callback"
+    status = 400
+    default_message = _("物流回调无效：签名、时间或内容不对。")

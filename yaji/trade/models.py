@@ -336,3 +336,30 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.status}"
+
+
+class TrackingEvent(models.Model):
+    """One tracking event a carrier reported (stored once per carrier event id)."""
+
+    class Code(models.TextChoices):
+        PICKED_UP = "picked_up", _("已揽件")
+        IN_TRANSIT = "in_transit", _("运输中")
+        OUT_FOR_DELIVERY = "out_for_delivery", _("派送中")
+        DELIVERED = "delivered", _("已签收")
+        EXCEPTION = "exception", _("异常")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tracking_events")
+    event_id = models.UUIDField(unique=True)
+    code = models.CharField(max_length=20, choices=Code.choices)
+    description = models.CharField(max_length=120, blank=True)
+    location = models.CharField(max_length=60, blank=True)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("物流轨迹")
+        verbose_name_plural = _("物流轨迹")
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.code}"

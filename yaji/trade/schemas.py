@@ -147,3 +147,7 @@ class RefundIn(Schema):
 class ShipIn(Schema):
     carrier: str = Field(..., min_length=1, max_length=40, pattern=NO_NUL)
     tracking_number: str = Field(..., min_length=1, max_length=40, pattern=NO_NUL)
+
+
+class CallbackOut(Schema):
+    outcome: str

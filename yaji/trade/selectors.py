@@ -24,6 +24,7 @@ from yaji.trade.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    TrackingEvent,
 )
 
 PAGE_MAX = 50
@@ -133,6 +134,7 @@ def _order_qs() -> QuerySet[Order]:
         Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id")),
         Prefetch("lines__edition_units", queryset=EditionUnit.objects.order_by("number")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
     )
 
 

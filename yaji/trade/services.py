@@ -47,6 +47,7 @@ from yaji.ledger.services import (
     system_account,
     wallet_account_for_user,
 )
+from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
 from yaji.trade.errors import (
     AddressRequired,
     CartEmpty,
@@ -755,6 +756,8 @@ def order_ship(*, actor: User, order_id: int, carrier: str, tracking_number: str
     order.carrier, order.tracking_number, order.shipped_at = carrier, tracking_number, now
     order.save(update_fields=["status", "carrier", "tracking_number", "shipped_at", "updated_at"])
     _event(order, OrderStatus.SHIPPED, actor=actor, note=f"{carrier} {tracking_number}")
+    if carrier == SANDBOX_CARRIER:
+        sandbox_carrier_advance(order=order, until="picked_up")
     outbox_publish(
         topic=TOPIC_ORDER_SHIPPED,
         payload={"order_id": order.pk, "carrier": carrier, "tracking_number": tracking_number},
@@ -765,14 +768,19 @@ def order_ship(*, actor: User, order_id: int, carrier: str, tracking_number: str
 
 @transaction.atomic(durable=True)
 def order_mark_delivered(*, order_id: int, note: str = "") -> Order:
-    """The carrier reports the parcel delivered; the 7-day completion clock starts."""
+    """Mark a shipped order delivered by hand (an operator); carriers report it by callback."""
     order = _order_lock(order_id, where=Q())
     if order.status != OrderStatus.SHIPPED:
         raise OrderStateInvalid(extra={"status": order.status})
-    order.status, order.delivered_at = OrderStatus.DELIVERED, clock.now()
+    order_delivered_record(order=order, at=clock.now(), note=note)
+    return order
+
+
+def order_delivered_record(*, order: Order, at: datetime, note: str = "") -> None:
+    """A locked, shipped order was delivered at ``at``; the 7-day completion clock starts."""
+    order.status, order.delivered_at = OrderStatus.DELIVERED, min(at, clock.now())
     order.save(update_fields=["status", "delivered_at", "updated_at"])
     _event(order, OrderStatus.DELIVERED, note=note)
-    return order
 
 
 def _order_complete(order: Order, *, actor: User | None, note: str) -> None:
