@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import File, Form, Query, Router, Status, UploadedFile
 from ninja.responses import codes_4xx
 
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.core.idempotency import idempotent
-from yaji.trade import carriers, selectors, services
+from yaji.trade import carriers, reviews, selectors, services
 from yaji.trade.models import Checkout, Order
 from yaji.trade.schemas import (
     AddressIn,
@@ -24,7 +24,11 @@ from yaji.trade.schemas import (
     ErrorOut,
     OrderOut,
     OrderPageOut,
+    ProductReviewsOut,
     RefundIn,
+    ReplyIn,
+    ReviewIn,
+    ReviewOut,
     ShipIn,
 )
 
@@ -332,3 +336,70 @@ def shop_order_ship(request: HttpRequest, order_id: int, payload: ShipIn):  # ty
 def carrier_callback(request: HttpRequest):  # type: ignore[no-untyped-def]
     outcome = carriers.tracking_callback_receive(headers=request.headers, body=request.body)
     return {"outcome": outcome}
+
+
+# --- reviews ----------------------------------------------------------------------------------
+
+
+def _review(review) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "id": review.pk,
+        "product_id": review.product_id,
+        "rating": review.rating,
+        "text": review.text,
+        "buyer_name": review.buyer.display_name[:1] + "**" if review.buyer.display_name else "**",
+        "photos": [photo.thumb.url for photo in review.photos.all()],
+        "reply": review.reply,
+        "replied_at": review.replied_at,
+        "created_at": review.created_at,
+    }
+
+
+@router.post(
+    "/orders/{order_id}/reviews",
+    response={201: ReviewOut, **ERRORS},
+    summary="Review a product of my completed order (multipart: fields + up to 9 photos)",
+)
+def review_create(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    order_id: int,
+    payload: Form[ReviewIn],
+    photos: File[list[UploadedFile] | None] = None,
+):
+    review = reviews.review_create(
+        buyer=_user(request),
+        order_id=min(order_id, MAX_ID),
+        product_id=payload.product_id,
+        rating=payload.rating,
+        text=payload.text,
+        photos=photos or [],
+    )
+    return Status(201, _review(review))
+
+
+@router.get(
+    "/products/{product_id}/reviews",
+    auth=None,
+    response={200: ProductReviewsOut, **ERRORS},
+    summary="Reviews of a listed product, newest first, with the average rating",
+)
+def product_reviews(request: HttpRequest, product_id: int):  # type: ignore[no-untyped-def]
+    product = catalog_selectors.product_get_public(product_id=min(product_id, MAX_ID))
+    rating = reviews.product_rating(product=product)
+    return {
+        "average": rating.average,
+        "count": rating.count,
+        "items": [_review(r) for r in reviews.reviews_of_product(product=product)],
+    }
+
+
+@router.post(
+    "/reviews/{review_id}/reply",
+    response={200: ReviewOut, **ERRORS},
+    summary="Reply to a review of my shop (once)",
+)
+def review_reply(request: HttpRequest, review_id: int, payload: ReplyIn):  # type: ignore[no-untyped-def]
+    review = reviews.review_reply(
+        actor=_user(request), review_id=min(review_id, MAX_ID), text=payload.text
+    )
+    return _review(review)

@@ -77,3 +77,21 @@ class InvalidCarrierCallback(ApplicationError):
     code = "invalid_carrier_callback"
     status = 400
     default_message = _("物流回调无效：签名、时间或内容不对。")
+
+
+class ReviewNotAllowed(ApplicationError):
+    code = "review_not_allowed"
+    status = 409
+    default_message = _("只有已完成订单的买家可以评价这件商品，每件只评价一次。")
+
+
+class InvalidReview(ApplicationError):
+    code = "invalid_review"
+    status = 400
+    default_message = _("评分须为 1 到 5 星，评价最多 1000 字、9 张图片。")
+
+
+class ReplyNotAllowed(ApplicationError):
+    code = "reply_not_allowed"
+    status = 409
+    default_message = _("这条评价已经回复过了。")

@@ -363,3 +363,50 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.code}"
+
+
+class Review(models.Model):
+    """A buyer's review of one product of a completed order: 1–5 stars, text, photos, a reply."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="reviews")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reviews")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="reviews")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    rating = models.PositiveSmallIntegerField(_("评分"))
+    text = models.TextField(_("评价"), max_length=1000, blank=True)
+    reply = models.TextField(_("店铺回复"), max_length=1000, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="trade_review_product_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="trade_review_once"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="trade_review_rating_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} ★{self.rating}"
+
+
+class ReviewPhoto(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="reviews/", max_length=200)
+    thumb = models.FileField(upload_to="reviews/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.file.name

@@ -151,3 +151,31 @@ class ShipIn(Schema):
 
 class CallbackOut(Schema):
     outcome: str
+
+
+class ReviewIn(Schema):
+    product_id: int = Field(..., ge=1, le=2**63 - 1)
+    rating: int = Field(..., ge=1, le=5)
+    text: str = Field("", max_length=1000, pattern=NO_NUL)
+
+
+class ReplyIn(Schema):
+    text: str = Field(..., min_length=1, max_length=1000, pattern=NO_NUL)
+
+
+class ReviewOut(Schema):
+    id: int
+    product_id: int
+    rating: int
+    text: str
+    buyer_name: str
+    photos: list[str]
+    reply: str
+    replied_at: datetime | None
+    created_at: datetime
+
+
+class ProductReviewsOut(Schema):
+    average: float | None
+    count: int
+    items: list[ReviewOut]

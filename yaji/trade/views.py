@@ -20,7 +20,7 @@ from yaji.catalog import selectors as catalog_selectors
 from yaji.core.errors import ApplicationError
 from yaji.core.money import format_money
 from yaji.payments import selectors as payments_selectors
-from yaji.trade import selectors, services
+from yaji.trade import reviews, selectors, services
 from yaji.trade.models import Cart, OrderStatus, ShippingOption
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 
@@ -225,10 +225,22 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             elif request.POST.get("action") == "confirm":
                 services.order_confirm_receipt(buyer=user, order_id=order.pk)  # type: ignore[arg-type]
                 messages.success(request, _("已确认收货，感谢支持手艺人。"))
+            elif request.POST.get("action") == "review":
+                reviews.review_create(
+                    buyer=user,  # type: ignore[arg-type]
+                    order_id=order.pk,
+                    product_id=_int(request.POST.get("product_id")),
+                    rating=_int(request.POST.get("rating")),
+                    text=request.POST.get("text", ""),
+                    photos=request.FILES.getlist("photos"),
+                )
+                messages.success(request, _("评价已发布，谢谢分享。"))
         except ApplicationError as exc:
             messages.error(request, str(exc.message))
         return redirect("trade:order_detail", number=order.number)
-    return render(request, "trade/order_detail.html", {"order": order})
+    reviewed = set(order.reviews.values_list("product_id", flat=True))
+    to_review = [line for line in order.lines.all() if line.product_id not in reviewed]
+    return render(request, "trade/order_detail.html", {"order": order, "to_review": to_review})
 
 
 @login_required
