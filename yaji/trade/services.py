@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
@@ -383,7 +384,8 @@ class _Priced:
 
 
 def _order_number(now: datetime) -> str:
-    return f"YJ{now:%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
+    # Local date and time first (what a buyer reads on the order), then 8 random digits.
+    return f"YJ{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
 
 
 def _bought_before(buyer: User, product_ids: Iterable[int]) -> dict[int, int]:
