@@ -3,7 +3,15 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from yaji.trade.carriers import sandbox_carrier_advance
-from yaji.trade.models import Order, OrderEvent, OrderLine, ShippingTemplate, TrackingEvent
+from yaji.trade.models import (
+    FlashSale,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Review,
+    ShippingTemplate,
+    TrackingEvent,
+)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -58,3 +66,24 @@ class OrderAdmin(admin.ModelAdmin):
 class ShippingTemplateAdmin(admin.ModelAdmin):
     list_display = ("shop", "first_kg_fen", "extra_kg_fen", "free_over_fen", "white_glove_fen")
     search_fields = ("shop__name_zh", "shop__slug")
+
+
+@admin.register(FlashSale)
+class FlashSaleAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "variant",
+        "starts_at",
+        "ends_at",
+        "price_fen",
+        "stock",
+        "initial_stock",
+    )
+    readonly_fields = ("stock", "initial_stock", "created_by")
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("product", "rating", "buyer", "created_at")
+    list_filter = ("rating",)
+    readonly_fields = ("order", "product", "shop", "buyer", "rating", "created_at")

@@ -10,7 +10,7 @@ from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.core.idempotency import idempotent
-from yaji.trade import carriers, reviews, selectors, services
+from yaji.trade import carriers, flash, reviews, selectors, services
 from yaji.trade.models import Checkout, Order
 from yaji.trade.schemas import (
     AddressIn,
@@ -22,6 +22,8 @@ from yaji.trade.schemas import (
     CheckoutIn,
     CheckoutOut,
     ErrorOut,
+    FlashSaleIn,
+    FlashSaleOut,
     OrderOut,
     OrderPageOut,
     ProductReviewsOut,
@@ -403,3 +405,46 @@ def review_reply(request: HttpRequest, review_id: int, payload: ReplyIn):  # typ
         actor=_user(request), review_id=min(review_id, MAX_ID), text=payload.text
     )
     return _review(review)
+
+
+# --- flash sales ------------------------------------------------------------------------------
+
+
+def _sale(sale) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        **{
+            f: getattr(sale, f)
+            for f in (
+                "id",
+                "variant_id",
+                "title",
+                "starts_at",
+                "ends_at",
+                "price_fen",
+                "stock",
+                "initial_stock",
+                "per_user_limit",
+            )
+        },
+        "product_id": sale.variant.product_id,
+    }
+
+
+@router.post(
+    "/flash-sales",
+    response={201: FlashSaleOut, **ERRORS},
+    summary="Put a variant of my shop on flash sale (window, sale price, sale stock, limit)",
+)
+def flash_sale_create(request: HttpRequest, payload: FlashSaleIn):  # type: ignore[no-untyped-def]
+    sale = flash.flash_sale_create(actor=_user(request), **payload.dict())
+    return Status(201, _sale(sale))
+
+
+@router.get(
+    "/flash-sales",
+    auth=None,
+    response={200: list[FlashSaleOut], **ERRORS},
+    summary="Flash sales running now or starting within a day",
+)
+def flash_sales(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return [_sale(sale) for sale in flash.flash_sales_upcoming()]

@@ -95,3 +95,15 @@ class ReplyNotAllowed(ApplicationError):
     code = "reply_not_allowed"
     status = 409
     default_message = _("这条评价已经回复过了。")
+
+
+class FlashSaleSoldOut(ApplicationError):
+    code = "flash_sale_sold_out"
+    status = 409
+    default_message = _("秒杀商品已抢光。")
+
+
+class InvalidFlashSale(ApplicationError):
+    code = "invalid_flash_sale"
+    status = 400
+    default_message = _("秒杀设置无效：时间、价格或库存不对。")

@@ -267,6 +267,51 @@ class Order(models.Model):
         return self.number
 
 
+class FlashSale(models.Model):
+    """A variant on sale for a window: a sale price, its own stock, a per-buyer limit.
+
+    The sale's stock is carved out of the variant's: a sale unit is taken from both with
+    conditional decrements, so neither can be oversold however many buyers storm it.
+    """
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="flash_sales")
+    title = models.CharField(_("活动名称"), max_length=40)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    price_fen = models.BigIntegerField(_("秒杀价（分）"))
+    initial_stock = models.PositiveIntegerField(_("秒杀库存"))
+    stock = models.IntegerField(_("剩余库存"))
+    per_user_limit = models.PositiveIntegerField(_("每人限购"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("限时秒杀")
+        verbose_name_plural = _("限时秒杀")
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["variant", "starts_at", "ends_at"], name="trade_flash_window_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stock__gte=0), name="trade_flash_stock_non_negative"
+            ),
+            models.CheckConstraint(condition=Q(price_fen__gt=0), name="trade_flash_price_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="trade_flash_window_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(stock__lte=F("initial_stock")), name="trade_flash_stock_le_initial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
@@ -279,6 +324,9 @@ class OrderLine(models.Model):
     unit_price_fen = models.BigIntegerField(_("单价（分）"))
     quantity = models.PositiveIntegerField(_("数量"))
     total_fen = models.BigIntegerField(_("小计（分）"))
+    flash_sale = models.ForeignKey(
+        FlashSale, null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+    )
 
     class Meta:
         ordering = ["id"]

@@ -179,3 +179,26 @@ class ProductReviewsOut(Schema):
     average: float | None
     count: int
     items: list[ReviewOut]
+
+
+class FlashSaleIn(Schema):
+    variant_id: int = Field(..., ge=1, le=2**63 - 1)
+    title: str = Field(..., min_length=1, max_length=40, pattern=NO_NUL)
+    starts_at: datetime
+    ends_at: datetime
+    price_fen: int = Field(..., ge=1, le=10**11)
+    stock: int = Field(..., ge=1, le=10**6)
+    per_user_limit: int = Field(1, ge=1, le=99)
+
+
+class FlashSaleOut(Schema):
+    id: int
+    variant_id: int
+    product_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    price_fen: int
+    stock: int
+    initial_stock: int
+    per_user_limit: int

@@ -14,12 +14,14 @@ from yaji.catalog import selectors as catalog_selectors
 from yaji.catalog.models import Shop
 from yaji.catalog.permissions import shop_can_manage
 from yaji.core.errors import ApplicationError, NotFound, ValidationFailed
+from yaji.trade.flash import flash_sale_active
 from yaji.trade.models import (
     Address,
     Cart,
     CartLine,
     Checkout,
     EditionUnit,
+    FlashSale,
     Order,
     OrderEvent,
     OrderLine,
@@ -40,6 +42,7 @@ class CartItem:
     problem: str = ""  # an error code when the line cannot be bought as it is
     product_id: int = 0
     kind: str = ""
+    flash_sale: FlashSale | None = None
 
     @property
     def total_fen(self) -> int:
@@ -108,6 +111,10 @@ def cart_view(*, cart: Cart | None) -> CartView:
                 item.unit_price_fen = catalog_selectors.customisation_quote(
                     product=product, variant_id=line.variant_id, selections=line.customisation
                 )
+                sale = flash_sale_active(variant_id=line.variant_id)
+                if sale is not None:
+                    item.unit_price_fen += sale.price_fen - line.variant.price_fen
+                    item.flash_sale = sale
             except ApplicationError as exc:
                 item.problem = exc.code
             else:

@@ -53,6 +53,7 @@ from yaji.trade.errors import (
     AddressRequired,
     CartEmpty,
     CheckoutNotPayable,
+    FlashSaleSoldOut,
     InsufficientStock,
     InvalidAddress,
     InvalidQuantity,
@@ -62,6 +63,12 @@ from yaji.trade.errors import (
     ProductUnavailable,
     ShippingOptionUnavailable,
 )
+from yaji.trade.flash import (
+    flash_bought,
+    flash_sale_active,
+    flash_stock_return,
+    flash_stock_take,
+)
 from yaji.trade.models import (
     Address,
     Cart,
@@ -69,6 +76,7 @@ from yaji.trade.models import (
     Checkout,
     CheckoutStatus,
     EditionUnit,
+    FlashSale,
     Order,
     OrderEvent,
     OrderLine,
@@ -381,6 +389,7 @@ class _Priced:
     product: Product
     variant: Variant
     unit_price_fen: int
+    sale: FlashSale | None = None
 
 
 def _order_number(now: datetime) -> str:
@@ -434,7 +443,10 @@ def checkout_place(
             products[product_id] = _listed_product(product_id)
         product = products[product_id]
         unit = _unit_price_fen(product, line.variant_id, line.customisation)
-        priced.append(_Priced(line, product, line.variant, unit))
+        sale = flash_sale_active(variant_id=line.variant_id)
+        if sale is not None:  # the sale price replaces the variant's; customisation still adds
+            unit = sale.price_fen + unit - line.variant.price_fen
+        priced.append(_Priced(line, product, line.variant, unit, sale))
 
     wanted: dict[int, int] = defaultdict(int)
     for item in priced:
@@ -449,6 +461,18 @@ def checkout_place(
                     "limit": limit,
                     "bought": before.get(product_id, 0),
                 }
+            )
+
+    on_sale: dict[int, tuple[FlashSale, int]] = {}
+    for item in priced:
+        if item.sale is not None:
+            sale, quantity = on_sale.get(item.sale.pk, (item.sale, 0))
+            on_sale[sale.pk] = (sale, quantity + item.line.quantity)
+    for sale, quantity in on_sale.values():
+        bought = flash_bought(buyer=buyer, sale=sale)
+        if bought + quantity > sale.per_user_limit:
+            raise PerBuyerLimitExceeded(
+                extra={"flash_sale_id": sale.pk, "limit": sale.per_user_limit, "bought": bought}
             )
 
     shipped = [item for item in priced if item.product.kind not in NOT_SHIPPED_KINDS]
@@ -470,6 +494,10 @@ def checkout_place(
             raise InsufficientStock(
                 extra={"variant_id": variant_id, "available": next(iter(available), 0)}
             )
+    for sale_id in sorted(on_sale):  # always after the variants: one lock order for everyone
+        sale, quantity = on_sale[sale_id]
+        if not flash_stock_take(sale=sale, quantity=quantity):
+            raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
 
     now = clock.now()
     by_shop: dict[int, list[_Priced]] = defaultdict(list)
@@ -529,6 +557,7 @@ def checkout_place(
                 unit_price_fen=item.unit_price_fen,
                 quantity=item.line.quantity,
                 total_fen=item.unit_price_fen * item.line.quantity,
+                flash_sale=item.sale,
             )
             for item in items
         )
@@ -641,10 +670,18 @@ def _order_paid(order: Order, *, now: datetime, actor: User) -> None:
 
 def _stock_return(orders: Iterable[Order]) -> None:
     per_variant: dict[int, int] = defaultdict(int)
-    for line in OrderLine.objects.filter(order__in=list(orders)).only("variant_id", "quantity"):
+    per_sale: dict[int, int] = defaultdict(int)
+    lines = OrderLine.objects.filter(order__in=list(orders)).only(
+        "variant_id", "quantity", "flash_sale_id"
+    )
+    for line in lines:
         per_variant[line.variant_id] += line.quantity
+        if line.flash_sale_id:
+            per_sale[line.flash_sale_id] += line.quantity
     for variant_id in sorted(per_variant):
         variant_stock_return(variant_id=variant_id, quantity=per_variant[variant_id])
+    for sale_id in sorted(per_sale):
+        flash_stock_return(sale_id=sale_id, quantity=per_sale[sale_id])
 
 
 def _checkout_cancel(checkout: Checkout, *, reason: str, actor: User | None) -> None:

@@ -96,3 +96,38 @@ def test_one_checkout_paid_from_ten_tabs_is_paid_once() -> None:
     )
     assert outcomes == {"ok": 1, "checkout_not_payable": 9}, outcomes
     books_ok()
+
+
+def test_a_flash_sale_storm_sells_exactly_the_sale_stock() -> None:
+    from datetime import timedelta
+
+    from yaji.core import clock
+    from yaji.trade import flash
+    from yaji.trade.models import FlashSale
+
+    product = listed(stock=100)
+    variant_id = variant_of(product).pk
+    sale = flash.flash_sale_create(
+        actor=product.shop.owner,
+        variant_id=variant_id,
+        title="整点秒杀",
+        starts_at=clock.now() - timedelta(minutes=1),
+        ends_at=clock.now() + timedelta(hours=1),
+        price_fen=100,
+        stock=5,
+        per_user_limit=1,
+    )
+    buyers = [buyer_funded() for _ in range(60)]
+    addresses = {}
+    for buyer in buyers:
+        services.cart_line_add(cart=services.cart_get(user=buyer), variant_id=variant_id)
+        addresses[buyer.pk] = address_for(buyer).pk
+
+    def grab(i: int) -> None:
+        services.checkout_place(buyer=buyers[i], address_id=addresses[buyers[i].pk])
+
+    outcomes = race(60, limited(grab))
+    assert outcomes == {"ok": 5, "flash_sale_sold_out": 55}, outcomes
+    assert FlashSale.objects.get(pk=sale.pk).stock == 0
+    assert Variant.objects.get(pk=variant_id).stock == 95
+    assert OrderLine.objects.filter(flash_sale=sale).aggregate(n=Sum("quantity"))["n"] == 5
