@@ -107,3 +107,15 @@ class InvalidFlashSale(ApplicationError):
     code = "invalid_flash_sale"
     status = 400
     default_message = _("秒杀设置无效：时间、价格或库存不对。")
+
+
+class AfterSaleNotAllowed(ApplicationError):
+    code = "after_sale_not_allowed"
+    status = 409
+    default_message = _("当前订单或售后状态不允许这个操作。")
+
+
+class InvalidAfterSale(ApplicationError):
+    code = "invalid_after_sale"
+    status = 400
+    default_message = _("售后申请无效：请填写原因，退款金额不超过实付金额。")

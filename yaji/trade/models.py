@@ -458,3 +458,71 @@ class ReviewPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.file.name
+
+
+class AfterSaleKind(models.TextChoices):
+    REFUND_ONLY = "refund_only", _("仅退款")
+    RETURN_REFUND = "return_refund", _("退货退款")
+
+
+class AfterSaleStatus(models.TextChoices):
+    REQUESTED = "requested", _("待店铺处理")
+    APPROVED = "approved", _("待买家退货")
+    RETURNED = "returned", _("买家已寄回")
+    REFUNDED = "refunded", _("已退款")
+    REJECTED = "rejected", _("店铺已拒绝")
+    DISPUTED = "disputed", _("平台介入中")
+    CLOSED = "closed", _("已关闭")
+
+
+class AfterSale(models.Model):
+    """An after-sales request on a shipped order: refund only, or return and refund.
+
+    requested → (shop approves) → refunded (refund only) | approved → returned (buyer ships back)
+    → refunded (shop confirms); requested → rejected → disputed (buyer escalates) → refunded or
+    closed (an operator decides). One open request per order at a time.
+    """
+
+    Kind = AfterSaleKind
+    Status = AfterSaleStatus
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="after_sales")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="after_sales"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=AfterSaleKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=AfterSaleStatus.choices, default=AfterSaleStatus.REQUESTED
+    )
+    reason = models.CharField(_("原因"), max_length=200)
+    amount_fen = models.BigIntegerField(_("退款金额（分）"))
+    shop_note = models.CharField(_("店铺说明"), max_length=200, blank=True)
+    return_carrier = models.CharField(_("退货承运商"), max_length=40, blank=True)
+    return_tracking = models.CharField(_("退货运单号"), max_length=40, blank=True)
+    decision_note = models.CharField(_("平台裁决"), max_length=200, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("售后")
+        verbose_name_plural = _("售后")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0), name="trade_aftersale_amount_pos"
+            ),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(
+                    status__in=["requested", "approved", "returned", "rejected", "disputed"]
+                ),
+                name="trade_aftersale_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.status}"

@@ -93,6 +93,7 @@ SHIPPABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.IN_P
 # Money of these orders sits in escrow; reconciliation checks the escrow accounts against it.
 ESCROWED_STATUSES = (*SHIPPABLE_STATUSES, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 LIVE_STATUSES = (*ESCROWED_STATUSES, OrderStatus.PENDING_PAYMENT, OrderStatus.COMPLETED)
+AFTER_SALE_OPEN = ("requested", "approved", "returned", "rejected", "disputed")
 
 TOPIC_CHECKOUT_PLACED = "trade.checkout_placed"
 TOPIC_ORDER_PAID = "trade.order_paid"
@@ -617,9 +618,9 @@ def checkout_pay_with_wallet(*, buyer: User, checkout_id: object) -> Checkout:
         raise CheckoutNotPayable(extra={"status": checkout.status})
     orders = list(checkout.orders.select_related("shop").order_by("id"))
     postings = [
-        Posting(wallet_account_for_user(user=buyer, currency=CURRENCY), -_cny(checkout.total_fen))
+        Posting(wallet_account_for_user(user=buyer, currency=CURRENCY), -cny(checkout.total_fen))
     ]
-    postings += [Posting(escrow_account_for(order), _cny(order.total_fen)) for order in orders]
+    postings += [Posting(escrow_account_for(order), cny(order.total_fen)) for order in orders]
     for order in orders:
         _editions_issue(order)
     ledger_post(
@@ -637,7 +638,7 @@ def checkout_pay_with_wallet(*, buyer: User, checkout_id: object) -> Checkout:
     return checkout
 
 
-def _cny(fen: int) -> Money:
+def cny(fen: int) -> Money:
     return Money(fen, CURRENCY)
 
 
@@ -758,7 +759,7 @@ def order_refund_before_shipment(*, buyer: User, order_id: int, reason: str = ""
     ledger_transfer(
         source=escrow_account_for(order),
         destination=wallet_account_for_user(user=buyer, currency=order.currency),
-        amount=_cny(order.total_fen),
+        amount=cny(order.total_fen),
         reference=f"order:{order.pk}:refund",
         kind=LEDGER_KIND_REFUND,
         description="订单退款",
@@ -826,17 +827,17 @@ def _order_complete(order: Order, *, actor: User | None, note: str) -> None:
     """Complete and settle: escrow → platform commission + the shop's payable."""
     now = clock.now()
     commission = order.items_fen * commission_bps() // 10_000
-    postings = [Posting(escrow_account_for(order), -_cny(order.total_fen))]
+    postings = [Posting(escrow_account_for(order), -cny(order.total_fen))]
     if commission:
         postings.append(
             Posting(
                 system_account(kind=AccountKind.PLATFORM_REVENUE, currency=CURRENCY),
-                _cny(commission),
+                cny(commission),
             )
         )
     if order.total_fen - commission:
         postings.append(
-            Posting(shop_payable_account_for(order.shop), _cny(order.total_fen - commission))
+            Posting(shop_payable_account_for(order.shop), cny(order.total_fen - commission))
         )
     ledger_post(
         kind=LEDGER_KIND_SETTLE,
@@ -865,6 +866,8 @@ def order_confirm_receipt(*, buyer: User, order_id: int) -> Order:
     order = _order_lock(order_id, where=Q(buyer=buyer))
     if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         raise OrderStateInvalid(extra={"status": order.status})
+    if order.after_sales.filter(status__in=AFTER_SALE_OPEN).exists():
+        raise OrderStateInvalid(extra={"status": order.status, "reason": "after_sale_open"})
     _order_complete(order, actor=buyer, note="买家确认收货")
     return order
 
@@ -872,8 +875,11 @@ def order_confirm_receipt(*, buyer: User, order_id: int) -> Order:
 def orders_complete_due(*, now: datetime | None = None, batch: int = 200) -> int:
     """Complete orders delivered more than the configured days ago; safe to run twice."""
     cutoff = (now or clock.now()) - auto_complete_after()
+    # An open after-sales request holds the order (and its money) until it is resolved.
+    open_after_sale = Q(after_sales__status__in=AFTER_SALE_OPEN)
     due = list(
         Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lte=cutoff)
+        .exclude(open_after_sale)
         .order_by("delivered_at")
         .values_list("pk", flat=True)[:batch]
     )
