@@ -10,11 +10,15 @@ from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.core.idempotency import idempotent
-from yaji.trade import carriers, flash, reviews, selectors, services
+from yaji.trade import aftersales, carriers, flash, reviews, selectors, services
 from yaji.trade.models import Checkout, Order
 from yaji.trade.schemas import (
     AddressIn,
     AddressOut,
+    AfterSaleDecisionIn,
+    AfterSaleIn,
+    AfterSaleNoteIn,
+    AfterSaleOut,
     CallbackOut,
     CartLineIn,
     CartLineQuantityIn,
@@ -448,3 +452,94 @@ def flash_sale_create(request: HttpRequest, payload: FlashSaleIn):  # type: igno
 )
 def flash_sales(request: HttpRequest):  # type: ignore[no-untyped-def]
     return [_sale(sale) for sale in flash.flash_sales_upcoming()]
+
+
+# --- after-sales ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orders/{order_id}/after-sales",
+    response={201: AfterSaleOut, **ERRORS},
+    summary="Ask for a refund or a return and refund on a shipped order",
+)
+@idempotent(required=True)
+def after_sale_request(request: HttpRequest, order_id: int, payload: AfterSaleIn):  # type: ignore[no-untyped-def]
+    after_sale = aftersales.after_sale_request(
+        buyer=_user(request), order_id=min(order_id, MAX_ID), **payload.dict()
+    )
+    return Status(201, after_sale)
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/return",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="I shipped the goods back (carrier + tracking number)",
+)
+def after_sale_return(request: HttpRequest, after_sale_id: int, payload: ShipIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_return_ship(
+        buyer=_user(request),
+        after_sale_id=min(after_sale_id, MAX_ID),
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/escalate",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="The shop refused: ask the platform to decide",
+)
+def after_sale_escalate(request: HttpRequest, after_sale_id: int):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_escalate(
+        buyer=_user(request), after_sale_id=min(after_sale_id, MAX_ID)
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/approve",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Shop: accept (refund only: refunds now; return: waits for the goods)",
+)
+@idempotent(required=True)
+def after_sale_approve(request: HttpRequest, after_sale_id: int, payload: AfterSaleNoteIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_approve(
+        actor=_user(request), after_sale_id=min(after_sale_id, MAX_ID), note=payload.note
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/reject",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Shop: refuse, with a reason",
+)
+def after_sale_reject(request: HttpRequest, after_sale_id: int, payload: AfterSaleNoteIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_reject(
+        actor=_user(request), after_sale_id=min(after_sale_id, MAX_ID), note=payload.note
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/receive",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Shop: the goods came back; the refund goes out",
+)
+@idempotent(required=True)
+def after_sale_receive(request: HttpRequest, after_sale_id: int):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_receive(
+        actor=_user(request), after_sale_id=min(after_sale_id, MAX_ID)
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/decide",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Operator: decide a dispute (refund or close)",
+)
+@idempotent(required=True)
+def after_sale_decide(request: HttpRequest, after_sale_id: int, payload: AfterSaleDecisionIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_decide(
+        operator=_user(request),
+        after_sale_id=min(after_sale_id, MAX_ID),
+        refund=payload.refund,
+        note=payload.note,
+    )

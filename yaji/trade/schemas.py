@@ -202,3 +202,33 @@ class FlashSaleOut(Schema):
     stock: int
     initial_stock: int
     per_user_limit: int
+
+
+class AfterSaleIn(Schema):
+    kind: str = Field(..., pattern=r"^(refund_only|return_refund)$")
+    reason: str = Field(..., min_length=1, max_length=200, pattern=NO_NUL)
+    amount_fen: int | None = Field(None, ge=1, le=10**11, description="default: the order total")
+
+
+class AfterSaleNoteIn(Schema):
+    note: str = Field("", max_length=200, pattern=NO_NUL)
+
+
+class AfterSaleDecisionIn(Schema):
+    refund: bool
+    note: str = Field(..., min_length=1, max_length=200, pattern=NO_NUL)
+
+
+class AfterSaleOut(Schema):
+    id: int
+    order_id: int
+    kind: str
+    status: str
+    reason: str
+    amount_fen: int
+    shop_note: str
+    return_carrier: str
+    return_tracking: str
+    decision_note: str
+    created_at: datetime
+    refunded_at: datetime | None

@@ -17,6 +17,7 @@ from yaji.core.errors import ApplicationError, NotFound, ValidationFailed
 from yaji.trade.flash import flash_sale_active
 from yaji.trade.models import (
     Address,
+    AfterSale,
     Cart,
     CartLine,
     Checkout,
@@ -141,6 +142,7 @@ def _order_qs() -> QuerySet[Order]:
         Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id")),
         Prefetch("lines__edition_units", queryset=EditionUnit.objects.order_by("number")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+        Prefetch("after_sales", queryset=AfterSale.objects.order_by("-created_at")),
         Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
     )
 

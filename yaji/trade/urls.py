@@ -14,4 +14,6 @@ urlpatterns = [
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
     path("shops/<slug:slug>/orders/", views.shop_orders, name="shop_orders"),
     path("shop-orders/<int:order_id>/ship/", views.shop_order_ship, name="shop_order_ship"),
+    path("after-sales/<int:after_sale_id>/shop/", views.shop_after_sale, name="shop_after_sale"),
+    path("review/disputes/", views.disputes, name="disputes"),
 ]

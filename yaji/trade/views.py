@@ -16,12 +16,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yaji.accounts.models import Role
+from yaji.accounts.permissions import has_role
 from yaji.catalog import selectors as catalog_selectors
 from yaji.core.errors import ApplicationError
-from yaji.core.money import format_money
+from yaji.core.money import Money, format_money
 from yaji.payments import selectors as payments_selectors
-from yaji.trade import reviews, selectors, services
-from yaji.trade.models import Cart, OrderStatus, ShippingOption
+from yaji.trade import aftersales, reviews, selectors, services
+from yaji.trade.models import AfterSale, AfterSaleStatus, Cart, OrderStatus, ShippingOption
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 
 MAX_ID = 2**63 - 1
@@ -225,6 +227,30 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             elif request.POST.get("action") == "confirm":
                 services.order_confirm_receipt(buyer=user, order_id=order.pk)  # type: ignore[arg-type]
                 messages.success(request, _("已确认收货，感谢支持手艺人。"))
+            elif request.POST.get("action") == "after_sale":
+                amount = request.POST.get("amount", "").strip()
+                aftersales.after_sale_request(
+                    buyer=user,  # type: ignore[arg-type]
+                    order_id=order.pk,
+                    kind=request.POST.get("kind", ""),
+                    reason=request.POST.get("reason", ""),
+                    amount_fen=Money.parse(amount, "CNY").amount if amount else None,
+                )
+                messages.success(request, _("售后申请已提交，等待店铺处理。"))
+            elif request.POST.get("action") == "return":
+                aftersales.after_sale_return_ship(
+                    buyer=user,  # type: ignore[arg-type]
+                    after_sale_id=_int(request.POST.get("after_sale_id")),
+                    carrier=request.POST.get("carrier", ""),
+                    tracking_number=request.POST.get("tracking_number", ""),
+                )
+                messages.success(request, _("已登记退货物流。"))
+            elif request.POST.get("action") == "escalate":
+                aftersales.after_sale_escalate(
+                    buyer=user,  # type: ignore[arg-type]
+                    after_sale_id=_int(request.POST.get("after_sale_id")),
+                )
+                messages.success(request, _("已申请平台介入，运营会在 72 小时内处理。"))
             elif request.POST.get("action") == "review":
                 reviews.review_create(
                     buyer=user,  # type: ignore[arg-type]
@@ -240,7 +266,13 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("trade:order_detail", number=order.number)
     reviewed = set(order.reviews.values_list("product_id", flat=True))
     to_review = [line for line in order.lines.all() if line.product_id not in reviewed]
-    return render(request, "trade/order_detail.html", {"order": order, "to_review": to_review})
+    context = {
+        "order": order,
+        "to_review": to_review,
+        "after_sales": list(order.after_sales.order_by("-created_at")),
+        "after_sale_open": aftersales.after_sale_open_for(order),
+    }
+    return render(request, "trade/order_detail.html", context)
 
 
 @login_required
@@ -284,3 +316,60 @@ def shop_order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, str(exc.message))
     return redirect("trade:shop_orders", slug=order.shop.slug)
+
+
+@login_required
+@require_POST
+def shop_after_sale(request: HttpRequest, after_sale_id: int) -> HttpResponse:
+    """The shop approves, rejects or confirms the return of an after-sales request."""
+    actor, after_sale_id = request.user, min(after_sale_id, MAX_ID)
+    action = request.POST.get("action")
+    try:
+        if action == "approve":
+            done = aftersales.after_sale_approve(actor=actor, after_sale_id=after_sale_id)  # type: ignore[arg-type]
+        elif action == "reject":
+            done = aftersales.after_sale_reject(
+                actor=actor,  # type: ignore[arg-type]
+                after_sale_id=after_sale_id,
+                note=request.POST.get("note", ""),
+            )
+        elif action == "receive":
+            done = aftersales.after_sale_receive(actor=actor, after_sale_id=after_sale_id)  # type: ignore[arg-type]
+        else:
+            raise Http404
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404 from exc
+        messages.error(request, str(exc.message))
+        back = AfterSale.objects.filter(pk=after_sale_id).values_list(
+            "order__shop__slug", flat=True
+        )
+        return redirect("trade:shop_orders", slug=next(iter(back)))
+    messages.success(request, _("售后已更新：%(status)s") % {"status": done.get_status_display()})
+    return redirect("trade:shop_orders", slug=done.order.shop.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disputes(request: HttpRequest) -> HttpResponse:
+    """Operators arbitrate disputed after-sales requests, oldest first."""
+    if not has_role(request.user, Role.OPERATOR):
+        raise Http404
+    if request.method == "POST":
+        try:
+            aftersales.after_sale_decide(
+                operator=request.user,  # type: ignore[arg-type]
+                after_sale_id=_int(request.POST.get("after_sale_id")),
+                refund=request.POST.get("decision") == "refund",
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, _("裁决已生效。"))
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+        return redirect("trade:disputes")
+    open_disputes = (
+        AfterSale.objects.filter(status=AfterSaleStatus.DISPUTED)
+        .select_related("order", "order__shop", "buyer")
+        .order_by("updated_at")
+    )
+    return render(request, "trade/disputes.html", {"disputes": open_disputes})

@@ -138,3 +138,39 @@ def test_an_open_request_holds_the_automatic_completion() -> None:
     assert services.orders_complete_due(now=later) == 0
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
+
+
+def test_after_sales_over_the_api() -> None:
+    import uuid
+
+    from yaji.accounts.tests.conftest import Api
+    from yaji.accounts.tests.factories import PASSWORD
+
+    order = shipped_order()
+    buyer_api, shop_api = Api(), Api()
+    buyer_api.login(order.buyer.email, PASSWORD)
+    shop_api.login(order.shop.owner.email, PASSWORD)
+
+    def keyed(api, path, data=None):  # type: ignore[no-untyped-def]
+        return api.post(path, data, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    created = keyed(
+        buyer_api,
+        f"/orders/{order.pk}/after-sales",
+        {"kind": "return_refund", "reason": "尺寸不合"},
+    )
+    assert created.status_code == 201, created.content
+    after_sale_id = created.json()["id"]
+    assert (
+        keyed(shop_api, f"/after-sales/{after_sale_id}/approve", {}).json()["status"] == "approved"
+    )
+    returned = buyer_api.post(
+        f"/after-sales/{after_sale_id}/return", {"carrier": "顺丰", "tracking_number": "SF77778888"}
+    )
+    assert returned.json()["status"] == "returned"
+    # the buyer cannot confirm the return for the shop
+    assert keyed(buyer_api, f"/after-sales/{after_sale_id}/receive").status_code == 404
+    done = keyed(shop_api, f"/after-sales/{after_sale_id}/receive")
+    assert done.status_code == 200 and done.json()["status"] == "refunded"
+    bad = keyed(buyer_api, f"/orders/{order.pk}/after-sales", {"kind": "swap", "reason": "x"})
+    assert bad.status_code == 422

@@ -93,3 +93,47 @@ def test_others_cannot_see_orders_or_manage_a_shops_orders() -> None:
     assert stranger.get("/orders/YJ0000000000/").status_code == 404
     assert stranger.get("/checkout/00000000-0000-0000-0000-000000000000/").status_code == 404
     assert stranger.post("/shop-orders/999999/ship/", {"carrier": "x"}).status_code == 404
+
+
+def test_after_sales_and_a_dispute_through_the_pages() -> None:
+    from yaji.accounts.models import Role, RoleAssignment
+    from yaji.trade import services
+    from yaji.trade.models import AfterSale
+    from yaji.trade.tests.factories import address_for, cart_with
+
+    product = listed(stock=2)
+    buyer = verified_user()
+    wallet(user=buyer, balance=100_000)
+    cart_with(buyer, (product, 1))
+    checkout = services.checkout_place(buyer=buyer, address_id=address_for(buyer).pk)
+    services.checkout_pay_with_wallet(buyer=buyer, checkout_id=checkout.pk)
+    order = checkout.orders.get()
+    services.order_ship(
+        actor=product.shop.owner, order_id=order.pk, carrier="EMS", tracking_number="EMS99990000"
+    )
+    client, owner, operator_client = Client(), Client(), Client()
+    client.force_login(buyer)
+    owner.force_login(product.shop.owner)
+    operator = verified_user()
+    RoleAssignment.objects.create(user=operator, role=Role.OPERATOR)
+    operator_client.force_login(operator)
+
+    client.post(
+        f"/orders/{order.number}/",
+        {"action": "after_sale", "kind": "refund_only", "reason": "破损", "amount": "50.00"},
+    )
+    request = AfterSale.objects.get(order=order)
+    assert request.amount_fen == 5000
+    assert "破损" in text(owner.get(f"/shops/{product.shop.slug}/orders/"))
+    owner.post(f"/after-sales/{request.pk}/shop/", {"action": "reject", "note": "发货时完好"})
+    client.post(f"/orders/{order.number}/", {"action": "escalate", "after_sale_id": request.pk})
+    assert Client().get("/review/disputes/").status_code == 302  # login first
+    assert client.get("/review/disputes/").status_code == 404  # buyers are not operators
+    assert order.number in text(operator_client.get("/review/disputes/"))
+    operator_client.post(
+        "/review/disputes/",
+        {"after_sale_id": request.pk, "decision": "refund", "note": "照片可见破损"},
+    )
+    request.refresh_from_db()
+    order.refresh_from_db()
+    assert request.status == "refunded" and order.status == OrderStatus.CLOSED
