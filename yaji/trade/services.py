@@ -591,9 +591,9 @@ def _is_uuid(value: object) -> bool:
     return True
 
 
-def _editions_issue(order: Order) -> None:
+def _editions_issue(lines: list[OrderLine]) -> None:
     """Number each unit of a limited edition: the lowest free numbers, under the product lock."""
-    for line in order.lines.filter(kind="limited_edition").order_by("id"):
+    for line in (line for line in lines if line.kind == "limited_edition"):
         product = Product.objects.select_for_update().get(pk=line.product_id)
         taken = set(EditionUnit.objects.filter(product=product).values_list("number", flat=True))
         size = product.edition_size or 0
@@ -617,12 +617,14 @@ def checkout_pay_with_wallet(*, buyer: User, checkout_id: object) -> Checkout:
     if checkout.status != CheckoutStatus.PENDING or checkout.pay_by <= now:
         raise CheckoutNotPayable(extra={"status": checkout.status})
     orders = list(checkout.orders.select_related("shop").order_by("id"))
+    lines: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in OrderLine.objects.filter(order__checkout=checkout).order_by("id"):
+        lines[line.order_id].append(line)
     postings = [
         Posting(wallet_account_for_user(user=buyer, currency=CURRENCY), -cny(checkout.total_fen))
     ]
     postings += [Posting(escrow_account_for(order), cny(order.total_fen)) for order in orders]
-    for order in orders:
-        _editions_issue(order)
+    _editions_issue([line for order in orders for line in lines[order.pk]])
     ledger_post(
         kind=LEDGER_KIND_PAY,
         postings=postings,
@@ -634,7 +636,7 @@ def checkout_pay_with_wallet(*, buyer: User, checkout_id: object) -> Checkout:
     checkout.paid_at = now
     checkout.save(update_fields=["status", "paid_at", "updated_at"])
     for order in orders:
-        _order_paid(order, now=now, actor=buyer)
+        _order_paid(order, kinds={line.kind for line in lines[order.pk]}, now=now, actor=buyer)
     return checkout
 
 
@@ -642,9 +644,7 @@ def cny(fen: int) -> Money:
     return Money(fen, CURRENCY)
 
 
-def _order_paid(order: Order, *, now: datetime, actor: User) -> None:
-    kinds = set(order.lines.values_list("kind", flat=True))
-    _event(order, OrderStatus.PAID, actor=actor)
+def _order_paid(order: Order, *, kinds: set[str], now: datetime, actor: User) -> None:
     if kinds <= NOT_SHIPPED_KINDS:
         # Downloads, courses and services are delivered with the payment.
         next_status, extra = OrderStatus.DELIVERED, {"delivered_at": now}
@@ -652,10 +652,15 @@ def _order_paid(order: Order, *, now: datetime, actor: User) -> None:
         next_status, extra = OrderStatus.IN_PRODUCTION, {}
     else:
         next_status, extra = OrderStatus.PROCESSING, {}
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order=order, status=OrderStatus.PAID, actor=actor),
+            OrderEvent(order=order, status=next_status),
+        ]
+    )
     Order.objects.filter(pk=order.pk).update(
         status=next_status, paid_at=now, updated_at=now, **extra
     )
-    _event(order, next_status)
     outbox_publish(
         topic=TOPIC_ORDER_PAID,
         payload={
