@@ -4,8 +4,17 @@ call the services (audit, roles, outbox)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from yaji.catalog.models import CreatorProfile, Shop, ShopApplication, ShopDocument, ShopMembership
+from yaji.catalog import services
+from yaji.catalog.models import (
+    CreatorProfile,
+    DownloadGrant,
+    Shop,
+    ShopApplication,
+    ShopDocument,
+    ShopMembership,
+)
 
 
 class ShopDocumentInline(admin.TabularInline):
@@ -52,3 +61,40 @@ class ShopAdmin(admin.ModelAdmin):
 class CreatorProfileAdmin(admin.ModelAdmin):
     list_display = ("user", "updated_at")
     raw_id_fields = ("user",)
+
+
+@admin.register(DownloadGrant)
+class DownloadGrantAdmin(admin.ModelAdmin):
+    """Issued download links (ADR 0016): support can see their use and revoke a leaked one."""
+
+    list_display = (
+        "id",
+        "product",
+        "user",
+        "expires_at",
+        "download_count",
+        "max_downloads",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at",)
+    raw_id_fields = ("product", "user")
+    readonly_fields = (
+        "product",
+        "user",
+        "file_sha256",
+        "ttl_seconds",
+        "expires_at",
+        "max_downloads",
+        "download_count",
+        "last_downloaded_at",
+        "revoked_at",
+    )
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.action(description=_("吊销所选下载链接"))
+    def revoke(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        for grant_id in queryset.values_list("pk", flat=True):
+            services.digital_download_revoke(actor=request.user, grant_id=grant_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 from ninja.responses import codes_4xx
 
@@ -16,18 +17,23 @@ from yaji.accounts.models import User
 from yaji.catalog import selectors, services
 from yaji.catalog.errors import NotFound
 from yaji.catalog.models import SLUG_RE
+from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage
 from yaji.catalog.presenters import (
     application_dict,
     price_display,
     product_dict,
     product_image_url,
+    product_media_url,
     product_summary_dict,
     shop_dict,
     variant_dict,
 )
 from yaji.catalog.schemas import (
+    BundleItemIn,
     CustomisationOptionIn,
+    DigitalFileOut,
     ErrorOut,
+    MediaOut,
     ProductImageOut,
     ProductIn,
     ProductOut,
@@ -178,7 +184,13 @@ OPTIONAL_AUTH = [*api_auth, _anyone]
 
 
 def _managed(request: HttpRequest, product_id: int):  # type: ignore[no-untyped-def]
-    return product_dict(selectors.product_get_managed(user=_user(request), product_id=product_id))
+    return product_dict(
+        selectors.product_get_managed(user=_user(request), product_id=product_id), private=True
+    )
+
+
+def _private_for(user: object, product: object) -> bool:
+    return shop_can_manage(user, product.shop) or is_shop_reviewer(user)  # type: ignore[attr-defined]
 
 
 @products_router.post(
@@ -206,6 +218,9 @@ def product_create(request: HttpRequest, payload: ProductIn, slug: str = Path(..
         edition_size=payload.edition_size,
         per_buyer_limit=payload.per_buyer_limit,
         lead_time_days=payload.lead_time_days,
+        duration_minutes=payload.duration_minutes,
+        location=payload.location,
+        online=payload.online,
     )
     return Status(201, _managed(request, product.pk))
 
@@ -242,6 +257,7 @@ def variant_upsert(
         stock=payload.stock,
         options=payload.options,
         weight_g=payload.weight_g,
+        starts_at=payload.starts_at,
     )
     return variant_dict(variant)
 
@@ -300,6 +316,97 @@ def product_image_add(
 
 
 @products_router.post(
+    "/products/{product_id}/bundle-items",
+    response={200: ProductOut, **ERRORS},
+    summary="Put a listed variant of your shop in a bundle, with a quantity (0 removes it)",
+)
+@idempotent
+def bundle_item_set(
+    request: HttpRequest, payload: BundleItemIn, product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    services.bundle_item_set(
+        actor=_user(request),
+        product_id=product_id,
+        variant_id=payload.variant_id,
+        quantity=payload.quantity,
+    )
+    return _managed(request, product_id)
+
+
+def _media_out(row) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {"url": product_media_url(row), "content_type": row.content_type, "size": row.size}
+
+
+@products_router.post(
+    "/products/{product_id}/video",
+    response={201: MediaOut, **ERRORS},
+    summary="Upload the product video (multipart `video`: MP4/WebM, ≤ 50 MB); replaces one",
+)
+@idempotent
+def product_video_set(
+    request: HttpRequest, video: File[UploadedFile], product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    row = services.product_video_set(actor=_user(request), product_id=product_id, upload=video)
+    return Status(201, _media_out(row))
+
+
+@products_router.post(
+    "/products/{product_id}/model",
+    response={201: MediaOut, **ERRORS},
+    summary="Upload the 3D model (multipart `model`: GLB or self-contained glTF 2.0, ≤ 30 MB)",
+)
+@idempotent
+def product_model_set(
+    request: HttpRequest, model: File[UploadedFile], product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    row = services.product_model_3d_set(actor=_user(request), product_id=product_id, upload=model)
+    return Status(201, _media_out(row))
+
+
+@products_router.delete(
+    "/products/{product_id}/video",
+    response={204: None, **ERRORS},
+    summary="Remove the product video (draft or rejected products)",
+)
+def product_video_remove(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
+    services.product_media_remove(actor=_user(request), product_id=product_id, media="video")
+    return Status(204, None)
+
+
+@products_router.delete(
+    "/products/{product_id}/model",
+    response={204: None, **ERRORS},
+    summary="Remove the 3D model (draft or rejected products)",
+)
+def product_model_remove(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
+    services.product_media_remove(actor=_user(request), product_id=product_id, media="model_3d")
+    return Status(204, None)
+
+
+@products_router.post(
+    "/products/{product_id}/digital-file",
+    response={201: DigitalFileOut, **ERRORS},
+    summary="Upload what a digital-download product delivers (multipart `file`, private, ≤ 200 MB)",
+)
+@idempotent
+def digital_file_set(
+    request: HttpRequest, file: File[UploadedFile], product_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    row = services.digital_file_set(actor=_user(request), product_id=product_id, upload=file)
+    return Status(
+        201,
+        {
+            "content_type": row.content_type,
+            "size": row.size,
+            "original_name": row.original_name,
+            "download_url": reverse(
+                "catalog:digital_file_managed", kwargs={"product_id": product_id}
+            ),
+        },
+    )
+
+
+@products_router.post(
     "/products/{product_id}/submit",
     response={200: ProductOut, **ERRORS},
     summary="Submit for review: pre-checks run first (status in_review, or rejected + reason)",
@@ -319,7 +426,9 @@ def product_submit(request: HttpRequest, product_id: int = Path(..., ge=1, le=MA
 def product_delist(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
     user = _user(request)
     services.product_delist(actor=user, product_id=product_id)
-    return product_dict(selectors.product_get_viewable(user=user, product_id=product_id))
+    return product_dict(
+        selectors.product_get_viewable(user=user, product_id=product_id), private=True
+    )
 
 
 @products_router.get(
@@ -329,9 +438,9 @@ def product_delist(request: HttpRequest, product_id: int = Path(..., ge=1, le=MA
     summary="One product: listed ones for everyone, any status for its shop and reviewers",
 )
 def product_detail(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
-    return product_dict(
-        selectors.product_get_viewable(user=request.auth, product_id=product_id)  # type: ignore[attr-defined]
-    )
+    user = request.auth  # type: ignore[attr-defined]
+    product = selectors.product_get_viewable(user=user, product_id=product_id)
+    return product_dict(product, private=_private_for(user, product))
 
 
 @products_router.post(
@@ -379,11 +488,12 @@ def products_list(
 @products_router.get(
     "/review/products",
     response={200: list[ProductSummaryOut], **ERRORS},
-    summary="Products in review, oldest submission first (reviewers)",
+    summary="Products in review, oldest submission first; ?held=true|false filters (reviewers)",
 )
-def product_review_queue(request: HttpRequest):
+def product_review_queue(request: HttpRequest, held: bool | None = None):
     return [
-        product_summary_dict(p) for p in selectors.products_review_queue(reviewer=_user(request))
+        product_summary_dict(p)
+        for p in selectors.products_review_queue(reviewer=_user(request), held=held)
     ]
 
 
@@ -396,7 +506,9 @@ def product_review_queue(request: HttpRequest):
 def product_review_approve(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID)):
     reviewer = _user(request)
     services.product_review_approve(reviewer=reviewer, product_id=product_id)
-    return product_dict(selectors.product_get_for_review(reviewer=reviewer, product_id=product_id))
+    return product_dict(
+        selectors.product_get_for_review(reviewer=reviewer, product_id=product_id), private=True
+    )
 
 
 @products_router.post(
@@ -410,7 +522,9 @@ def product_review_reject(
 ):
     reviewer = _user(request)
     services.product_review_reject(reviewer=reviewer, product_id=product_id, reason=payload.reason)
-    return product_dict(selectors.product_get_for_review(reviewer=reviewer, product_id=product_id))
+    return product_dict(
+        selectors.product_get_for_review(reviewer=reviewer, product_id=product_id), private=True
+    )
 
 
 router.add_router("", products_router)

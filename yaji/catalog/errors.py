@@ -17,29 +17,44 @@ __all__ = [
     "ApplicationAlreadyOpen",
     "ApplicationError",
     "ApplicationNotOpen",
+    "BundleItemInvalid",
     "CustomisationTextTooLong",
+    "DigitalFileMissing",
     "DocumentRequired",
     "DocumentTooLarge",
+    "DownloadFileTooLarge",
+    "DownloadLimitReached",
+    "DownloadLinkExpired",
+    "DownloadLinkInvalid",
+    "EditionStockExceeded",
     "ImageTooLarge",
     "InvalidCustomisation",
     "InvalidDocument",
+    "InvalidDownloadFile",
     "InvalidImage",
+    "InvalidModel3D",
     "InvalidPrice",
     "InvalidProductImage",
     "InvalidProductKind",
+    "InvalidSession",
     "InvalidShopType",
     "InvalidSku",
     "InvalidSlug",
     "InvalidStock",
+    "InvalidVideo",
     "KycRequired",
     "LogoTooLarge",
     "MemberAlreadyAdded",
     "MemberNotFound",
+    "Model3DTooLarge",
+    "NotDigitalProduct",
     "NotFound",
     "OwnerCannotBeRemoved",
     "PermissionDenied",
+    "ProductHeld",
     "ProductIncomplete",
     "ProductNotEditable",
+    "ProductNotHeld",
     "ProductNotInReview",
     "ProductNotListed",
     "RejectReasonRequired",
@@ -49,6 +64,7 @@ __all__ = [
     "UnknownAttribute",
     "UnknownCategory",
     "ValidationFailed",
+    "VideoTooLarge",
 ]
 
 
@@ -210,3 +226,95 @@ class ProductNotInReview(Conflict):
 class ProductNotListed(Conflict):
     code = "product_not_listed"
     default_message = _("该商品未上架。")
+
+
+class ProductHeld(Conflict):
+    code = "product_held"
+    default_message = _("该商品正由自动检查暂缓审核，检查完成前不能通过。")
+
+
+class ProductNotHeld(Conflict):
+    code = "product_not_held"
+    default_message = _("该商品当前未被这项检查暂缓。")
+
+
+# --- product kinds and media (ADR 0016) ----------------------------------------------------------
+
+
+class EditionStockExceeded(ValidationFailed):
+    code = "edition_stock_exceeded"
+    default_message = _("限量款各规格的库存合计不能超过限量数量。")
+
+
+class InvalidSession(ValidationFailed):
+    code = "invalid_session"
+    default_message = _("只有课程 / 服务的规格可以设置开始时间，且时间须在将来。")
+
+
+class BundleItemInvalid(ValidationFailed):
+    code = "invalid_bundle_item"
+    default_message = _(
+        "套装只能包含本店已上架商品的规格（不能是套装或定制款），数量 1 到 99，最多 20 项。"
+    )
+
+
+class InvalidVideo(ValidationFailed):
+    code = "invalid_video"
+    default_message = _("商品视频只接受 MP4（H.264/H.265）或 WebM 文件。")
+
+
+class VideoTooLarge(ValidationFailed):
+    code = "video_too_large"
+    status = 413
+    default_message = _("商品视频不能超过 50 MB。")
+
+
+class InvalidModel3D(ValidationFailed):
+    code = "invalid_model"
+    default_message = _(
+        "3D 模型只接受 glTF 2.0 文件（.glb，或资源全部内嵌的 .gltf），且不能使用需要外部解码器的压缩。"
+    )
+
+
+class Model3DTooLarge(ValidationFailed):
+    code = "model_too_large"
+    status = 413
+    default_message = _("3D 模型不能超过 30 MB。")
+
+
+class NotDigitalProduct(ValidationFailed):
+    code = "not_digital_product"
+    default_message = _("只有数字下载类商品可以上传交付文件。")
+
+
+class InvalidDownloadFile(ValidationFailed):
+    code = "invalid_download_file"
+    default_message = _("交付文件只接受 PDF、ZIP、EPUB、JPEG、PNG、WebP、MP3、MP4 或 WebM。")
+
+
+class DownloadFileTooLarge(ValidationFailed):
+    code = "download_file_too_large"
+    status = 413
+    default_message = _("交付文件不能超过 200 MB。")
+
+
+class DigitalFileMissing(Conflict):
+    code = "digital_file_missing"
+    default_message = _("该数字商品还没有可交付的文件。")
+
+
+class DownloadLinkInvalid(NotFound):
+    code = "download_link_invalid"
+    default_message = _("下载链接无效。")
+
+
+class DownloadLinkExpired(ApplicationError):
+    code = "download_link_expired"
+    status = 410
+    default_message = _("下载链接已过期，请到订单中重新获取。")
+
+
+class DownloadLimitReached(ApplicationError):
+    code = "download_limit_reached"
+    status = 410
+    default_message = _("这个下载链接的下载次数已用完。")

@@ -208,6 +208,20 @@ class ProductForm(ServiceErrorsMixin, forms.Form):
     lead_time_days = forms.IntegerField(
         label=_("制作周期（天）"), min_value=1, max_value=365, required=False
     )
+    duration_minutes = forms.IntegerField(
+        label=_("每场时长（分钟）"),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        required=False,
+        help_text=_("课程 / 服务填写；场次和名额在「规格」里添加。"),
+    )
+    location = forms.CharField(
+        label=_("地点"),
+        max_length=120,
+        required=False,
+        help_text=_("线下课程的地址；线上课程可留空。"),
+    )
+    online = forms.BooleanField(label=_("线上进行"), required=False)
 
     error_fields = {
         "unknown_category": "category",
@@ -239,6 +253,12 @@ class ProductForm(ServiceErrorsMixin, forms.Form):
 
 class VariantForm(ServiceErrorsMixin, forms.Form):
     sku = forms.CharField(label=_("SKU 编码"), max_length=40)
+    starts_at = forms.DateTimeField(
+        label=_("开始时间"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("课程 / 服务的场次时间；库存即名额。"),
+    )
     price = forms.CharField(label=_("价格（元）"), max_length=16, help_text=_("例如 168.00"))
     stock = forms.IntegerField(label=_("库存"))
     weight_g = forms.IntegerField(label=_("重量（克）"), min_value=0, required=False)
@@ -255,6 +275,9 @@ class VariantForm(ServiceErrorsMixin, forms.Form):
         "invalid_stock": "stock",
         "invalid_sku": "sku",
         "invalid_variant_options": "options",
+        "invalid_session": "starts_at",
+        "edition_stock_exceeded": "stock",
+        "bundle_single_variant": "sku",
     }
 
     def clean_options(self) -> dict[str, str]:
@@ -313,3 +336,62 @@ class CustomisationForm(ServiceErrorsMixin, forms.Form):
                 raise forms.ValidationError(_("加价请写金额，例如 20.00。")) from exc
             result.append({"value_zh": name, "value_en": "", "price_delta_fen": fen})
         return result
+
+
+class BundleItemForm(ServiceErrorsMixin, forms.Form):
+    variant_id = forms.TypedChoiceField(label=_("商品规格"), coerce=int)
+    quantity = forms.IntegerField(
+        label=_("数量"), min_value=0, max_value=99, help_text=_("填 0 即从套装中移除。")
+    )
+
+    error_fields = {"invalid_bundle_item": "variant_id"}
+
+    def __init__(self, *args: Any, variants: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variant_id"].choices = [
+            (
+                v.pk,
+                f"{v.product.title_zh} · {v.sku}"
+                + (
+                    f" ({'; '.join(f'{k}={x}' for k, x in v.options.items())})" if v.options else ""
+                ),
+            )
+            for v in variants
+        ]
+
+
+class VideoForm(ServiceErrorsMixin, forms.Form):
+    video = forms.FileField(
+        label=_("商品视频"),
+        help_text=_("MP4 或 WebM，不超过 50 MB。"),
+        widget=forms.ClearableFileInput(attrs={"accept": "video/mp4,video/webm"}),
+    )
+
+    error_fields = {"invalid_video": "video", "video_too_large": "video"}
+
+
+class Model3DForm(ServiceErrorsMixin, forms.Form):
+    model = forms.FileField(
+        label=_("3D 模型"),
+        help_text=_(
+            "glTF 2.0：.glb，或资源全部内嵌的 .gltf，不超过 30 MB；单位为米，买家可在手机上按真实尺寸摆进房间。"
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".glb,.gltf,model/gltf-binary"}),
+    )
+
+    error_fields = {"invalid_model": "model", "model_too_large": "model"}
+
+
+class DigitalFileForm(ServiceErrorsMixin, forms.Form):
+    file = forms.FileField(
+        label=_("交付文件"),
+        help_text=_(
+            "PDF、ZIP、EPUB、图片、MP3、MP4 或 WebM，不超过 200 MB；只有付款的买家能通过有时效的链接下载。"
+        ),
+    )
+
+    error_fields = {
+        "invalid_download_file": "file",
+        "download_file_too_large": "file",
+        "not_digital_product": "file",
+    }

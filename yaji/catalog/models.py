@@ -285,6 +285,8 @@ class ProductKind(models.TextChoices):
     LIMITED_EDITION = "limited_edition", _("限量编号")
     MADE_TO_ORDER = "made_to_order", _("定制")
     DIGITAL_DOWNLOAD = "digital_download", _("数字下载")
+    COURSE = "course", _("课程 / 服务")
+    BUNDLE = "bundle", _("组合套装")
 
 
 class ProductStatus(models.TextChoices):
@@ -318,10 +320,20 @@ class Product(models.Model):
     edition_size = models.PositiveIntegerField(_("限量数量"), null=True, blank=True)
     per_buyer_limit = models.PositiveIntegerField(_("每人限购"), null=True, blank=True)
     lead_time_days = models.PositiveIntegerField(_("制作周期（天）"), null=True, blank=True)
+    # A course or service: how long one session lasts, and where (or online). Sessions are the
+    # variants (their ``starts_at``), each with its capacity as stock.
+    duration_minutes = models.PositiveIntegerField(_("时长（分钟）"), null=True, blank=True)
+    location = models.CharField(_("地点"), max_length=120, blank=True, default="")
+    online = models.BooleanField(_("线上"), default=False)
     status = models.CharField(
         _("状态"), max_length=12, choices=ProductStatus.choices, default=ProductStatus.DRAFT
     )
     reject_reason = models.TextField(_("驳回原因"), max_length=1000, blank=True)
+    # Set while a pre-check holds the product in review (see yaji/catalog/prechecks.py): the
+    # check's name and its reason; a reviewer cannot approve until that check's app decides.
+    hold_check = models.CharField(_("暂缓审核的检查"), max_length=40, blank=True, default="")
+    hold_reason = models.TextField(_("暂缓原因"), max_length=1000, blank=True, default="")
+    held_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -350,6 +362,15 @@ class Product(models.Model):
                 condition=~Q(kind="made_to_order") | Q(lead_time_days__gt=0),
                 name="product_made_to_order_lead_time",
             ),
+            models.CheckConstraint(
+                condition=Q(hold_check="") | Q(status="in_review"),
+                name="product_hold_only_in_review",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="course")
+                | (Q(duration_minutes__gt=0) & (Q(online=True) | ~Q(location=""))),
+                name="product_course_duration_place",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-id"], name="product_status_id_idx"),
@@ -371,6 +392,8 @@ class Variant(models.Model):
     price_fen = models.BigIntegerField(_("价格（分）"))
     stock = models.IntegerField(_("库存"), default=0)
     weight_g = models.PositiveIntegerField(_("重量（克）"), default=0)
+    # A course's session: when it starts (its stock is the number of places left).
+    starts_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -448,3 +471,116 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}#{self.pk}"
+
+
+class BundleItem(models.Model):
+    """One component of a bundle: ``quantity`` units of another listed product's variant."""
+
+    bundle = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="bundle_items")
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("数量"))
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("套装内容")
+        verbose_name_plural = _("套装内容")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "variant"], name="bundle_item_uniq"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="bundle_item_quantity_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id} ⊃ {self.variant_id} × {self.quantity}"
+
+
+class MediaFileFields(models.Model):
+    """A checked upload: random storage name, the type its bytes proved, size and digest."""
+
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProductVideo(MediaFileFields):
+    """The optional product video (MP4 or WebM), served like the images (ADR 0016)."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="video")
+    file = models.FileField(upload_to="products/", max_length=200)
+
+    class Meta:
+        verbose_name = _("商品视频")
+        verbose_name_plural = _("商品视频")
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.original_name or self.file.name}"
+
+
+class ProductModel3D(MediaFileFields):
+    """The optional 3D model (glTF 2.0: ``.glb`` or self-contained ``.gltf``) for the viewer."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="model_3d")
+    file = models.FileField(upload_to="products/", max_length=200)
+
+    class Meta:
+        verbose_name = _("3D 模型")
+        verbose_name_plural = _("3D 模型")
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.original_name or self.file.name}"
+
+
+class DigitalFile(MediaFileFields):
+    """What a digital-download product delivers: kept in private storage, never public."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="digital_file")
+    file = models.FileField(storage=private_storage_get, upload_to="downloads/", max_length=200)
+
+    class Meta:
+        verbose_name = _("数字商品文件")
+        verbose_name_plural = _("数字商品文件")
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.original_name or self.file.name}"
+
+
+class DownloadGrant(models.Model):
+    """One issued download link: who it was for, until when, how often it was used."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="download_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="download_grants"
+    )
+    # The file the link was issued for: a replaced file does not leak through an old link.
+    file_sha256 = models.CharField(max_length=64)
+    ttl_seconds = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+    max_downloads = models.PositiveIntegerField(null=True, blank=True)
+    download_count = models.PositiveIntegerField(default=0)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("下载授权")
+        verbose_name_plural = _("下载授权")
+        indexes = [models.Index(fields=["user", "product"], name="download_grant_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_downloads__isnull=True)
+                | Q(download_count__lte=models.F("max_downloads")),
+                name="download_grant_count_within_max",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} → {self.user_id}"

@@ -1,9 +1,36 @@
 """The listing pre-check pipeline: checks a product must pass before a reviewer sees it.
 
-A check is a function ``(product) -> str | None``: None passes, a string is the reason the
-product is rejected (shown to the shop). Checks are registered explicitly, in order, with
-:func:`precheck_register`; the first failure stops the pipeline. Today: prohibited words. The
-copyright near-duplicate check plugs in later the same way.
+Contract for a check (what another app plugs in)
+------------------------------------------------
+A check is a function ``(product) -> None | str | PrecheckHold``, registered explicitly, in
+order, with :func:`precheck_register` (``name`` is a short stable identifier, at most 40
+characters, e.g. ``"copyright"``; a second registration under one name replaces the first).
+It runs inside :func:`yaji.catalog.services.product_submit`'s transaction, with the product
+row locked and its status ``submitted``; it must not write to the product itself.
+
+- ``None``: the check passes.
+- a ``str``: the product is **rejected** with that reason (the shop sees it, ≤ 1000
+  characters; it may fix the product and submit again). The first rejection stops the pipeline.
+- ``PrecheckHold(reason, check=name)``: the product goes **into review but held** by that check
+  (``Product.hold_check`` = ``check`` or, when empty, the registered name; ``hold_reason`` =
+  ``reason``). Later checks still run, so a later rejection wins over a hold; if several checks
+  hold, the first one holds (one hold at a time). While held, a reviewer cannot approve the
+  product (``product_held``, 409) but may still reject it. The held product is announced with
+  the outbox event ``catalog.product_held`` ``{"product_id", "shop_id", "check", "reason"}``,
+  so the owning app may finish its work asynchronously; it then calls exactly one of
+
+  - ``services.product_hold_release(product_id=..., check=name)``: the hold is lifted and the
+    product waits for a reviewer like any other;
+  - ``services.product_hold_reject(product_id=..., check=name, reason=...)``: the product is
+    rejected with that reason.
+
+  Both raise ``product_not_held`` (409) when the product is not (or no longer) held by that
+  check — already released, rejected by a reviewer, resubmitted — so an at-least-once consumer
+  can treat that code as "already done".
+
+An exception raised by a check propagates: the submission fails as a whole and nothing changes.
+Today's checks: prohibited words (rejects). The copyright near-duplicate check plugs in the same
+way.
 """
 
 from __future__ import annotations
@@ -11,13 +38,26 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from yaji.catalog.models import ProhibitedWord
 
-Check = Callable[["Product"], str | None]  # type: ignore[name-defined]  # noqa: F821
+CHECK_NAME_MAX = 40
+REASON_MAX = 1000
+
+
+@dataclass(frozen=True)
+class PrecheckHold:
+    """A check's answer "not yet": the product waits in review until the check's app decides."""
+
+    reason: str
+    check: str = ""
+
+
+Check = Callable[["Product"], "str | PrecheckHold | None"]  # type: ignore[name-defined]  # noqa: F821
 
 PRECHECKS: list[tuple[str, Check]] = []
 
@@ -27,11 +67,18 @@ DEFAULT_PROHIBITED_WORDS = ("高仿", "仿冒", "假货", "a货", "象牙", "犀
 
 def precheck_register(name: str, check: Check) -> None:
     """Append ``check`` to the pipeline (a second registration under one name replaces it)."""
+    if not name or len(name) > CHECK_NAME_MAX:
+        raise ValueError(f"a pre-check name must be 1–{CHECK_NAME_MAX} characters")
     for index, (existing, _check) in enumerate(PRECHECKS):
         if existing == name:
             PRECHECKS[index] = (name, check)
             return
     PRECHECKS.append((name, check))
+
+
+def precheck_unregister(name: str) -> None:
+    """Remove a check (tests; an app switching its check off)."""
+    PRECHECKS[:] = [(existing, check) for existing, check in PRECHECKS if existing != name]
 
 
 def _normalise(text: str) -> str:
@@ -78,13 +125,37 @@ def prohibited_words_check(product) -> str | None:  # type: ignore[no-untyped-de
     return None
 
 
-def precheck_run(product) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
-    """(check name, reason) of the first failing check, or None when all pass."""
+@dataclass(frozen=True)
+class PrecheckOutcome:
+    """What the pipeline decided: ``verdict`` is ``"pass"``, ``"reject"`` or ``"hold"``."""
+
+    verdict: str
+    check: str = ""
+    reason: str = ""
+
+
+PASS = PrecheckOutcome("pass")
+
+
+def precheck_run(product) -> PrecheckOutcome:  # type: ignore[no-untyped-def]
+    """Run every check in order: the first rejection decides; else the first hold; else pass."""
+    hold: PrecheckOutcome | None = None
     for name, check in PRECHECKS:
-        reason = check(product)
-        if reason:
-            return name, reason
-    return None
+        result = check(product)
+        if result is None or result == "":
+            continue
+        if isinstance(result, PrecheckHold):
+            if hold is None:
+                hold = PrecheckOutcome(
+                    "hold",
+                    check=(result.check or name)[:CHECK_NAME_MAX],
+                    reason=(str(result.reason) or name)[:REASON_MAX],
+                )
+            continue
+        if isinstance(result, str):
+            return PrecheckOutcome("reject", check=name, reason=result[:REASON_MAX])
+        raise TypeError(f"pre-check {name!r} returned {type(result).__name__}")
+    return hold or PASS
 
 
 precheck_register("prohibited_words", prohibited_words_check)

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 
-from yaji.catalog.models import Category, Product, ProductImage, Shop, ShopApplication, Variant
+from yaji.catalog.models import (
+    Category,
+    DigitalFile,
+    Product,
+    ProductImage,
+    ProductModel3D,
+    ProductVideo,
+    Shop,
+    ShopApplication,
+    Variant,
+)
+from yaji.catalog.selectors import bundle_availability, product_availability
 from yaji.core.money import Money, format_money
 
 
@@ -103,6 +115,7 @@ def product_summary_dict(product: Product) -> dict[str, Any]:
         "title_zh": product.title_zh,
         "title_en": product.title_en,
         "status": product.status,
+        "hold_check": product.hold_check,
         "category": category_dict(product.category),
         "price_from_fen": price_from,
         "thumbnail_url": product_image_url(images[0]) if images else None,
@@ -110,7 +123,66 @@ def product_summary_dict(product: Product) -> dict[str, Any]:
     }
 
 
-def product_dict(product: Product) -> dict[str, Any]:
+def product_one(product: Product, name: str) -> Any:
+    """An optional one-to-one (``video``, ``model_3d``, ``digital_file``) or None."""
+    try:
+        return getattr(product, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def product_media_url(row: ProductVideo | ProductModel3D) -> str:
+    """Video and 3D files are served by catalog views like the images (ADR 0014/0016); the row
+    id is in the URL, so a replaced file has a new URL and the old one may be cached forever."""
+    name = "catalog:product_video" if isinstance(row, ProductVideo) else "catalog:product_model"
+    extension = row.file.name.rsplit(".", 1)[-1]
+    return reverse(
+        name, kwargs={"product_id": row.product_id, "media_id": row.pk, "ext": extension}
+    )
+
+
+def _media_dict(row: ProductVideo | ProductModel3D | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"url": product_media_url(row), "content_type": row.content_type, "size": row.size}
+
+
+def _digital_dict(row: DigitalFile | None, *, private: bool) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    data: dict[str, Any] = {"content_type": row.content_type, "size": row.size}
+    if private:
+        data["original_name"] = row.original_name
+        data["download_url"] = reverse(
+            "catalog:digital_file_managed", kwargs={"product_id": row.product_id}
+        )
+    return data
+
+
+def bundle_dict(product: Product) -> dict[str, Any] | None:
+    if product.kind != Product.Kind.BUNDLE:
+        return None
+    items = list(product.bundle_items.all())
+    return {
+        "items": [
+            {
+                "variant_id": item.variant_id,
+                "product_id": item.variant.product_id,
+                "title_zh": item.variant.product.title_zh,
+                "sku": item.variant.sku,
+                "quantity": item.quantity,
+                "unit_price_fen": item.variant.price_fen,
+                "available": item.variant.product.status == Product.Status.LISTED,
+            }
+            for item in items
+        ],
+        "components_total_fen": sum(item.variant.price_fen * item.quantity for item in items),
+        "availability": bundle_availability(product=product),
+    }
+
+
+def product_dict(product: Product, *, private: bool = False) -> dict[str, Any]:
+    """The full product; ``private`` adds what only its shop and reviewers see (file names)."""
     data = product_summary_dict(product)
     data.update(
         {
@@ -118,9 +190,18 @@ def product_dict(product: Product) -> dict[str, Any]:
             "story_en": product.story_en,
             "designer_notes": product.designer_notes,
             "reject_reason": product.reject_reason,
+            "hold_reason": product.hold_reason,
             "edition_size": product.edition_size,
             "per_buyer_limit": product.per_buyer_limit,
             "lead_time_days": product.lead_time_days,
+            "duration_minutes": product.duration_minutes,
+            "location": product.location,
+            "online": product.online,
+            "availability": product_availability(product=product),
+            "bundle": bundle_dict(product),
+            "video": _media_dict(product_one(product, "video")),
+            "model_3d": _media_dict(product_one(product, "model_3d")),
+            "digital_file": _digital_dict(product_one(product, "digital_file"), private=private),
             "attributes": [
                 {"id": a.pk, "kind": a.kind, "value_zh": a.value_zh, "value_en": a.value_en}
                 for a in product.attributes.all()
@@ -167,4 +248,5 @@ def variant_dict(variant: Variant) -> dict[str, Any]:
         "price_display": price_display(variant.price_fen),
         "stock": variant.stock,
         "weight_g": variant.weight_g,
+        "starts_at": variant.starts_at,
     }

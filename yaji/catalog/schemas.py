@@ -94,7 +94,9 @@ class ShopApplicationReviewOut(ShopApplicationOut):
 
 # --- products -----------------------------------------------------------------------------------
 
-ProductKindName = Literal["standard", "limited_edition", "made_to_order", "digital_download"]
+ProductKindName = Literal[
+    "standard", "limited_edition", "made_to_order", "digital_download", "course", "bundle"
+]
 SLUG_PATTERN = r"^[a-z0-9-]{0,60}$"
 
 
@@ -111,6 +113,9 @@ class ProductIn(Schema):
     edition_size: int | None = Field(None, ge=1, le=1_000_000)
     per_buyer_limit: int | None = Field(None, ge=1, le=1_000_000)
     lead_time_days: int | None = Field(None, ge=1, le=365)
+    duration_minutes: int | None = Field(None, ge=1, le=10080, description="course: per session")
+    location: str = Field("", max_length=120, pattern=NO_NUL, description="course: where")
+    online: bool = Field(False, description="course: held online")
 
 
 class ProductPatchIn(Schema):
@@ -126,6 +131,9 @@ class ProductPatchIn(Schema):
     edition_size: int | None = Field(None, ge=1, le=1_000_000)
     per_buyer_limit: int | None = Field(None, ge=1, le=1_000_000)
     lead_time_days: int | None = Field(None, ge=1, le=365)
+    duration_minutes: int | None = Field(None, ge=1, le=10080)
+    location: str | None = Field(None, max_length=120, pattern=NO_NUL)
+    online: bool | None = None
 
 
 class VariantIn(Schema):
@@ -135,6 +143,14 @@ class VariantIn(Schema):
     stock: int = Field(..., description="Units in stock, >= 0")
     options: dict[str, str] = Field(default_factory=dict)
     weight_g: int = Field(0, ge=0, le=10_000_000)
+    starts_at: datetime | None = Field(
+        None, description="course: the session's start (with a UTC offset); stock = places"
+    )
+
+
+class BundleItemIn(Schema):
+    variant_id: int = Field(..., ge=1, le=2**63 - 1)
+    quantity: int = Field(..., description="0 takes the variant out of the bundle; 1–99")
 
 
 class CustomisationChoiceIn(Schema):
@@ -171,6 +187,7 @@ class VariantOut(Schema):
     price_display: str
     stock: int
     weight_g: int
+    starts_at: datetime | None = None
 
 
 class CustomisationOptionOut(Schema):
@@ -213,10 +230,42 @@ class ProductSummaryOut(Schema):
     title_zh: str
     title_en: str
     status: str
+    hold_check: str = Field(
+        "", description="Set while a pre-check holds the product in review (cannot be approved)"
+    )
     category: CategoryOut | None
     price_from_fen: int | None
     thumbnail_url: str | None
     url: str
+
+
+class MediaOut(Schema):
+    url: str
+    content_type: str
+    size: int
+
+
+class DigitalFileOut(Schema):
+    content_type: str
+    size: int
+    original_name: str | None = Field(None, description="Only for the shop and reviewers")
+    download_url: str | None = Field(None, description="Only for the shop and reviewers")
+
+
+class BundleItemOut(Schema):
+    variant_id: int
+    product_id: int
+    title_zh: str
+    sku: str
+    quantity: int
+    unit_price_fen: int
+    available: bool
+
+
+class BundleOut(Schema):
+    items: list[BundleItemOut]
+    components_total_fen: int
+    availability: int
 
 
 class ProductOut(ProductSummaryOut):
@@ -224,9 +273,20 @@ class ProductOut(ProductSummaryOut):
     story_en: str
     designer_notes: str
     reject_reason: str
+    hold_reason: str
     edition_size: int | None
     per_buyer_limit: int | None
     lead_time_days: int | None
+    duration_minutes: int | None
+    location: str
+    online: bool
+    availability: int = Field(
+        ..., description="Units (places, sets) sellable now; a bundle's is min over components"
+    )
+    bundle: BundleOut | None
+    video: MediaOut | None
+    model_3d: MediaOut | None
+    digital_file: DigitalFileOut | None
     attributes: list[AttributeOut]
     tags: list[str]
     variants: list[VariantOut]

@@ -12,8 +12,8 @@ from django.db.models import Min, Prefetch, Q, QuerySet
 
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role
+from yaji.catalog.customisation import customisation_price
 from yaji.catalog.errors import (
-    CustomisationTextTooLong,
     InvalidCustomisation,
     NotFound,
     PermissionDenied,
@@ -23,9 +23,12 @@ from yaji.catalog.errors import (
 from yaji.catalog.models import (
     SLUG_RE,
     Attribute,
+    BundleItem,
     Category,
     CreatorProfile,
     CustomisationOption,
+    DigitalFile,
+    DownloadGrant,
     Product,
     ProductImage,
     Shop,
@@ -219,7 +222,10 @@ def slug_is_free(*, slug: str, exclude_application_id: int | None = None) -> boo
 
 
 def _product_detail_qs() -> QuerySet[Product]:
-    return Product.objects.select_related("shop", "shop__owner", "category").prefetch_related(
+    # The optional one-to-one media ride along in the same query (LEFT JOINs).
+    return Product.objects.select_related(
+        "shop", "shop__owner", "category", "video", "model_3d", "digital_file"
+    ).prefetch_related(
         Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
         Prefetch(
@@ -228,6 +234,12 @@ def _product_detail_qs() -> QuerySet[Product]:
         ),
         Prefetch("attributes", queryset=Attribute.objects.order_by("kind", "id")),
         Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch(
+            "bundle_items",
+            queryset=BundleItem.objects.select_related("variant", "variant__product").order_by(
+                "position", "id"
+            ),
+        ),
     )
 
 
@@ -355,10 +367,20 @@ def products_of_shop_managed(*, user: Any, shop: Shop, limit: int = 200) -> list
     return list(_product_list_qs(qs).order_by("-id")[: max(1, min(limit, 500))])
 
 
-def products_review_queue(*, reviewer: Any, limit: int = 100) -> list[Product]:
-    """Products waiting for a reviewer, oldest submission first."""
+def products_review_queue(
+    *, reviewer: Any, limit: int = 100, held: bool | None = None
+) -> list[Product]:
+    """Products waiting for a reviewer, oldest submission first.
+
+    ``held=False``: only those a reviewer can decide now; ``held=True``: only those a pre-check
+    holds (see prechecks.py); ``None``: both.
+    """
     reviewer_require(reviewer)
     qs = Product.objects.filter(status=Product.Status.IN_REVIEW)
+    if held is True:
+        qs = qs.exclude(hold_check="")
+    elif held is False:
+        qs = qs.filter(hold_check="")
     return list(
         _product_list_qs(qs)
         .select_related("shop")
@@ -370,30 +392,82 @@ def customisation_quote(*, product: Product, variant_id: int, selections: dict[s
     """The unit price in fen of one variant with the buyer's customisation (keys: option ids).
 
     Engraving text over its limit raises ``customisation_text_too_long``; an unknown option or
-    choice, or a missing required one, ``invalid_customisation``.
+    choice, or a missing required one, ``invalid_customisation`` (see customisation.py).
     """
     variant = next((v for v in product.variants.all() if v.pk == variant_id), None)
     if variant is None:
         raise NotFound()
-    options = {str(option.pk): option for option in product.customisation_options.all()}
-    unknown = set(selections) - set(options)
-    if unknown:
-        raise InvalidCustomisation(extra={"unknown_options": sorted(unknown)})
-    price = variant.price_fen
-    for key, option in options.items():
-        value = (selections.get(key) or "").strip()
-        if not value:
-            if option.required:
-                raise InvalidCustomisation(extra={"option_id": option.pk, "reason": "required"})
-            continue
-        if option.kind == CustomisationOption.Kind.ENGRAVING:
-            if len(value) > (option.max_length or 0):
-                raise CustomisationTextTooLong(
-                    extra={"option_id": option.pk, "max_length": option.max_length}
-                )
-        else:
-            choice = next((c for c in option.choices if c.get("value_zh") == value), None)
-            if choice is None:
-                raise InvalidCustomisation(extra={"option_id": option.pk, "value": value[:40]})
-            price += int(choice.get("price_delta_fen", 0))
+    price = variant.price_fen + customisation_price(product=product, choices=selections).amount
+    if price <= 0:
+        raise InvalidCustomisation(extra={"reason": "price", "price_fen": price})
     return price
+
+
+# --- product kinds (ADR 0016) ---------------------------------------------------------------
+
+
+def bundle_availability(*, product: Product) -> int:
+    """How many sets of a bundle can be sold now: the fewest whole sets its components' stock
+    allows (a component no longer listed allows none), capped by the bundle's own variant
+    stock (the sets the shop packs). Uses prefetched ``bundle_items``/``variants`` if present."""
+    if product.kind != Product.Kind.BUNDLE:
+        raise ValidationFailed(code="not_a_bundle")
+    items = list(product.bundle_items.all())
+    if not items:
+        return 0
+    sets = min(
+        (
+            item.variant.stock // item.quantity
+            if item.variant.product.status == Product.Status.LISTED
+            else 0
+        )
+        for item in items
+    )
+    own = [v.stock for v in product.variants.all()]
+    return min(sets, *own) if own else 0
+
+
+def product_availability(*, product: Product) -> int:
+    """Units (or places, or sets) that can be sold now, whatever the kind."""
+    if product.kind == Product.Kind.BUNDLE:
+        return bundle_availability(product=product)
+    return sum(v.stock for v in product.variants.all())
+
+
+def download_grants_of_user(*, user: Any, product_id: int | None = None) -> QuerySet[DownloadGrant]:
+    """The download links issued to a user (newest first), e.g. for an order page."""
+    qs = DownloadGrant.objects.filter(user=user).select_related("product")
+    if product_id is not None:
+        qs = qs.filter(product_id=product_id)
+    return qs.order_by("-created_at", "-id")
+
+
+def digital_file_get_managed(*, user: Any, product_id: int) -> DigitalFile:
+    """A digital product's file for its shop's managers and for reviewers; else not found."""
+    if not 0 < product_id <= MAX_ID:
+        raise NotFound()
+    digital = (
+        DigitalFile.objects.select_related("product", "product__shop")
+        .filter(product_id=product_id)
+        .first()
+    )
+    if digital is None or not (
+        shop_can_manage(user, digital.product.shop) or is_shop_reviewer(user)
+    ):
+        raise NotFound()
+    return digital
+
+
+def bundle_candidate_variants(
+    *, shop: Shop, exclude_product_id: int | None = None
+) -> list[Variant]:
+    """Variants a bundle of ``shop`` may hold: its listed products, not bundles or made-to-order."""
+    qs = (
+        Variant.objects.filter(product__shop=shop, product__status=Product.Status.LISTED)
+        .exclude(product__kind__in=[Product.Kind.BUNDLE, Product.Kind.MADE_TO_ORDER])
+        .select_related("product")
+        .order_by("product_id", "position", "id")
+    )
+    if exclude_product_id is not None:
+        qs = qs.exclude(product_id=exclude_product_id)
+    return list(qs[:500])

@@ -19,23 +19,49 @@ Events (transactional outbox): ``catalog.shop_application_submitted``,
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.core.files.storage import Storage, default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.core.signing import (
+    BadSignature,
+    SignatureExpired,
+    Signer,
+    TimestampSigner,
+    b62_decode,
+    b62_encode,
+)
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
 
 from yaji.accounts.models import User
 from yaji.accounts.selectors import kyc_status, user_by_identifier
 from yaji.accounts.services import audit_entry_record
 from yaji.catalog import selectors
+from yaji.catalog.customisation import (  # noqa: F401  # part of the services API
+    customisation_price,
+    customisation_validate,
+)
 from yaji.catalog.errors import (
     ApplicationAlreadyOpen,
     ApplicationNotOpen,
+    BundleItemInvalid,
+    DigitalFileMissing,
     DocumentRequired,
+    DownloadLimitReached,
+    DownloadLinkExpired,
+    DownloadLinkInvalid,
+    EditionStockExceeded,
     InvalidCustomisation,
     InvalidPrice,
     InvalidProductKind,
+    InvalidSession,
     InvalidShopType,
     InvalidSku,
     InvalidSlug,
@@ -43,10 +69,13 @@ from yaji.catalog.errors import (
     KycRequired,
     MemberAlreadyAdded,
     MemberNotFound,
+    NotDigitalProduct,
     NotFound,
     OwnerCannotBeRemoved,
+    ProductHeld,
     ProductIncomplete,
     ProductNotEditable,
+    ProductNotHeld,
     ProductNotInReview,
     ProductNotListed,
     RejectReasonRequired,
@@ -58,14 +87,20 @@ from yaji.catalog.errors import (
     ValidationFailed,
 )
 from yaji.catalog.images import IMAGES_PER_PRODUCT_MAX, image_files, image_process
+from yaji.catalog.media import CheckedMedia, download_file_check, model_3d_check, video_check
 from yaji.catalog.models import (
     SLUG_RE,
     Attribute,
+    BundleItem,
     Category,
     CreatorProfile,
     CustomisationOption,
+    DigitalFile,
+    DownloadGrant,
     Product,
     ProductImage,
+    ProductModel3D,
+    ProductVideo,
     Shop,
     ShopApplication,
     ShopDocument,
@@ -457,16 +492,23 @@ def creator_profile_update(*, user: User, bio: str, bio_en: str = "") -> Creator
 #                            max_length=None, choices=(), required=False) -> CustomisationOption
 #   product_image_add(*, actor, product_id, upload, alt="") -> ProductImage
 #   product_submit(*, actor, product_id) -> Product          (in_review, or rejected by a check)
-#   product_review_approve(*, reviewer, product_id) -> Product
+#   product_review_approve(*, reviewer, product_id) -> Product     (product_held while held)
+#   product_hold_release(*, product_id, check, actor=None) -> Product   (the holding check's app)
+#   product_hold_reject(*, product_id, check, reason, actor=None) -> Product
 #   product_review_reject(*, reviewer, product_id, reason) -> Product
 #   product_delist(*, actor, product_id, reason="") -> Product
 #
 # Events: ``catalog.product_listed`` and ``catalog.product_delisted``
-# ``{"product_id", "shop_id", "category_id"}``, in the transaction of the change.
+# ``{"product_id", "shop_id", "category_id"}``, in the transaction of the change;
+# ``catalog.product_held`` ``{"product_id", "shop_id", "check", "reason"}`` when a pre-check
+# holds a submitted product (see yaji/catalog/prechecks.py for the hold contract).
 
 EDITABLE_STATUSES = (Product.Status.DRAFT, Product.Status.REJECTED)
 SUBMITTABLE_STATUSES = (Product.Status.DRAFT, Product.Status.REJECTED, Product.Status.DELISTED)
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+COURSE_MINUTES_MAX = 7 * 24 * 60  # a week-long workshop at most
+BUNDLE_ITEMS_MAX = 20
+BUNDLE_QUANTITY_MAX = 99
 TAGS_MAX = 12
 PRICE_MAX_FEN = 10**11  # ¥1,000,000,000.00: anything above is a typo, not a price
 
@@ -501,16 +543,23 @@ def _kind_fields(
     edition_size: int | None,
     per_buyer_limit: int | None,
     lead_time_days: int | None,
-) -> dict[str, int | None]:
+    duration_minutes: int | None = None,
+    location: str = "",
+    online: bool = False,
+) -> dict[str, object]:
     if kind not in Product.Kind.values:
         raise InvalidProductKind(extra={"kind": kind, "allowed": list(Product.Kind.values)})
     edition_size = _positive_or_none(edition_size, field="edition_size")
     per_buyer_limit = _positive_or_none(per_buyer_limit, field="per_buyer_limit")
     lead_time_days = _positive_or_none(lead_time_days, field="lead_time_days")
-    fields: dict[str, int | None] = {
+    duration_minutes = _positive_or_none(duration_minutes, field="duration_minutes")
+    fields: dict[str, object] = {
         "edition_size": None,
         "per_buyer_limit": None,
         "lead_time_days": None,
+        "duration_minutes": None,
+        "location": "",
+        "online": False,
     }
     if kind == Product.Kind.LIMITED_EDITION:
         if edition_size is None or per_buyer_limit is None or per_buyer_limit > edition_size:
@@ -520,7 +569,31 @@ def _kind_fields(
         if lead_time_days is None or lead_time_days > 365:
             raise InvalidProductKind(extra={"kind": kind})
         fields["lead_time_days"] = lead_time_days
+    elif kind == Product.Kind.COURSE:
+        location = _no_nul(
+            _optional_text(location, field="location", max_length=120), field="location"
+        )
+        if duration_minutes is None or duration_minutes > COURSE_MINUTES_MAX:
+            raise InvalidProductKind(extra={"kind": kind, "field": "duration_minutes"})
+        if not online and not location:
+            raise InvalidProductKind(extra={"kind": kind, "field": "location"})
+        fields.update(duration_minutes=duration_minutes, location=location, online=bool(online))
     return fields
+
+
+def _edition_stock_check(
+    product: Product, *, edition_size: int | None, extra_stock: int = 0, sku: str | None = None
+) -> None:
+    """A limited edition's variants together never hold more pieces than the edition.
+
+    Called with the product row locked, so concurrent upserts of one product serialise.
+    """
+    others = Variant.objects.filter(product=product)
+    if sku is not None:
+        others = others.exclude(sku=sku)
+    total = (others.aggregate(total=Sum("stock"))["total"] or 0) + extra_stock
+    if edition_size is None or total > edition_size:
+        raise EditionStockExceeded(extra={"edition_size": edition_size, "stock_total": total})
 
 
 def _category_resolve(category_slug: str | None) -> Category | None:
@@ -576,6 +649,9 @@ def _product_fields(
     edition_size: int | None,
     per_buyer_limit: int | None,
     lead_time_days: int | None,
+    duration_minutes: int | None = None,
+    location: str = "",
+    online: bool = False,
 ) -> dict[str, object]:
     return {
         "title_zh": _required_text(title_zh, field="title_zh", max_length=80),
@@ -584,7 +660,15 @@ def _product_fields(
         "story_en": _optional_text(story_en, field="story_en", max_length=8000),
         "designer_notes": _optional_text(designer_notes, field="designer_notes", max_length=4000),
         "kind": kind,
-        **_kind_fields(kind, edition_size, per_buyer_limit, lead_time_days),
+        **_kind_fields(
+            kind,
+            edition_size,
+            per_buyer_limit,
+            lead_time_days,
+            duration_minutes,
+            location,
+            online,
+        ),
     }
 
 
@@ -605,6 +689,9 @@ def product_create(
     edition_size: int | None = None,
     per_buyer_limit: int | None = None,
     lead_time_days: int | None = None,
+    duration_minutes: int | None = None,
+    location: str = "",
+    online: bool = False,
 ) -> Product:
     """A new draft product of ``shop`` (its owner and managers only; others: not found)."""
     if not shop_can_manage(actor, shop) or shop.status != Shop.Status.ACTIVE:
@@ -619,6 +706,9 @@ def product_create(
         edition_size=edition_size,
         per_buyer_limit=per_buyer_limit,
         lead_time_days=lead_time_days,
+        duration_minutes=duration_minutes,
+        location=location,
+        online=online,
     )
     category = _category_resolve(category_slug)
     attributes = _attributes_resolve(attribute_ids)
@@ -646,6 +736,9 @@ def product_update(
     edition_size: int | None = None,
     per_buyer_limit: int | None = None,
     lead_time_days: int | None = None,
+    duration_minutes: int | None = None,
+    location: str | None = None,
+    online: bool | None = None,
 ) -> Product:
     """Change a draft or rejected product; a ``None`` argument leaves that field as it is.
 
@@ -667,7 +760,25 @@ def product_update(
         edition_size=pick(edition_size, product.edition_size),
         per_buyer_limit=pick(per_buyer_limit, product.per_buyer_limit),
         lead_time_days=pick(lead_time_days, product.lead_time_days),
+        duration_minutes=pick(duration_minutes, product.duration_minutes),
+        location=pick(location, product.location),
+        online=pick(online, product.online),
     )
+    if fields["kind"] == Product.Kind.LIMITED_EDITION:
+        _edition_stock_check(product, edition_size=fields["edition_size"])  # type: ignore[arg-type]
+    if (
+        fields["kind"] != Product.Kind.COURSE
+        and product.variants.filter(starts_at__isnull=False).exists()
+    ):
+        raise InvalidSession(extra={"reason": "kind_has_sessions"})
+    if (
+        fields["kind"] == Product.Kind.BUNDLE
+        and product.kind != Product.Kind.BUNDLE
+        and product.variants.count() > 1
+    ):
+        raise ValidationFailed(code="bundle_single_variant", extra={"kind": fields["kind"]})
+    if product.kind == Product.Kind.BUNDLE and fields["kind"] != Product.Kind.BUNDLE:
+        BundleItem.objects.filter(bundle=product).delete()
     if category_slug is not None:
         product.category = _category_resolve(category_slug)
     if attribute_ids is not None:
@@ -690,8 +801,15 @@ def variant_upsert(
     stock: int,
     options: dict[str, str] | None = None,
     weight_g: int = 0,
+    starts_at: datetime | None = None,
 ) -> Variant:
-    """Add a variant, or change the one with this SKU (draft or rejected products only)."""
+    """Add a variant, or change the one with this SKU (draft or rejected products only).
+
+    A course's variant is a session: ``starts_at`` (in the future) and its places as stock. A
+    limited edition's variants together hold at most ``edition_size`` pieces
+    (``edition_stock_exceeded``). A bundle has exactly one variant: its price and the number
+    of sets the shop packs (``bundle_single_variant``).
+    """
     product = _product_lock(actor=actor, product_id=product_id)
     _product_editable(product)
     sku = (sku or "").strip()
@@ -712,6 +830,18 @@ def variant_upsert(
         if not key or not value or len(key) > 20 or len(value) > 40 or len(clean_options) >= 4:
             raise ValidationFailed(code="invalid_variant_options", extra={"option": key[:20]})
         clean_options[key] = value
+    if starts_at is not None:
+        if product.kind != Product.Kind.COURSE:
+            raise InvalidSession(extra={"reason": "not_a_course"})
+        if not isinstance(starts_at, datetime) or timezone.is_naive(starts_at):
+            raise InvalidSession(extra={"reason": "timezone"})
+        if starts_at <= clock.now():
+            raise InvalidSession(extra={"reason": "past"})
+    others = Variant.objects.filter(product=product).exclude(sku=sku)
+    if product.kind == Product.Kind.LIMITED_EDITION:
+        _edition_stock_check(product, edition_size=product.edition_size, extra_stock=stock, sku=sku)
+    if product.kind == Product.Kind.BUNDLE and others.exists():
+        raise ValidationFailed(code="bundle_single_variant", extra={"sku": sku})
     variant, _created = Variant.objects.update_or_create(
         product=product,
         sku=sku,
@@ -720,6 +850,7 @@ def variant_upsert(
             "stock": stock,
             "options": clean_options,
             "weight_g": weight_g,
+            "starts_at": starts_at,
         },
     )
     return variant
@@ -857,18 +988,40 @@ def product_submit(*, actor: User, product_id: int) -> Product:
         )
         if not present
     ]
+    if product.kind == Product.Kind.DIGITAL_DOWNLOAD and not (
+        DigitalFile.objects.filter(product=product).exists()
+    ):
+        missing.append("digital_file")
+    if product.kind == Product.Kind.BUNDLE:
+        items = list(BundleItem.objects.filter(bundle=product).select_related("variant__product"))
+        if sum(item.quantity for item in items) < 2:
+            missing.append("bundle_items")
+        for item in items:
+            _bundle_component_check(product, item.variant)
     if missing:
         raise ProductIncomplete(extra={"missing": missing})
     now = clock.now()
     product.status = Product.Status.SUBMITTED
     product.submitted_at = now
     product.reject_reason = ""
-    product.save(update_fields=["status", "submitted_at", "reject_reason", "updated_at"])
-    failed = precheck_run(product)
-    if failed is not None:
-        check, reason = failed
+    product.hold_check = ""
+    product.hold_reason = ""
+    product.held_at = None
+    product.save(
+        update_fields=[
+            "status",
+            "submitted_at",
+            "reject_reason",
+            "hold_check",
+            "hold_reason",
+            "held_at",
+            "updated_at",
+        ]
+    )
+    outcome = precheck_run(product)
+    if outcome.verdict == "reject":
         product.status = Product.Status.REJECTED
-        product.reject_reason = reason[:1000]
+        product.reject_reason = outcome.reason
         product.reviewed_by = None
         product.reviewed_at = now
         product.save(
@@ -879,11 +1032,32 @@ def product_submit(*, actor: User, product_id: int) -> Product:
             actor=actor,
             target_type="product",
             target_id=product.pk,
-            metadata={"check": check},
+            metadata={"check": outcome.check},
         )
         return product
     product.status = Product.Status.IN_REVIEW
-    product.save(update_fields=["status", "updated_at"])
+    if outcome.verdict == "hold":
+        product.hold_check = outcome.check
+        product.hold_reason = outcome.reason
+        product.held_at = now
+        audit_entry_record(
+            action="product_precheck_hold",
+            actor=actor,
+            target_type="product",
+            target_id=product.pk,
+            metadata={"check": outcome.check},
+        )
+        outbox_publish(
+            topic="catalog.product_held",
+            payload={
+                "product_id": product.pk,
+                "shop_id": product.shop_id,
+                "check": outcome.check,
+                "reason": outcome.reason,
+            },
+            key=str(product.pk),
+        )
+    product.save(update_fields=["status", "hold_check", "hold_reason", "held_at", "updated_at"])
     return product
 
 
@@ -905,6 +1079,8 @@ def product_review_approve(*, reviewer: User, product_id: int) -> Product:
     """List a product that is in review (reviewers and operators)."""
     selectors.reviewer_require(reviewer)
     product = _in_review_lock(product_id)
+    if product.hold_check:
+        raise ProductHeld(extra={"check": product.hold_check})
     now = clock.now()
     product.status = Product.Status.LISTED
     product.reviewed_by = reviewer
@@ -928,15 +1104,106 @@ def product_review_reject(*, reviewer: User, product_id: int, reason: str) -> Pr
     if len(reason) > 1000:
         raise ValidationFailed(code="field_too_long", extra={"field": "reason", "max": 1000})
     product = _in_review_lock(product_id)
+    held_by = product.hold_check
     product.status = Product.Status.REJECTED
     product.reject_reason = reason
     product.reviewed_by = reviewer
     product.reviewed_at = clock.now()
+    product.hold_check = ""
+    product.hold_reason = ""
     product.save(
-        update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at", "updated_at"]
+        update_fields=[
+            "status",
+            "reject_reason",
+            "reviewed_by",
+            "reviewed_at",
+            "hold_check",
+            "hold_reason",
+            "updated_at",
+        ]
     )
     audit_entry_record(
-        action="product_reject", actor=reviewer, target_type="product", target_id=product.pk
+        action="product_reject",
+        actor=reviewer,
+        target_type="product",
+        target_id=product.pk,
+        metadata={"held_by": held_by} if held_by else None,
+    )
+    return product
+
+
+def _held_lock(product_id: int, check: str) -> Product:
+    product = (
+        Product.objects.select_for_update().select_related("shop").filter(pk=product_id).first()
+        if isinstance(product_id, int) and 0 < product_id <= selectors.MAX_ID
+        else None
+    )
+    if product is None:
+        raise NotFound()
+    if not check or product.status != Product.Status.IN_REVIEW or product.hold_check != check:
+        raise ProductNotHeld(
+            extra={"check": check, "status": product.status, "held_by": product.hold_check}
+        )
+    return product
+
+
+@transaction.atomic(durable=True)
+def product_hold_release(*, product_id: int, check: str, actor: User | None = None) -> Product:
+    """Lift the hold ``check`` put on a product: it then waits for a reviewer as usual.
+
+    Called by the app that owns the check (not a permission check: that app decided).
+    ``product_not_held`` when the product is not held by ``check``.
+    """
+    product = _held_lock(product_id, check)
+    product.hold_check = ""
+    product.hold_reason = ""
+    product.save(update_fields=["hold_check", "hold_reason", "updated_at"])
+    audit_entry_record(
+        action="product_hold_release",
+        actor=actor,
+        target_type="product",
+        target_id=product.pk,
+        metadata={"check": check},
+    )
+    return product
+
+
+@transaction.atomic(durable=True)
+def product_hold_reject(
+    *, product_id: int, check: str, reason: str, actor: User | None = None
+) -> Product:
+    """Reject a product ``check`` holds, with a reason the shop sees (it may fix and resubmit).
+
+    ``product_not_held`` when the product is not held by ``check``.
+    """
+    reason = (reason or "").replace("\r\n", "\n").strip()
+    if not reason:
+        raise RejectReasonRequired()
+    reason = reason[:1000]
+    product = _held_lock(product_id, check)
+    product.status = Product.Status.REJECTED
+    product.reject_reason = reason
+    product.reviewed_by = actor
+    product.reviewed_at = clock.now()
+    product.hold_check = ""
+    product.hold_reason = ""
+    product.save(
+        update_fields=[
+            "status",
+            "reject_reason",
+            "reviewed_by",
+            "reviewed_at",
+            "hold_check",
+            "hold_reason",
+            "updated_at",
+        ]
+    )
+    audit_entry_record(
+        action="product_hold_reject",
+        actor=actor,
+        target_type="product",
+        target_id=product.pk,
+        metadata={"check": check},
     )
     return product
 
@@ -964,3 +1231,342 @@ def product_delist(*, actor: User, product_id: int, reason: str = "") -> Product
     )
     _product_event("catalog.product_delisted", product)
     return product
+
+
+# --- product kinds and media (ADR 0016) ----------------------------------------------------------
+#
+#   bundle_item_set(*, actor, product_id, variant_id, quantity) -> BundleItem | None  (0 removes)
+#   product_video_set(*, actor, product_id, upload) -> ProductVideo
+#   product_model_3d_set(*, actor, product_id, upload) -> ProductModel3D
+#   product_media_remove(*, actor, product_id, media) -> None     (media: "video" | "model_3d")
+#   digital_file_set(*, actor, product_id, upload) -> DigitalFile
+#   digital_download_link_issue(*, product, user, ttl, max_downloads=None) -> DownloadLink
+#   digital_download_open(*, token) -> OpenedDownload               (counts the download)
+#   digital_download_revoke(*, actor, grant_id) -> DownloadGrant     (support; the link dies)
+#   customisation_validate(*, product, choices) -> dict[int, str]   (customisation.py)
+#   customisation_price(*, product, choices) -> Money
+
+
+def _bundle_component_check(bundle: Product, variant: Variant | None) -> None:
+    """A bundle holds variants of its own shop's *listed* products, never bundles or pieces
+    made to order (their customisation cannot be chosen inside a bundle)."""
+    component = variant.product if variant is not None else None
+    if (
+        component is None
+        or component.pk == bundle.pk
+        or component.shop_id != bundle.shop_id
+        or component.status != Product.Status.LISTED
+        or component.kind in (Product.Kind.BUNDLE, Product.Kind.MADE_TO_ORDER)
+    ):
+        raise BundleItemInvalid(
+            extra={
+                "variant_id": variant.pk if variant is not None else None,
+                "status": component.status if component is not None else None,
+                "kind": component.kind if component is not None else None,
+            }
+        )
+
+
+@transaction.atomic(durable=True)
+def bundle_item_set(
+    *, actor: User, product_id: int, variant_id: int, quantity: int
+) -> BundleItem | None:
+    """Put ``quantity`` units of a variant in a bundle (0 takes it out); draft/rejected only."""
+    product = _product_lock(actor=actor, product_id=product_id)
+    _product_editable(product)
+    if product.kind != Product.Kind.BUNDLE:
+        raise InvalidProductKind(extra={"kind": product.kind, "expected": Product.Kind.BUNDLE})
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not 0 <= quantity <= BUNDLE_QUANTITY_MAX
+    ):
+        raise BundleItemInvalid(extra={"quantity": str(quantity)[:10]})
+    if isinstance(variant_id, bool) or not isinstance(variant_id, int):
+        raise BundleItemInvalid(extra={"variant_id": str(variant_id)[:20]})
+    if quantity == 0:
+        BundleItem.objects.filter(bundle=product, variant_id=variant_id).delete()
+        return None
+    variant = (
+        Variant.objects.select_related("product").filter(pk=variant_id).first()
+        if 0 < variant_id <= selectors.MAX_ID
+        else None
+    )
+    _bundle_component_check(product, variant)
+    existing = BundleItem.objects.filter(bundle=product)
+    if not existing.filter(variant=variant).exists() and existing.count() >= BUNDLE_ITEMS_MAX:
+        raise BundleItemInvalid(extra={"max_items": BUNDLE_ITEMS_MAX})
+    item, _created = BundleItem.objects.update_or_create(
+        bundle=product,
+        variant=variant,
+        defaults={"quantity": quantity, "position": existing.count()},
+    )
+    return item
+
+
+MediaRow = TypeVar("MediaRow", ProductVideo, ProductModel3D, DigitalFile)
+
+
+def _media_replace(
+    *,
+    actor: User,
+    product_id: int,
+    checked: CheckedMedia,
+    model: type[MediaRow],
+    storage: Storage,
+    prefix: str,
+    digital_only: bool = False,
+) -> MediaRow:
+    """Store a checked file and make it the product's one ``model`` row; the previous file is
+    deleted once the change commits, and the new file again if the row is not stored."""
+    saved: list[str] = []
+    try:
+        with transaction.atomic(durable=True):
+            product = _product_lock(actor=actor, product_id=product_id)
+            _product_editable(product)
+            if digital_only and product.kind != Product.Kind.DIGITAL_DOWNLOAD:
+                raise NotDigitalProduct(extra={"kind": product.kind})
+            saved.append(
+                storage.save(
+                    f"{prefix}/{product.pk}/{uuid.uuid4().hex}.{checked.extension}",
+                    checked.upload,
+                )
+            )
+            previous = model.objects.filter(product=product).first()
+            if previous is not None:
+                old_name = previous.file.name
+                previous.delete()
+                transaction.on_commit(lambda: storage.delete(old_name))
+            return model.objects.create(
+                product=product,
+                file=saved[0],
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                original_name=checked.original_name,
+            )
+    except BaseException:
+        for name in saved:
+            storage.delete(name)
+        raise
+
+
+def product_video_set(*, actor: User, product_id: int, upload: UploadedFile) -> ProductVideo:
+    """The product's video (MP4/WebM, ≤ 50 MB, checked by structure); replaces an earlier one."""
+    checked = video_check(upload)
+    return _media_replace(
+        actor=actor,
+        product_id=product_id,
+        checked=checked,
+        model=ProductVideo,
+        storage=default_storage,
+        prefix="products",
+    )
+
+
+def product_model_3d_set(*, actor: User, product_id: int, upload: UploadedFile) -> ProductModel3D:
+    """The product's 3D model (GLB or self-contained glTF 2.0, ≤ 30 MB); replaces an earlier
+    one."""
+    checked = model_3d_check(upload)
+    return _media_replace(
+        actor=actor,
+        product_id=product_id,
+        checked=checked,
+        model=ProductModel3D,
+        storage=default_storage,
+        prefix="products",
+    )
+
+
+@transaction.atomic(durable=True)
+def product_media_remove(*, actor: User, product_id: int, media: str) -> None:
+    """Take the video (``media="video"``) or the 3D model (``"model_3d"``) off a product."""
+    model = {"video": ProductVideo, "model_3d": ProductModel3D}.get(media)
+    if model is None:
+        raise ValidationFailed(code="invalid_media", extra={"media": str(media)[:20]})
+    product = _product_lock(actor=actor, product_id=product_id)
+    _product_editable(product)
+    row = model.objects.filter(product=product).first()
+    if row is None:
+        raise NotFound()
+    name = row.file.name
+    row.delete()
+    transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def digital_file_set(*, actor: User, product_id: int, upload: UploadedFile) -> DigitalFile:
+    """What a digital-download product delivers (private storage; ≤ 200 MB; a known type by its
+    bytes); replaces an earlier file."""
+    checked = download_file_check(upload)
+    return _media_replace(
+        actor=actor,
+        product_id=product_id,
+        checked=checked,
+        model=DigitalFile,
+        storage=private_storage,
+        prefix="downloads",
+        digital_only=True,
+    )
+
+
+# Signed download links: the token is the grant's id, signed with SECRET_KEY and a timestamp
+# (django.core.signing.TimestampSigner); its age is checked against the grant's ttl, and the
+# grant row (expiry, revocation, download count) is the second lock on the door.
+DOWNLOAD_SALT = "yaji.catalog.download"
+DOWNLOAD_TTL_MIN = timedelta(minutes=1)
+DOWNLOAD_TTL_MAX = timedelta(days=30)
+
+
+class _ClockTimestampSigner(TimestampSigner):
+    """TimestampSigner on the platform clock (``yaji.core.clock``), so tests can move time."""
+
+    def timestamp(self) -> str:
+        return b62_encode(int(clock.now().timestamp()))
+
+    def unsign(self, value: str, max_age: float | timedelta | None = None) -> str:
+        result = Signer.unsign(self, value)
+        value, stamp = result.rsplit(self.sep, 1)
+        if max_age is not None:
+            if isinstance(max_age, timedelta):
+                max_age = max_age.total_seconds()
+            age = clock.now().timestamp() - b62_decode(stamp)
+            if age > max_age:
+                raise SignatureExpired(f"Signature age {age} > {max_age} seconds")
+        return value
+
+
+def _download_signer() -> _ClockTimestampSigner:
+    return _ClockTimestampSigner(salt=DOWNLOAD_SALT)
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    url: str
+    token: str
+    expires_at: datetime
+    grant_id: int
+
+
+@transaction.atomic
+def digital_download_link_issue(
+    *,
+    product: Product,
+    user: User,
+    ttl: timedelta | int,
+    max_downloads: int | None = None,
+) -> DownloadLink:
+    """A signed link to a digital product's file for ``user``, valid for ``ttl`` (1 minute to
+    30 days; an int is seconds), optionally for at most ``max_downloads`` downloads.
+
+    For trade to call when an order is paid (no permission check: the caller decided), inside
+    its own transaction if it has one. ``not_digital_product`` for other kinds,
+    ``digital_file_missing`` when the product has no file.
+    """
+    if isinstance(ttl, bool) or not isinstance(ttl, timedelta | int):
+        raise ValidationFailed(code="invalid_ttl")
+    ttl = timedelta(seconds=ttl) if isinstance(ttl, int) else ttl
+    if not DOWNLOAD_TTL_MIN <= ttl <= DOWNLOAD_TTL_MAX:
+        raise ValidationFailed(code="invalid_ttl", extra={"ttl_seconds": int(ttl.total_seconds())})
+    if max_downloads is not None and (
+        isinstance(max_downloads, bool)
+        or not isinstance(max_downloads, int)
+        or not 0 < max_downloads <= 1000
+    ):
+        raise ValidationFailed(code="invalid_max_downloads")
+    if user is None or not user.pk or not user.is_active:
+        raise NotFound()
+    if product.kind != Product.Kind.DIGITAL_DOWNLOAD:
+        raise NotDigitalProduct(extra={"kind": product.kind})
+    digital = DigitalFile.objects.filter(product_id=product.pk).first()
+    if digital is None:
+        raise DigitalFileMissing()
+    now = clock.now()
+    grant = DownloadGrant.objects.create(
+        product_id=product.pk,
+        user=user,
+        file_sha256=digital.sha256,
+        ttl_seconds=int(ttl.total_seconds()),
+        expires_at=now + ttl,
+        max_downloads=max_downloads,
+    )
+    token = _download_signer().sign(str(grant.pk))
+    audit_entry_record(
+        action="download_link_issue",
+        target_user=user,
+        target_type="product",
+        target_id=product.pk,
+        metadata={"grant_id": grant.pk, "ttl_seconds": grant.ttl_seconds},
+    )
+    return DownloadLink(
+        url=reverse("catalog:digital_download", kwargs={"token": token}),
+        token=token,
+        expires_at=grant.expires_at,
+        grant_id=grant.pk,
+    )
+
+
+@dataclass(frozen=True)
+class OpenedDownload:
+    grant: DownloadGrant
+    file: DigitalFile
+
+
+@transaction.atomic(durable=True)
+def digital_download_open(*, token: str) -> OpenedDownload:
+    """Check a download token and count the download (the caller then streams the file).
+
+    ``download_link_invalid`` (404) for a forged, altered or revoked token;
+    ``download_link_expired`` (410) past its ttl; ``download_limit_reached`` (410) when its
+    downloads are used up — decided by one conditional UPDATE, so concurrent downloads never
+    exceed the limit.
+    """
+    signer = _download_signer()
+    try:
+        raw = signer.unsign(token or "")
+        grant_id = int(raw)
+    except (BadSignature, ValueError) as exc:
+        raise DownloadLinkInvalid() from exc
+    grant = DownloadGrant.objects.filter(pk=grant_id).first() if grant_id > 0 else None
+    if grant is None or grant.revoked_at is not None:
+        raise DownloadLinkInvalid()
+    try:
+        signer.unsign(token, max_age=grant.ttl_seconds)
+    except SignatureExpired as exc:
+        raise DownloadLinkExpired(extra={"expired_at": grant.expires_at.isoformat()}) from exc
+    now = clock.now()
+    if now > grant.expires_at:
+        raise DownloadLinkExpired(extra={"expired_at": grant.expires_at.isoformat()})
+    digital = DigitalFile.objects.filter(product_id=grant.product_id).first()
+    if digital is None:
+        raise DownloadLinkInvalid()
+    limit = Q(max_downloads__isnull=True) | Q(download_count__lt=F("max_downloads"))
+    counted = DownloadGrant.objects.filter(limit, pk=grant.pk).update(
+        download_count=F("download_count") + 1, last_downloaded_at=now
+    )
+    if not counted:
+        raise DownloadLimitReached(extra={"max_downloads": grant.max_downloads})
+    grant.refresh_from_db()
+    return OpenedDownload(grant=grant, file=digital)
+
+
+@transaction.atomic(durable=True)
+def digital_download_revoke(*, actor: User | None, grant_id: int) -> DownloadGrant:
+    """Kill an issued link (leaked, refunded): it answers 404 from now on. Idempotent."""
+    grant = (
+        DownloadGrant.objects.select_for_update().filter(pk=grant_id).first()
+        if isinstance(grant_id, int) and 0 < grant_id <= selectors.MAX_ID
+        else None
+    )
+    if grant is None:
+        raise NotFound()
+    if grant.revoked_at is None:
+        grant.revoked_at = clock.now()
+        grant.save(update_fields=["revoked_at", "updated_at"])
+        audit_entry_record(
+            action="download_link_revoke",
+            actor=actor,
+            target_user=grant.user,
+            target_type="download_grant",
+            target_id=grant.pk,
+        )
+    return grant

@@ -32,6 +32,22 @@ urlpatterns += [
         views.product_image,
         name="product_image",
     ),
+    path(
+        "products/<int:product_id>/video/<int:media_id>.<str:ext>",
+        views.product_video,
+        name="product_video",
+    ),
+    path(
+        "products/<int:product_id>/model/<int:media_id>.<str:ext>",
+        views.product_model,
+        name="product_model",
+    ),
+    path(
+        "products/<int:product_id>/digital-file/",
+        views.digital_file_managed,
+        name="digital_file_managed",
+    ),
+    path("downloads/<str:token>/", views.digital_download, name="digital_download"),
     path("review/products/", views.product_review_queue, name="product_review_queue"),
     path(
         "review/products/<int:product_id>/",

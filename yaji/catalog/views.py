@@ -7,10 +7,21 @@ in ``yaji.catalog.services``. Whatever a user may not see is a 404, never a hint
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,18 +30,30 @@ from yaji.accounts.auth import request_ip
 from yaji.accounts.selectors import kyc_status
 from yaji.catalog import selectors, services
 from yaji.catalog.forms import (
+    BundleItemForm,
     CreatorProfileForm,
     CustomisationForm,
+    DigitalFileForm,
     MemberAddForm,
+    Model3DForm,
     ProductForm,
     ProductImageForm,
     RejectForm,
     ShopApplyForm,
     VariantForm,
+    VideoForm,
 )
-from yaji.catalog.models import Product, ProductImage, Shop, ShopApplication, ShopType
+from yaji.catalog.models import (
+    Product,
+    ProductImage,
+    ProductModel3D,
+    ProductVideo,
+    Shop,
+    ShopApplication,
+    ShopType,
+)
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_role_of
-from yaji.catalog.presenters import IMAGE_SIZES
+from yaji.catalog.presenters import IMAGE_SIZES, bundle_dict, product_media_url, product_one
 from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError, NotFound, PermissionDenied
 
@@ -310,11 +333,19 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     product = _viewable_product_or_404(request, product_id)
     images = list(product.images.all())
     variants = list(product.variants.all())
+    video = product_one(product, "video")
+    model_3d = product_one(product, "model_3d")
     context = {
         "product": product,
         "shop": product.shop,
         "images": images,
         "variants": variants,
+        "video": video,
+        "video_url": product_media_url(video) if video else "",
+        "model_3d": model_3d,
+        "model_3d_url": product_media_url(model_3d) if model_3d else "",
+        "bundle": bundle_dict(product),
+        "availability": selectors.product_availability(product=product),
         "price_from": min((v.price_fen for v in variants), default=None),
         "options": list(product.customisation_options.all()),
         "attributes": list(product.attributes.all()),
@@ -354,6 +385,164 @@ def product_image(request: HttpRequest, product_id: int, image_id: int, size: st
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+STREAM_CHUNK = 256 * 1024
+
+
+def _file_chunks(handle: Any, length: int) -> Iterator[bytes]:
+    try:
+        while length > 0:
+            chunk = handle.read(min(STREAM_CHUNK, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
+def _ranged_file_response(
+    request: HttpRequest, handle: Any, *, size: int, content_type: str
+) -> HttpResponseBase:
+    """The whole file, or one ``Range: bytes=a-b`` of it (206), as video players seek.
+
+    Several ranges in one request are answered with the whole file (allowed by RFC 9110).
+    """
+    match = RANGE_RE.match(request.headers.get("Range", "").strip())
+    if match and (match.group(1) or match.group(2)):
+        first, last = match.groups()
+        if first:
+            start = int(first)
+            end = min(int(last), size - 1) if last else size - 1
+        else:  # a suffix: the last N bytes
+            start, end = max(size - int(last), 0), size - 1
+        if start >= size or start > end:
+            handle.close()
+            response: HttpResponseBase = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        handle.seek(start)
+        response = StreamingHttpResponse(
+            _file_chunks(handle, end - start + 1), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    else:
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _product_media(
+    request: HttpRequest,
+    model: type[ProductVideo] | type[ProductModel3D],
+    product_id: int,
+    media_id: int,
+    ext: str,
+) -> HttpResponseBase:
+    row = (
+        model.objects.select_related("product", "product__shop")
+        .filter(pk=media_id, product_id=product_id)
+        .first()
+    )
+    if row is None or not row.file.name.endswith(f".{ext}"):
+        raise Http404()
+    product = row.product
+    public = product.status == Product.Status.LISTED and product.shop.status == Shop.Status.ACTIVE
+    if not public and not (
+        shop_can_manage(request.user, product.shop) or is_shop_reviewer(request.user)
+    ):
+        raise Http404()
+    try:
+        handle = default_storage.open(row.file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404() from exc
+    response = _ranged_file_response(request, handle, size=row.size, content_type=row.content_type)
+    response["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if public else "private, no-store"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Viewers on other origins (Android's Scene Viewer fetches the model for AR) may read it.
+    if public:
+        response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def product_video(
+    request: HttpRequest, product_id: int, media_id: int, ext: str
+) -> HttpResponseBase:
+    """The product video (MP4/WebM), with byte ranges; public once listed, like images."""
+    return _product_media(request, ProductVideo, product_id, media_id, ext)
+
+
+@require_GET
+def product_model(
+    request: HttpRequest, product_id: int, media_id: int, ext: str
+) -> HttpResponseBase:
+    """The 3D model (GLB/glTF) for ``<model-viewer>``; public once listed, like images."""
+    return _product_media(request, ProductModel3D, product_id, media_id, ext)
+
+
+def _download_headers(response: HttpResponseBase) -> HttpResponseBase:
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    # The token is in the URL: never pass it on to another site.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@require_GET
+def digital_download(request: HttpRequest, token: str) -> HttpResponseBase:
+    """Stream a digital product's file for a valid, unexpired signed link (GET only, so a link
+    preview's HEAD does not use up a download). Bad token 404, expired or used up 410."""
+    try:
+        opened = services.digital_download_open(token=token)
+    except ApplicationError as exc:
+        response = render(
+            request,
+            "catalog/download_error.html",
+            {"code": exc.code, "message": exc.message},
+            status=exc.status,
+        )
+        return _download_headers(response)
+    try:
+        handle = private_storage.open(opened.file.file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404() from exc
+    response = FileResponse(
+        handle,
+        content_type=opened.file.content_type,
+        as_attachment=True,
+        filename=opened.file.original_name
+        or f"download.{opened.file.file.name.rsplit('.', 1)[-1]}",
+    )
+    return _download_headers(response)
+
+
+@login_required
+@require_GET
+def digital_file_managed(request: HttpRequest, product_id: int) -> FileResponse:
+    """A digital product's file for its shop's managers and reviewers (checking before sale)."""
+    try:
+        digital = selectors.digital_file_get_managed(user=request.user, product_id=product_id)
+    except NotFound as exc:
+        raise Http404() from exc
+    try:
+        handle = private_storage.open(digital.file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404() from exc
+    response = FileResponse(
+        handle,
+        content_type=digital.content_type,
+        as_attachment=True,
+        filename=digital.original_name,
+    )
+    return _download_headers(response)  # type: ignore[return-value]
 
 
 # --- products: shop management ---------------------------------------------------------------
@@ -406,6 +595,9 @@ def _product_initial(product: Product) -> dict[str, object]:
         "edition_size": product.edition_size,
         "per_buyer_limit": product.per_buyer_limit,
         "lead_time_days": product.lead_time_days,
+        "duration_minutes": product.duration_minutes,
+        "location": product.location,
+        "online": product.online,
     }
 
 
@@ -427,18 +619,52 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
         prefix="image",
     )
     option_form = CustomisationForm(bound[0] if action == "option" else None, prefix="option")
+    is_bundle = product.kind == Product.Kind.BUNDLE
+    bundle_form = BundleItemForm(
+        bound[0] if action == "bundle_item" else None,
+        prefix="bundle",
+        variants=(
+            selectors.bundle_candidate_variants(shop=product.shop, exclude_product_id=product.pk)
+            if is_bundle
+            else ()
+        ),
+    )
+    media_forms = {
+        "video": VideoForm(
+            bound[0] if action == "video" else None,
+            bound[1] if action == "video" else None,
+            prefix="video",
+        ),
+        "model_3d": Model3DForm(
+            bound[0] if action == "model_3d" else None,
+            bound[1] if action == "model_3d" else None,
+            prefix="model",
+        ),
+        "digital_file": DigitalFileForm(
+            bound[0] if action == "digital_file" else None,
+            bound[1] if action == "digital_file" else None,
+            prefix="digital",
+        ),
+    }
     error = ""
     if action:
         try:
-            done = _product_edit_action(
-                request, product, action, form, variant_form, image_form, option_form
-            )
+            if action == "bundle_item":
+                done = _bundle_item_action(request, product, bundle_form)
+            elif action in media_forms or action.startswith("remove_"):
+                done = _media_action(request, product, action, media_forms)
+            else:
+                done = _product_edit_action(
+                    request, product, action, form, variant_form, image_form, option_form
+                )
         except ApplicationError as exc:
             target = {
                 "product": form,
                 "variant": variant_form,
                 "image": image_form,
                 "option": option_form,
+                "bundle_item": bundle_form,
+                **media_forms,
             }.get(action)
             if target is not None:
                 target.add_application_error(exc)
@@ -455,10 +681,59 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
         "variant_form": variant_form,
         "image_form": image_form,
         "option_form": option_form,
+        "bundle_form": bundle_form,
+        "video_form": media_forms["video"],
+        "model_form": media_forms["model_3d"],
+        "digital_form": media_forms["digital_file"],
+        "video": product_one(product, "video"),
+        "model_3d": product_one(product, "model_3d"),
+        "digital_file": product_one(product, "digital_file"),
+        "bundle": bundle_dict(product),
         "editable": product.status in services.EDITABLE_STATUSES,
         "error": error,
     }
+    for name in ("video", "model_3d"):
+        context[f"{name}_url"] = product_media_url(context[name]) if context[name] else ""
     return render(request, "catalog/product_edit.html", context)
+
+
+def _bundle_item_action(request: HttpRequest, product: Product, form: BundleItemForm) -> bool:
+    if not form.is_valid():
+        return False
+    services.bundle_item_set(
+        actor=request.user,  # type: ignore[arg-type]
+        product_id=product.pk,
+        variant_id=form.cleaned_data["variant_id"],
+        quantity=form.cleaned_data["quantity"],
+    )
+    messages.success(request, _("套装内容已更新。"))
+    return True
+
+
+def _media_action(
+    request: HttpRequest, product: Product, action: str, media_forms: dict[str, Any]
+) -> bool:
+    user = request.user
+    if action in ("remove_video", "remove_model_3d"):
+        services.product_media_remove(
+            actor=user,  # type: ignore[arg-type]
+            product_id=product.pk,
+            media=action.removeprefix("remove_"),
+        )
+        messages.success(request, _("已移除。"))
+        return True
+    form = media_forms.get(action)
+    if form is None or not form.is_valid():
+        return False
+    upload = next(iter(form.cleaned_data.values()))
+    setter = {
+        "video": services.product_video_set,
+        "model_3d": services.product_model_3d_set,
+        "digital_file": services.digital_file_set,
+    }[action]
+    setter(actor=user, product_id=product.pk, upload=upload)  # type: ignore[operator]
+    messages.success(request, _("文件已上传。"))
+    return True
 
 
 def _product_edit_action(
@@ -485,6 +760,7 @@ def _product_edit_action(
             stock=data["stock"],
             options=data["options"],
             weight_g=data["weight_g"] or 0,
+            starts_at=data["starts_at"],
         )
         messages.success(request, _("规格已保存。"))
         return True
@@ -532,8 +808,11 @@ def _product_edit_action(
 @require_GET
 def product_review_queue(request: HttpRequest) -> HttpResponse:
     _reviewer_or_404(request)
-    queue = selectors.products_review_queue(reviewer=request.user)
-    return render(request, "catalog/product_review_queue.html", {"queue": queue})
+    rows = selectors.products_review_queue(reviewer=request.user)
+    # Held products (a pre-check's app has not decided yet) cannot be approved: apart.
+    queue = [p for p in rows if not p.hold_check]
+    held = [p for p in rows if p.hold_check]
+    return render(request, "catalog/product_review_queue.html", {"queue": queue, "held": held})
 
 
 @login_required
@@ -567,6 +846,10 @@ def product_review_decide(request: HttpRequest, product_id: int) -> HttpResponse
         "images": list(product.images.all()),
         "variants": list(product.variants.all()),
         "options": list(product.customisation_options.all()),
+        "bundle": bundle_dict(product),
+        "video": product_one(product, "video"),
+        "model_3d": product_one(product, "model_3d"),
+        "digital_file": product_one(product, "digital_file"),
         "reject_form": reject_form,
         "error": error,
     }

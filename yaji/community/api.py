@@ -1,20 +1,51 @@
-"""The works API: publish, read, and verified listening (play tokens + heartbeats)."""
+"""The community API: works and verified listening (tag "works"); people, follows, posts,
+comments, likes, favourites, shares, topics, feeds and notifications (tag "community").
+
+Thin: each endpoint validates its input (schemas), calls one service or selector, renders."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-from ninja import File, Form, Path, Router, Status, UploadedFile
+from django.urls import reverse
+from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 from ninja.responses import codes_4xx
 
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.community import selectors, services
 from yaji.community.models import Work
+from yaji.community.presenters import (
+    comment_dict,
+    notification_dict,
+    person_dict,
+    post_dict,
+    topic_dict,
+)
 from yaji.community.schemas import (
+    CommentIn,
+    CommentOut,
+    CommentPageOut,
     ErrorOut,
+    FollowOut,
     HeartbeatIn,
     HeartbeatOut,
+    MarkedOut,
+    MarkReadIn,
+    NotificationPageOut,
+    PersonCardOut,
+    PersonPageOut,
     PlayOut,
+    PostIn,
+    PostOut,
+    PostPageOut,
+    ReactionOut,
+    ShareIn,
+    ShareOut,
+    TopicIn,
+    TopicOut,
+    TrendingPageOut,
+    UnreadOut,
     WorkIn,
     WorkOut,
 )
@@ -112,3 +143,407 @@ def play_heartbeat(request: HttpRequest, payload: HeartbeatIn):
         "completed": progress.completed,
         "max_position_ms": progress.session.max_position_ms,
     }
+
+
+# === the social side (tag "community") ==========================================================
+
+social = Router(tags=["community"], auth=api_auth)
+CURSOR = Query(None, max_length=64)
+LIMIT = Query(20, ge=1, le=50)
+
+
+def _anyone(request: HttpRequest) -> AnonymousUser:
+    # Last in an auth list: the endpoint is public, and a signed-in caller is still recognised.
+    return AnonymousUser()
+
+
+OPTIONAL_AUTH = [*api_auth, _anyone]
+
+
+def _ids(raw: str) -> list[int]:
+    return [int(part) for part in raw.replace(" ", "").split(",") if part]
+
+
+def _posts(page) -> dict:  # type: ignore[no-untyped-def]
+    return {"items": [post_dict(p) for p in page.items], "next_cursor": page.next_cursor}
+
+
+def _share_out(request: HttpRequest, ref) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "code": ref.code,
+        "post_id": ref.post_id,
+        "sharer_id": ref.sharer_id,
+        "url": request.build_absolute_uri(reverse("community:share_open", args=[ref.code])),
+        "created_at": ref.created_at,
+    }
+
+
+# --- people and follows --------------------------------------------------------------------------
+
+
+@social.get(
+    "/people/{user_id}",
+    auth=OPTIONAL_AUTH,
+    response={200: PersonCardOut, **ERRORS},
+    summary="A person's card: follower and following counts, and whether the caller follows",
+)
+def person_card(request: HttpRequest, user_id: int = Path(..., ge=1, le=MAX_ID)):
+    person = selectors.person_get(user_id=user_id)
+    counts = selectors.follow_counts(user=person)
+    return {
+        **person_dict(person),
+        "followers": counts.followers,
+        "following": counts.following,
+        "is_following": selectors.is_follower(request.auth, person),  # type: ignore[attr-defined]
+    }
+
+
+def _follow_out(follower: User, followee_id: int, *, changed: bool) -> dict:
+    return {
+        "following": selectors.is_follower(follower, followee_id),
+        "changed": changed,
+        "followers": selectors.follow_counts(
+            user=selectors.person_get(user_id=followee_id)
+        ).followers,
+    }
+
+
+@social.post(
+    "/people/{user_id}/follow",
+    response={200: FollowOut, **ERRORS},
+    summary="Follow (idempotent; following yourself is cannot_follow_self)",
+)
+def follow(request: HttpRequest, user_id: int = Path(..., ge=1, le=MAX_ID)):
+    changed = services.follow_add(follower=_user(request), followee_id=user_id)
+    return _follow_out(_user(request), user_id, changed=changed)
+
+
+@social.delete(
+    "/people/{user_id}/follow", response={200: FollowOut, **ERRORS}, summary="Unfollow (idempotent)"
+)
+def unfollow(request: HttpRequest, user_id: int = Path(..., ge=1, le=MAX_ID)):
+    selectors.person_get(user_id=user_id)
+    changed = services.follow_remove(follower=_user(request), followee_id=user_id)
+    return _follow_out(_user(request), user_id, changed=changed)
+
+
+@social.get(
+    "/people/{user_id}/followers",
+    auth=None,
+    response={200: PersonPageOut, **ERRORS},
+    summary="Who follows this person, newest first (cursor-paginated)",
+)
+def followers(
+    request: HttpRequest,
+    user_id: int = Path(..., ge=1, le=MAX_ID),
+    cursor: str | None = CURSOR,
+    limit: int = LIMIT,
+):
+    page = selectors.followers_page(
+        user=selectors.person_get(user_id=user_id), cursor=cursor, limit=limit
+    )
+    return {"items": [person_dict(u) for u in page.items], "next_cursor": page.next_cursor}
+
+
+@social.get(
+    "/people/{user_id}/following",
+    auth=None,
+    response={200: PersonPageOut, **ERRORS},
+    summary="Whom this person follows, newest first (cursor-paginated)",
+)
+def following(
+    request: HttpRequest,
+    user_id: int = Path(..., ge=1, le=MAX_ID),
+    cursor: str | None = CURSOR,
+    limit: int = LIMIT,
+):
+    page = selectors.following_page(
+        user=selectors.person_get(user_id=user_id), cursor=cursor, limit=limit
+    )
+    return {"items": [person_dict(u) for u in page.items], "next_cursor": page.next_cursor}
+
+
+@social.get(
+    "/people/{user_id}/posts",
+    auth=OPTIONAL_AUTH,
+    response={200: PostPageOut, **ERRORS},
+    summary="A person's posts, newest first (cursor-paginated)",
+)
+def person_posts(
+    request: HttpRequest,
+    user_id: int = Path(..., ge=1, le=MAX_ID),
+    cursor: str | None = CURSOR,
+    limit: int = LIMIT,
+):
+    author = selectors.person_get(user_id=user_id)
+    return _posts(
+        selectors.feed_author(author=author, viewer=request.auth, cursor=cursor, limit=limit)  # type: ignore[attr-defined]
+    )
+
+
+# --- posts ---------------------------------------------------------------------------------------
+
+
+@social.post(
+    "/posts",
+    response={201: PostOut, **ERRORS},
+    summary="Publish a post (multipart: text, up to 9 images or one video, topics, tags)",
+)
+@idempotent
+def post_create(
+    request: HttpRequest,
+    payload: Form[PostIn],
+    images: File[list[UploadedFile]] = None,  # type: ignore[assignment]  # optional upload list
+    video: File[UploadedFile | None] = None,
+):
+    post = services.post_create(
+        author=_user(request),
+        text=payload.text,
+        topics=payload.topics,
+        product_ids=_ids(payload.product_ids),
+        work_ids=_ids(payload.work_ids),
+        images=list(images or []),
+        video=video,
+    )
+    return Status(201, post_dict(selectors.post_get(post_id=post.pk, viewer=_user(request))))
+
+
+@social.get(
+    "/posts/{post_id}",
+    auth=OPTIONAL_AUTH,
+    response={200: PostOut, **ERRORS},
+    summary="A post (held or blocked ones only for their author)",
+)
+def post_detail(request: HttpRequest, post_id: int = Path(..., ge=1, le=MAX_ID)):
+    return post_dict(selectors.post_get(post_id=post_id, viewer=request.auth))  # type: ignore[attr-defined]
+
+
+@social.delete("/posts/{post_id}", response={204: None, **ERRORS}, summary="Delete your post")
+def post_delete(request: HttpRequest, post_id: int = Path(..., ge=1, le=MAX_ID)):
+    services.post_delete(user=_user(request), post_id=post_id)
+    return Status(204, None)
+
+
+@social.get(
+    "/posts/{post_id}/comments",
+    auth=OPTIONAL_AUTH,
+    response={200: CommentPageOut, **ERRORS},
+    summary="Comment threads of a post, oldest first, each with its replies (cursor-paginated)",
+)
+def comment_list(
+    request: HttpRequest,
+    post_id: int = Path(..., ge=1, le=MAX_ID),
+    cursor: str | None = CURSOR,
+    limit: int = LIMIT,
+):
+    viewer = request.auth  # type: ignore[attr-defined]
+    post = selectors.post_get(post_id=post_id, viewer=viewer)
+    page = selectors.comments_of_post(post=post, viewer=viewer, cursor=cursor, limit=limit)
+    return {
+        "threads": [
+            {
+                "comment": comment_dict(thread.comment),
+                "replies": [comment_dict(r) for r in thread.replies],
+            }
+            for thread in page.threads
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@social.post(
+    "/posts/{post_id}/comments",
+    response={201: CommentOut, **ERRORS},
+    summary="Comment on a post, or reply to a comment with parent_id",
+)
+@idempotent
+def comment_create(
+    request: HttpRequest, payload: CommentIn, post_id: int = Path(..., ge=1, le=MAX_ID)
+):
+    comment = services.comment_create(
+        author=_user(request), post_id=post_id, text=payload.text, parent_id=payload.parent_id
+    )
+    return Status(201, comment_dict(comment))
+
+
+@social.delete(
+    "/comments/{comment_id}",
+    response={204: None, **ERRORS},
+    summary="Delete a comment (its author or the post's author)",
+)
+def comment_delete(request: HttpRequest, comment_id: int = Path(..., ge=1, le=MAX_ID)):
+    services.comment_delete(user=_user(request), comment_id=comment_id)
+    return Status(204, None)
+
+
+def _reaction(post_id: int, field: str, *, active: bool, changed: bool) -> dict:
+    counters = selectors.post_counters(post_id=post_id)
+    return {"active": active, "changed": changed, "count": counters[field]}
+
+
+@social.post("/posts/{post_id}/like", response={200: ReactionOut, **ERRORS}, summary="Like")
+def like(request: HttpRequest, post_id: int = Path(..., ge=1, le=MAX_ID)):
+    changed = services.like_add(user=_user(request), post_id=post_id)
+    return _reaction(post_id, "like_count", active=True, changed=changed)
+
+
+@social.delete("/posts/{post_id}/like", response={200: ReactionOut, **ERRORS}, summary="Unlike")
+def unlike(request: HttpRequest, post_id: int = Path(..., ge=1, le=MAX_ID)):
+    changed = services.like_remove(user=_user(request), post_id=post_id)
+    return _reaction(post_id, "like_count", active=False, changed=changed)
+
+
+@social.post("/posts/{post_id}/favourite", response={200: ReactionOut, **ERRORS}, summary="Save")
+def favourite(request: HttpRequest, post_id: int = Path(..., ge=1, le=MAX_ID)):
+    changed = services.favourite_add(user=_user(request), post_id=post_id)
+    return _reaction(post_id, "favourite_count", active=True, changed=changed)
+
+
+@social.delete(
+    "/posts/{post_id}/favourite", response={200: ReactionOut, **ERRORS}, summary="Unsave"
+)
+def unfavourite(request: HttpRequest, post_id: int = Path(..., ge=1, le=MAX_ID)):
+    changed = services.favourite_remove(user=_user(request), post_id=post_id)
+    return _reaction(post_id, "favourite_count", active=False, changed=changed)
+
+
+@social.post(
+    "/posts/{post_id}/shares",
+    response={201: ShareOut, **ERRORS},
+    summary="Share a post: a link with a referral code later purchases are attributed to",
+)
+def share_create(request: HttpRequest, payload: ShareIn, post_id: int = Path(..., ge=1, le=MAX_ID)):
+    share = services.share_create(user=_user(request), post_id=post_id, channel=payload.channel)
+    return Status(201, _share_out(request, selectors.share_resolve(share.code)))
+
+
+@social.get(
+    "/shares/{code}",
+    auth=None,
+    response={200: ShareOut, **ERRORS},
+    summary="Resolve a referral code to its post and sharer",
+)
+def share_resolve(request: HttpRequest, code: str = Path(..., min_length=1, max_length=16)):
+    return _share_out(request, selectors.share_resolve(code))
+
+
+@social.get(
+    "/me/favourites",
+    response={200: PostPageOut, **ERRORS},
+    summary="Posts you saved, most recently saved first (cursor-paginated)",
+)
+def my_favourites(request: HttpRequest, cursor: str | None = CURSOR, limit: int = LIMIT):
+    return _posts(selectors.feed_favourites(user=_user(request), cursor=cursor, limit=limit))
+
+
+# --- feeds and topics ----------------------------------------------------------------------------
+
+
+@social.get(
+    "/feed/following",
+    response={200: PostPageOut, **ERRORS},
+    summary="Posts of the people you follow and your own, newest first (cursor-paginated)",
+)
+def feed_following(request: HttpRequest, cursor: str | None = CURSOR, limit: int = LIMIT):
+    return _posts(selectors.feed_following(viewer=_user(request), cursor=cursor, limit=limit))
+
+
+@social.get(
+    "/feed/trending",
+    auth=OPTIONAL_AUTH,
+    response={200: TrendingPageOut, **ERRORS},
+    summary="The week's posts ranked by engagement decayed with age (page-numbered)",
+)
+def feed_trending(request: HttpRequest, page: int = Query(1, ge=1, le=100), limit: int = LIMIT):
+    result = selectors.feed_trending(viewer=request.auth, page=page, limit=limit)  # type: ignore[attr-defined]
+    return {
+        "items": [post_dict(p) for p in result.items],
+        "page": result.page,
+        "has_next": result.has_next,
+    }
+
+
+@social.get(
+    "/topics", auth=None, response={200: list[TopicOut], **ERRORS}, summary="Popular topics"
+)
+def topic_list(request: HttpRequest, limit: int = LIMIT):
+    return [topic_dict(t) for t in selectors.topics_popular(limit=limit)]
+
+
+@social.post(
+    "/topics",
+    response={200: TopicOut, **ERRORS},
+    summary="Create a topic or edit its description (operators)",
+)
+def topic_upsert(request: HttpRequest, payload: TopicIn):
+    topic = services.topic_upsert(
+        actor=_user(request), name=payload.name, description=payload.description
+    )
+    return topic_dict(topic)
+
+
+@social.get("/topics/{slug}", auth=None, response={200: TopicOut, **ERRORS}, summary="A topic")
+def topic_detail(request: HttpRequest, slug: str = Path(..., min_length=1, max_length=60)):
+    return topic_dict(selectors.topic_get(slug=slug))
+
+
+@social.get(
+    "/topics/{slug}/posts",
+    auth=OPTIONAL_AUTH,
+    response={200: PostPageOut, **ERRORS},
+    summary="A topic's posts, newest first (cursor-paginated)",
+)
+def topic_posts(
+    request: HttpRequest,
+    slug: str = Path(..., min_length=1, max_length=60),
+    cursor: str | None = CURSOR,
+    limit: int = LIMIT,
+):
+    topic = selectors.topic_get(slug=slug)
+    return _posts(
+        selectors.feed_topic(topic=topic, viewer=request.auth, cursor=cursor, limit=limit)  # type: ignore[attr-defined]
+    )
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+@social.get(
+    "/notifications",
+    response={200: NotificationPageOut, **ERRORS},
+    summary="Your inbox, newest first (cursor-paginated), with the unread count",
+)
+def notification_list(
+    request: HttpRequest,
+    cursor: str | None = CURSOR,
+    limit: int = LIMIT,
+    unread_only: bool = False,
+):
+    user = _user(request)
+    page = selectors.notifications_page(
+        user=user, cursor=cursor, limit=limit, unread_only=unread_only
+    )
+    return {
+        "items": [notification_dict(n) for n in page.items],
+        "next_cursor": page.next_cursor,
+        "unread": selectors.notifications_unread_count(user=user),
+    }
+
+
+@social.get("/notifications/unread", response={200: UnreadOut, **ERRORS}, summary="Unread count")
+def notification_unread(request: HttpRequest):
+    return {"unread": selectors.notifications_unread_count(user=_user(request))}
+
+
+@social.post(
+    "/notifications/read",
+    response={200: MarkedOut, **ERRORS},
+    summary="Mark notifications read (the given ids, or all)",
+)
+def notification_mark_read(request: HttpRequest, payload: MarkReadIn):
+    user = _user(request)
+    marked = services.notifications_mark_read(user=user, ids=payload.ids)
+    return {"marked": marked, "unread": selectors.notifications_unread_count(user=user)}
+
+
+router.add_router("", social)

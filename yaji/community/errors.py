@@ -54,3 +54,76 @@ class PlayExpired(ApplicationError):
     code = "play_expired"
     status = 410
     default_message = _("播放凭证已过期，请重新开始播放。")
+
+
+# --- social ------------------------------------------------------------------------------------
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    default_message = _("找不到该用户。")
+
+
+class CannotFollowSelf(ValidationFailed):
+    code = "cannot_follow_self"
+    default_message = _("不能关注自己。")
+
+
+class InvalidPost(ValidationFailed):
+    code = "invalid_post"
+    default_message = _("动态内容无效。")
+
+
+class InvalidPostImage(ValidationFailed):
+    code = "invalid_post_image"
+    default_message = _("图片无法识别：只接受不超过 10 MB 的 JPEG、PNG 或 WebP 图片。")
+
+
+class InvalidPostVideo(ValidationFailed):
+    code = "invalid_post_video"
+    default_message = _("视频无法识别：只接受不超过 100 MB 的 MP4 或 WebM 视频。")
+
+
+class UnknownTag(ValidationFailed):
+    code = "unknown_tagged_item"
+    default_message = _("标记的商品或作品不存在。")
+
+
+class PostNotFound(NotFound):
+    code = "post_not_found"
+    default_message = _("找不到该动态，可能已被删除。")
+
+
+class InvalidComment(ValidationFailed):
+    code = "invalid_comment"
+    default_message = _("评论须为 1 到 1000 个字。")
+
+
+class CommentNotFound(NotFound):
+    code = "comment_not_found"
+    default_message = _("找不到该评论。")
+
+
+class TopicNotFound(NotFound):
+    code = "topic_not_found"
+    default_message = _("找不到该话题。")
+
+
+class InvalidTopic(ValidationFailed):
+    code = "invalid_topic"
+    default_message = _("话题名须为 1 到 30 个字，不含空格和 #。")
+
+
+class ShareNotFound(NotFound):
+    code = "share_not_found"
+    default_message = _("分享链接无效。")
+
+
+class InvalidCursor(ValidationFailed):
+    code = "invalid_cursor"
+    default_message = _("翻页参数无效。")
+
+
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+    default_message = _("找不到该通知。")

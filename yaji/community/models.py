@@ -93,3 +93,234 @@ class PlaySession(models.Model):
 
     def __str__(self) -> str:
         return f"play {self.pk} of work {self.work_id}"
+
+
+# --- the social graph and posts ------------------------------------------------------------------
+
+
+class Visibility(models.TextChoices):
+    """What moderation decided about a post or comment (``moderation_screen``'s statuses)."""
+
+    VISIBLE = "visible", _("可见")
+    HELD = "held", _("审核中")
+    BLOCKED = "blocked", _("未通过审核")
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_edges"
+    )
+    followee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_edges"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("关注")
+        verbose_name_plural = _("关注")
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_once"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")), name="follow_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["followee", "-id"], name="follow_followee_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} → {self.followee_id}"
+
+
+class Topic(models.Model):
+    """A #话题: posts gather under it; a description says what it is about."""
+
+    name = models.CharField(_("话题"), max_length=30, unique=True)
+    slug = models.SlugField(_("网址标识"), max_length=60, unique=True, allow_unicode=True)
+    description = models.TextField(_("简介"), blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("话题")
+        verbose_name_plural = _("话题")
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+
+class Post(models.Model):
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+    )
+    text = models.TextField(_("内容"), blank=True, default="")
+    video = models.FileField(
+        _("视频"), upload_to="posts/videos/%Y/%m/", max_length=200, blank=True, default=""
+    )
+    video_format = models.CharField(max_length=10, blank=True, default="")
+    status = models.CharField(
+        _("审核状态"), max_length=10, choices=Visibility.choices, default=Visibility.VISIBLE
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="posts")
+    works = models.ManyToManyField(Work, blank=True, related_name="posts")
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+")
+    # Counters move with their rows in one transaction (F() updates), so they equal the rows.
+    like_count = models.PositiveIntegerField(default=0)
+    favourite_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)  # visible, not deleted comments
+    share_count = models.PositiveIntegerField(default=0)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("动态")
+        verbose_name_plural = _("动态")
+        indexes = [
+            models.Index(fields=["author", "-id"], name="post_author_idx"),
+            models.Index(fields=["status", "-id"], name="post_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.pk}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class PostImage(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    image = models.FileField(upload_to="posts/images/%Y/%m/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    # A reply points at the comment it answers; ``root`` is the top-level comment of the thread.
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    root = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="thread"
+    )
+    text = models.TextField(_("评论"))
+    status = models.CharField(
+        _("审核状态"), max_length=10, choices=Visibility.choices, default=Visibility.VISIBLE
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("评论")
+        verbose_name_plural = _("评论")
+        indexes = [models.Index(fields=["post", "root", "id"], name="comment_post_idx")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on post {self.post_id}"
+
+
+class Like(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="like_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ♥ {self.post_id}"
+
+
+class Favourite(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="favourite_once")]
+        indexes = [models.Index(fields=["user", "-id"], name="favourite_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ☆ {self.post_id}"
+
+
+class Share(models.Model):
+    """A share link of a post; its code attributes later purchases to the sharer."""
+
+    code = models.CharField(max_length=16, unique=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="shares")
+    sharer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20, blank=True, default="")
+    opened_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class NotificationKind(models.TextChoices):
+    LIKE = "like", _("点赞")
+    COMMENT = "comment", _("评论")
+    REPLY = "reply", _("回复")
+    FOLLOW = "follow", _("关注")
+    MENTION = "mention", _("提及")
+    SYSTEM = "system", _("系统通知")
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True)
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, blank=True)
+    text = models.CharField(max_length=500, blank=True, default="")  # system notices
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [
+            models.Index(fields=["recipient", "-id"], name="notification_inbox_idx"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from yaji.accounts.models import User
-from yaji.community.errors import WorkNotFound
-from yaji.community.models import PlaySession, Work, WorkStatus
+from yaji.catalog import selectors as catalog_selectors
+from yaji.community.cursors import cursor_decode, cursor_encode
+from yaji.community.errors import (
+    PostNotFound,
+    ShareNotFound,
+    TopicNotFound,
+    UserNotFound,
+    WorkNotFound,
+)
+from yaji.community.models import (
+    Comment,
+    Favourite,
+    Follow,
+    Like,
+    Notification,
+    PlaySession,
+    Post,
+    PostImage,
+    Share,
+    Topic,
+    Visibility,
+    Work,
+    WorkStatus,
+)
+from yaji.core import clock
+from yaji.core.errors import ApplicationError
 
 
 def work_get(*, work_id: int) -> Work:
@@ -44,3 +73,421 @@ def play_best_progress(*, user: User, work: Work) -> PlaySession | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return PlaySession.objects.filter(user=user, work=work).order_by("-listened_ms", "-pk").first()
+
+
+# === the social side ============================================================================
+
+PAGE_DEFAULT = 20
+PAGE_MAX = 50
+# Trending: candidates are the most engaged posts of the last week; the score then decays with
+# age like Hacker News' (points / (hours + 2) ** gravity).
+TRENDING_WINDOW = timedelta(days=7)
+TRENDING_CANDIDATES = 500
+TRENDING_GRAVITY = 1.5
+
+
+def _page_limit(limit: int | None) -> int:
+    return max(1, min(int(limit or PAGE_DEFAULT), PAGE_MAX))
+
+
+def _authenticated(user: Any) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
+# --- follows -------------------------------------------------------------------------------------
+
+
+def follower_ids(user: User | int) -> QuerySet[Follow, int]:
+    """Ids of the people who follow ``user``: a lazy queryset, usable as a subquery
+    (``filter(user_id__in=follower_ids(u))``) or iterated. Red packets' "my followers"."""
+    user_id = user if isinstance(user, int) else user.pk
+    return Follow.objects.filter(followee_id=user_id).values_list("follower_id", flat=True)
+
+
+def following_ids(user: User | int) -> QuerySet[Follow, int]:
+    user_id = user if isinstance(user, int) else user.pk
+    return Follow.objects.filter(follower_id=user_id).values_list("followee_id", flat=True)
+
+
+def is_follower(follower: Any, followee: User | int) -> bool:
+    """Does ``follower`` follow ``followee``? False for anonymous users."""
+    if not _authenticated(follower):
+        return False
+    followee_id = followee if isinstance(followee, int) else followee.pk
+    return Follow.objects.filter(follower_id=follower.pk, followee_id=followee_id).exists()
+
+
+@dataclass(frozen=True)
+class FollowCounts:
+    followers: int
+    following: int
+
+
+def follow_counts(*, user: User) -> FollowCounts:
+    counts = Follow.objects.filter(Q(followee=user) | Q(follower=user)).aggregate(
+        followers=Count("pk", filter=Q(followee=user)),
+        following=Count("pk", filter=Q(follower=user)),
+    )
+    return FollowCounts(followers=counts["followers"], following=counts["following"])
+
+
+@dataclass(frozen=True)
+class UserPage:
+    items: list[User]
+    next_cursor: str | None
+
+
+def _follow_page(qs: QuerySet[Follow], *, who: str, cursor: str | None, limit: int) -> UserPage:
+    limit = _page_limit(limit)
+    after = cursor_decode(cursor)
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.select_related(who).order_by("-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return UserPage(
+        items=[getattr(row, who) for row in rows],
+        next_cursor=cursor_encode(rows[-1].pk) if more else None,
+    )
+
+
+def followers_page(*, user: User, cursor: str | None = None, limit: int = 20) -> UserPage:
+    return _follow_page(
+        Follow.objects.filter(followee=user), who="follower", cursor=cursor, limit=limit
+    )
+
+
+def following_page(*, user: User, cursor: str | None = None, limit: int = 20) -> UserPage:
+    return _follow_page(
+        Follow.objects.filter(follower=user), who="followee", cursor=cursor, limit=limit
+    )
+
+
+def person_get(*, user_id: int) -> User:
+    """An active account's public face. Raises user_not_found."""
+    if not 0 < user_id < 2**63:
+        raise UserNotFound()
+    user = User.objects.filter(pk=user_id, is_active=True, deleted_at__isnull=True).first()
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+# --- posts ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostPage:
+    items: list[Post]
+    next_cursor: str | None
+
+
+def _post_rows(qs: QuerySet[Post]) -> QuerySet[Post]:
+    # Constant queries per page: the rows with their authors, then one query per relation.
+    return qs.select_related("author").prefetch_related(
+        Prefetch("images", queryset=PostImage.objects.order_by("position", "id")),
+        Prefetch("topics", queryset=Topic.objects.order_by("name")),
+        Prefetch("works", queryset=Work.objects.filter(status=WorkStatus.PUBLISHED)),
+        "products",
+    )
+
+
+def _viewer_marks(posts: list[Post], viewer: Any) -> list[Post]:
+    """Set ``viewer_liked`` / ``viewer_favourited`` on each post (two queries per page)."""
+    liked: set[int] = set()
+    favourited: set[int] = set()
+    if _authenticated(viewer) and posts:
+        ids = [post.pk for post in posts]
+        liked = set(
+            Like.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True)
+        )
+        favourited = set(
+            Favourite.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True)
+        )
+    for post in posts:
+        post.viewer_liked = post.pk in liked  # type: ignore[attr-defined]
+        post.viewer_favourited = post.pk in favourited  # type: ignore[attr-defined]
+    return posts
+
+
+def _visible_to(viewer: Any) -> Q:
+    """Everyone sees visible posts; authors also see their own held or blocked ones."""
+    shown = Q(status=Visibility.VISIBLE)
+    if _authenticated(viewer):
+        shown |= Q(author_id=viewer.pk)
+    return shown & Q(deleted_at__isnull=True)
+
+
+def _keyset(qs: QuerySet[Post], *, viewer: Any, cursor: str | None, limit: int) -> PostPage:
+    limit = _page_limit(limit)
+    after = cursor_decode(cursor)
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(_post_rows(qs).order_by("-pk")[: limit + 1])
+    more = len(rows) > limit
+    items = _viewer_marks(rows[:limit], viewer)
+    return PostPage(items=items, next_cursor=cursor_encode(items[-1].pk) if more else None)
+
+
+def post_get(*, post_id: int, viewer: Any = None) -> Post:
+    """A post the viewer may see (visible, or their own). Raises post_not_found."""
+    if not 0 < post_id < 2**63:
+        raise PostNotFound()
+    post = _post_rows(Post.objects.filter(_visible_to(viewer), pk=post_id)).first()
+    if post is None:
+        raise PostNotFound()
+    return _viewer_marks([post], viewer)[0]
+
+
+def feed_following(*, viewer: User, cursor: str | None = None, limit: int = 20) -> PostPage:
+    """Newest first: visible posts of the people ``viewer`` follows, and the viewer's own."""
+    qs = Post.objects.filter(
+        Q(author_id__in=following_ids(viewer), status=Visibility.VISIBLE)
+        | Q(author_id=viewer.pk, status__in=[Visibility.VISIBLE, Visibility.HELD]),
+        deleted_at__isnull=True,
+    )
+    return _keyset(qs, viewer=viewer, cursor=cursor, limit=limit)
+
+
+def feed_topic(
+    *, topic: Topic, viewer: Any = None, cursor: str | None = None, limit: int = 20
+) -> PostPage:
+    qs = Post.objects.filter(topics=topic, status=Visibility.VISIBLE, deleted_at__isnull=True)
+    return _keyset(qs, viewer=viewer, cursor=cursor, limit=limit)
+
+
+def feed_author(
+    *, author: User, viewer: Any = None, cursor: str | None = None, limit: int = 20
+) -> PostPage:
+    qs = Post.objects.filter(_visible_to(viewer), author=author)
+    return _keyset(qs, viewer=viewer, cursor=cursor, limit=limit)
+
+
+def feed_favourites(*, user: User, cursor: str | None = None, limit: int = 20) -> PostPage:
+    """What ``user`` saved, most recently saved first (the cursor walks favourites)."""
+    limit = _page_limit(limit)
+    after = cursor_decode(cursor)
+    marks = Favourite.objects.filter(
+        user=user, post__status=Visibility.VISIBLE, post__deleted_at__isnull=True
+    )
+    if after is not None:
+        marks = marks.filter(pk__lt=after)
+    rows = list(marks.order_by("-pk").values_list("pk", "post_id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    posts = {p.pk: p for p in _post_rows(Post.objects.filter(pk__in=[r[1] for r in rows]))}
+    items = _viewer_marks([posts[r[1]] for r in rows if r[1] in posts], user)
+    return PostPage(items=items, next_cursor=cursor_encode(rows[-1][0]) if more else None)
+
+
+def trending_score(*, likes: int, comments: int, shares: int, age_hours: float) -> float:
+    """Engagement (a share > a comment > a like) decayed by age: newer and busier ranks higher."""
+    points = likes + 2 * comments + 3 * shares
+    return (points + 1) / (max(age_hours, 0.0) + 2) ** TRENDING_GRAVITY
+
+
+@dataclass(frozen=True)
+class TrendingPage:
+    items: list[Post]
+    page: int
+    has_next: bool
+
+
+def feed_trending(*, viewer: Any = None, page: int = 1, limit: int = 20) -> TrendingPage:
+    """Visible posts of the last week ranked by :func:`trending_score` (page-numbered: the
+    ranking moves with time, so a keyset cursor would not be stable anyway)."""
+    limit = _page_limit(limit)
+    page = max(1, min(int(page or 1), TRENDING_CANDIDATES // limit + 1))
+    now = clock.now()
+    engagement = F("like_count") + 2 * F("comment_count") + 3 * F("share_count")
+    candidates = list(
+        Post.objects.filter(
+            status=Visibility.VISIBLE,
+            deleted_at__isnull=True,
+            created_at__gte=now - TRENDING_WINDOW,
+        )
+        .annotate(points=engagement)
+        .order_by("-points", "-pk")
+        .values_list("pk", "like_count", "comment_count", "share_count", "created_at")[
+            :TRENDING_CANDIDATES
+        ]
+    )
+    ranked = sorted(
+        candidates,
+        key=lambda row: (
+            -trending_score(
+                likes=row[1],
+                comments=row[2],
+                shares=row[3],
+                age_hours=(now - row[4]).total_seconds() / 3600,
+            ),
+            -row[0],
+        ),
+    )
+    start = (page - 1) * limit
+    ids = [row[0] for row in ranked[start : start + limit]]
+    posts = {p.pk: p for p in _post_rows(Post.objects.filter(pk__in=ids))}
+    items = _viewer_marks([posts[i] for i in ids if i in posts], viewer)
+    return TrendingPage(items=items, page=page, has_next=len(ranked) > start + limit)
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentThread:
+    comment: Comment
+    replies: list[Comment]
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    threads: list[CommentThread]
+    next_cursor: str | None
+
+
+def comments_of_post(
+    *, post: Post, viewer: Any = None, cursor: str | None = None, limit: int = 20
+) -> CommentPage:
+    """Top-level comments oldest first, each with its whole thread of replies (two queries).
+
+    Visible comments for everyone; the viewer's own held ones too (marked by their status).
+    """
+    limit = _page_limit(limit)
+    after = cursor_decode(cursor)
+    shown = Q(status=Visibility.VISIBLE)
+    if _authenticated(viewer):
+        shown |= Q(author_id=viewer.pk, status=Visibility.HELD)
+    base = Comment.objects.filter(shown, post=post, deleted_at__isnull=True).select_related(
+        "author", "parent__author"
+    )
+    roots_qs = base.filter(root__isnull=True)
+    if after is not None:
+        roots_qs = roots_qs.filter(pk__gt=after)
+    roots = list(roots_qs.order_by("pk")[: limit + 1])
+    more = len(roots) > limit
+    roots = roots[:limit]
+    replies: dict[int, list[Comment]] = {root.pk: [] for root in roots}
+    if roots:
+        for reply in base.filter(root_id__in=list(replies)).order_by("pk"):
+            replies[reply.root_id].append(reply)  # type: ignore[index]
+    return CommentPage(
+        threads=[CommentThread(comment=root, replies=replies[root.pk]) for root in roots],
+        next_cursor=cursor_encode(roots[-1].pk) if more else None,
+    )
+
+
+# --- topics --------------------------------------------------------------------------------------
+
+
+def topic_get(*, slug: str) -> Topic:
+    if not slug or len(slug) > 60 or not re.fullmatch(r"[\w-]+", slug):
+        raise TopicNotFound()
+    topic = Topic.objects.filter(slug=slug).first()
+    if topic is None:
+        raise TopicNotFound()
+    return topic
+
+
+def topics_popular(*, limit: int = 20) -> list[Topic]:
+    """Topics by how many visible posts they gather."""
+    return list(
+        Topic.objects.annotate(
+            post_total=Count(
+                "posts",
+                filter=Q(posts__status=Visibility.VISIBLE, posts__deleted_at__isnull=True),
+            )
+        ).order_by("-post_total", "name")[: max(1, min(limit, 100))]
+    )
+
+
+# --- shares --------------------------------------------------------------------------------------
+
+
+# Opening a share link (/s/<code>/) keeps the code in the visitor's session under this key, so a
+# purchase later in the session can be attributed: share_resolve(request.session[KEY]).
+REFERRAL_SESSION_KEY = "yaji_referral_code"
+
+
+@dataclass(frozen=True)
+class ShareRef:
+    """What a share code stands for: who shared which post. Trade attributes purchases by it."""
+
+    code: str
+    post_id: int
+    sharer_id: int
+    created_at: datetime
+
+
+def share_resolve(code: str) -> ShareRef:
+    """The share behind a referral code. Raises share_not_found."""
+    clean = (code or "").strip().upper()
+    well_formed = 0 < len(clean) <= 16 and clean.isascii() and clean.isalnum()
+    row = (
+        Share.objects.filter(code=clean)
+        .values_list("code", "post_id", "sharer_id", "created_at")
+        .first()
+        if well_formed
+        else None
+    )
+    if row is None:
+        raise ShareNotFound()
+    return ShareRef(code=row[0], post_id=row[1], sharer_id=row[2], created_at=row[3])
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[Notification]
+    next_cursor: str | None
+
+
+def notifications_page(
+    *, user: User, cursor: str | None = None, limit: int = 20, unread_only: bool = False
+) -> NotificationPage:
+    limit = _page_limit(limit)
+    after = cursor_decode(cursor)
+    qs = Notification.objects.filter(recipient=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.select_related("actor", "post", "comment").order_by("-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return NotificationPage(items=rows, next_cursor=cursor_encode(rows[-1].pk) if more else None)
+
+
+def notifications_unread_count(*, user: Any) -> int:
+    if not _authenticated(user):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- creator profile -----------------------------------------------------------------------------
+
+
+def products_of_person(*, user: User, limit: int = 12) -> list[Any]:
+    """Listed products of the person's active shops, through the catalog's selectors."""
+    try:
+        card = catalog_selectors.creator_get(user_id=user.pk)
+    except ApplicationError:
+        return []
+    products: list[Any] = []
+    for shop in card.shops:
+        products += catalog_selectors.products_listed(shop_slug=shop.slug, limit=limit).items
+    return products[:limit]
+
+
+def post_counters(*, post_id: int) -> dict[str, int]:
+    """The post's current counters (after a like or favourite changed one)."""
+    row = (
+        Post.objects.filter(pk=post_id)
+        .values("like_count", "favourite_count", "comment_count", "share_count")
+        .first()
+    )
+    if row is None:
+        raise PostNotFound()
+    return row

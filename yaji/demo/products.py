@@ -15,6 +15,7 @@ from yaji.accounts.selectors import user_by_identifier
 from yaji.catalog import selectors as catalog_selectors
 from yaji.catalog import services as catalog
 from yaji.catalog.defaults import catalog_defaults_seed
+from yaji.catalog.glb import glb_vase
 from yaji.catalog.models import Attribute, Product
 from yaji.core.errors import NotFound
 from yaji.demo.shops import REVIEWER_EMAIL
@@ -35,6 +36,8 @@ class DemoProduct:
     kind: str = "standard"
     extra: dict[str, int] = field(default_factory=dict)
     engraving: int | None = None
+    # A 3D model for the viewer and AR: the colour (0–1 RGB) of a turned vase (ADR 0016).
+    model_3d_color: tuple[float, float, float] | None = None
 
 
 DEMO_PRODUCTS: tuple[DemoProduct, ...] = (
@@ -91,6 +94,20 @@ DEMO_PRODUCTS: tuple[DemoProduct, ...] = (
         ((214, 232, 222), (40, 120, 110)),
         (("series", "千里江山"), ("material", "丝绸")),
         ("丝巾", "国潮"),
+    ),
+    DemoProduct(
+        "shanhe-cloisonne",
+        "景泰蓝缠枝莲梅瓶",
+        "Cloisonné meiping vase with lotus scrolls",
+        "home",
+        "小口、丰肩、瘦底的梅瓶，通体宝石蓝地缠枝莲。高约三十厘米，可在手机上把它摆进你的书房看看大小。",
+        "A meiping vase, lotus scrolls on a sapphire ground, about 30 cm tall. On a phone you "
+        "can place it in your own room at its real size.",
+        (("VASE-30", 268000, 6, {"高度": "30 cm"}),),
+        ((226, 232, 242), (28, 70, 150)),
+        (("craft", "景泰蓝"),),
+        ("书房", "摆件"),
+        model_3d_color=(0.11, 0.27, 0.62),
     ),
     DemoProduct(
         "yunwen",
@@ -186,6 +203,16 @@ def products_chapter() -> Iterator[str]:
             ),
             alt=spec.title_zh,
         )
+        if spec.model_3d_color is not None:
+            catalog.product_model_3d_set(
+                actor=owner,
+                product_id=product.pk,
+                upload=SimpleUploadedFile(
+                    f"{spec.shop_slug}-vase.glb",
+                    glb_vase(spec.model_3d_color),
+                    content_type="model/gltf-binary",
+                ),
+            )
         catalog.product_submit(actor=owner, product_id=product.pk)
         catalog.product_review_approve(reviewer=reviewer, product_id=product.pk)
         yield spec.title_zh

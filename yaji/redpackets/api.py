@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.templatetags.static import static
 from ninja import Query, Router, Status
 from ninja.responses import codes_4xx
 
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
+from yaji.community.errors import WorkNotFound
 from yaji.core.idempotency import idempotent
-from yaji.redpackets import selectors, services
+from yaji.redpackets import gifts, selectors, services
 from yaji.redpackets.models import Audience, RedPacket
 from yaji.redpackets.schemas import (
     ClaimIn,
     ClaimOut,
     ErrorOut,
+    GiftOut,
+    GiftReceivedOut,
+    GiftSendIn,
+    GiftSendOut,
     PacketDetailOut,
     PacketOut,
     ReceivedOut,
     SendIn,
 )
+from yaji.risk.services import risk_device_fingerprint
 
 router = Router(tags=["red packets"], auth=api_auth)
 
@@ -29,6 +36,14 @@ MAX_ID = 2**63 - 1
 
 def _user(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined, return-value]
+
+
+def _client(request: HttpRequest) -> dict:
+    """What risk control sees of the client: a device fingerprint and the address."""
+    return {
+        "device": risk_device_fingerprint(request.headers.get("X-Device-Id", "")),
+        "ip": request.META.get("REMOTE_ADDR") or None,
+    }
 
 
 def _packet(packet: RedPacket, user: User) -> dict:
@@ -51,6 +66,7 @@ def _packet(packet: RedPacket, user: User) -> dict:
             "refunded_fen",
             "expires_at",
             "created_at",
+            "radius_m",
         )
     }
     mine = packet.sender_id == user.pk and packet.audience == Audience.GROUP
@@ -70,7 +86,7 @@ def _luckiest(luckiest: services.Luckiest | None) -> dict | None:
 @idempotent(required=True)
 def red_packet_send(request: HttpRequest, payload: SendIn):  # type: ignore[no-untyped-def]
     user = _user(request)
-    packet = services.red_packet_send(sender=user, **payload.dict())
+    packet = services.red_packet_send(sender=user, **payload.dict(), **_client(request))
     return Status(201, _packet(packet, user))
 
 
@@ -110,7 +126,12 @@ def red_packet_detail(  # type: ignore[no-untyped-def]
 @idempotent(required=True)
 def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  # type: ignore[no-untyped-def]
     result = services.red_packet_claim(
-        packet_id=packet_id, user=_user(request), invite_token=payload.invite_token
+        packet_id=packet_id,
+        user=_user(request),
+        invite_token=payload.invite_token,
+        lat=payload.lat,
+        lng=payload.lng,
+        **_client(request),
     )
     return {
         "packet_id": result.packet_id,
@@ -144,3 +165,67 @@ def red_packets_received(  # type: ignore[no-untyped-def]
         }
         for claim in selectors.red_packets_received(user=_user(request), limit=limit)
     ]
+
+
+# --- gifts ------------------------------------------------------------------------------------
+
+
+def _gift_send(record) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        field: getattr(record, field)
+        for field in (
+            "id",
+            "work_id",
+            "creator_id",
+            "sender_id",
+            "gift_id",
+            "quantity",
+            "amount_fen",
+            "platform_fen",
+            "creator_fen",
+            "holder_fen",
+            "created_at",
+        )
+    }
+
+
+@router.get("/gifts", response={200: list[GiftOut], **ERRORS}, auth=None, summary="Gift catalogue")
+def gift_catalogue(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return [
+        {
+            "id": g.pk,
+            "code": g.code,
+            "name": g.name,
+            "name_en": g.name_en,
+            "price_fen": g.price_fen,
+            "icon_url": static(g.icon),
+        }
+        for g in gifts.gift_catalogue()
+    ]
+
+
+@router.post(
+    "/works/{work_id}/gifts",
+    response={201: GiftSendOut, **ERRORS},
+    summary="Send a gift to the creator of a work, from my wallet",
+)
+@idempotent(required=True)
+def gift_send(request: HttpRequest, work_id: int, payload: GiftSendIn):  # type: ignore[no-untyped-def]
+    if not 1 <= work_id <= MAX_ID:
+        raise WorkNotFound()
+    record = gifts.gift_send(
+        sender=_user(request),
+        work_id=work_id,
+        gift_id=payload.gift_id,
+        quantity=payload.quantity,
+        **_client(request),
+    )
+    return Status(201, _gift_send(record))
+
+
+@router.get("/me/gifts/received", response={200: list[GiftReceivedOut], **ERRORS})
+def gifts_received(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    limit: int = Query(50, ge=1, le=200),  # type: ignore[arg-type]
+):
+    return [_gift_send(r) for r in gifts.gifts_received(creator=_user(request), limit=limit)]

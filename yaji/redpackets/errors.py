@@ -65,3 +65,57 @@ class ListenRequired(ApplicationError):
     code = "listen_required"
     status = 403
     default_message = _("请先完整听完作品再抢红包。")
+
+
+class LocationInvalid(ApplicationError):
+    code = "location_invalid"
+    status = 400
+    default_message = _("位置无效。")
+
+
+class LocationRequired(ApplicationError):
+    code = "location_required"
+    status = 400
+    default_message = _("同城红包需要提供位置。")
+
+
+class OutOfRadius(ApplicationError):
+    code = "out_of_radius"
+    status = 403
+    default_message = _("您不在这个同城红包的范围内。")
+
+
+class FollowersOnly(ApplicationError):
+    code = "followers_only"
+    status = 403
+    default_message = _("这个红包只给发送者的粉丝。")
+
+
+class GiftNotFound(ApplicationError):
+    code = "gift_not_found"
+    status = 404
+    default_message = _("找不到该礼物。")
+
+
+class GiftInvalid(ApplicationError):
+    code = "gift_invalid"
+    status = 400
+    default_message = _("礼物参数无效。")
+
+
+class GiftToSelf(ApplicationError):
+    code = "gift_to_self"
+    status = 400
+    default_message = _("不能给自己的作品送礼物。")
+
+
+class AudienceUnreachable(ApplicationError):
+    code = "audience_unreachable"
+    status = 400
+    default_message = _("这个红包的对象无法送达（例如还没有粉丝）。")
+
+
+class BlessingRejected(ApplicationError):
+    code = "blessing_rejected"
+    status = 400
+    default_message = _("祝福语包含不允许的内容，请修改后再发。")

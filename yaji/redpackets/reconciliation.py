@@ -12,6 +12,8 @@ And in total: all red-packet escrow balances sum to the open amount of the activ
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import (
     BigIntegerField,
     CharField,
@@ -24,8 +26,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 
+from yaji.core import clock
 from yaji.ledger.models import AccountKind, LedgerAccount
 from yaji.ledger.reconciliation import Discrepancy, Progress, reconciliation_check_register
+from yaji.redpackets.gate import KEY_TTL_S, packet_gate
 from yaji.redpackets.models import PacketStatus, RedPacket, RedPacketClaim, RedPacketShare
 
 BATCH = 1000
@@ -124,12 +128,101 @@ def check_red_packets(progress: Progress) -> list[Discrepancy]:
     return found
 
 
+GATE_WINDOW = timedelta(seconds=KEY_TTL_S)
+
+
+def check_red_packet_gate(progress: Progress) -> list[Discrepancy]:
+    """With Redis configured: the gate of every packet it knows agrees with the database.
+
+    For each packet of the last two days (the gate's key lifetime) that has gate keys, with C
+    the gate's confirmed claimers, P its in-flight admissions, L its free slots and D the
+    database's claimers:
+
+    - C ⊆ D — otherwise the gate would answer "already claimed" to someone who has not;
+    - D ⊆ C ∪ P — otherwise the gate would admit a claimer again (the database refuses);
+    - active packets: L + |P ∖ D| = count − |D| (the remaining count); others: the gate is
+      closed (``done``) or has no free slot left.
+
+    On a quiet system P is empty; claims in flight while the check runs show up in P, never as
+    a discrepancy.
+    """
+    gate = packet_gate()
+    if gate is None:
+        progress.start(0)
+        return []
+    found: list[Discrepancy] = []
+    since = clock.now() - GATE_WINDOW
+    packets = RedPacket.objects.filter(created_at__gte=since).order_by("pk")
+    progress.start(packets.count())
+    last = 0
+    while True:
+        rows = list(
+            packets.filter(pk__gt=last).values("pk", "count", "status", "expires_at")[:BATCH]
+        )
+        if not rows:
+            break
+        states = {row["pk"]: gate.state(row["pk"]) for row in rows}
+        claims: dict[int, set[int]] = {row["pk"]: set() for row in rows}
+        for packet_id, user_id in RedPacketClaim.objects.filter(
+            packet_id__in=list(claims)
+        ).values_list("packet_id", "user_id"):
+            claims[packet_id].add(user_id)
+        now = clock.now()
+        for row in rows:
+            state, db = states[row["pk"]], claims[row["pk"]]
+            if state.left is None:
+                continue  # no gate for this packet: the next grab rebuilds it from the database
+            subject = f"red packet #{row['pk']} gate"
+            if state.claimed - db:
+                found.append(
+                    Discrepancy(
+                        f"{subject} claimed but not in the database", "", _ids(state.claimed - db)
+                    )
+                )
+            if db - state.claimed - state.pending:
+                found.append(
+                    Discrepancy(
+                        f"{subject} database claims unknown to the gate",
+                        _ids(db - state.claimed - state.pending),
+                        "",
+                    )
+                )
+            active = (
+                row["status"] == PacketStatus.ACTIVE and row["expires_at"] > now and not state.done
+            )
+            gate_left = state.left + len(state.pending - db)
+            if active and gate_left != row["count"] - len(db):
+                found.append(
+                    Discrepancy(f"{subject} remaining", str(row["count"] - len(db)), str(gate_left))
+                )
+            if (
+                not active
+                and row["status"] != PacketStatus.ACTIVE
+                and not state.done
+                and state.left > 0
+            ):
+                found.append(Discrepancy(f"{subject} still open", "closed", f"left={state.left}"))
+        last = rows[-1]["pk"]
+        progress.advance(len(rows))
+    return found
+
+
+def _ids(ids: set[int]) -> str:
+    shown = sorted(ids)[:20]
+    return ",".join(str(i) for i in shown) + ("…" if len(ids) > 20 else "")
+
+
 def redpacket_checks_register() -> None:
     reconciliation_check_register(
         name="redpackets.packets",
         description="every red packet: shares, claims, refunds and escrow add up to its total",
         run=check_red_packets,
     )
+    reconciliation_check_register(
+        name="redpackets.gate",
+        description="the Redis gate agrees with the database: claimed users and remaining count",
+        run=check_red_packet_gate,
+    )
 
 
-__all__ = ["check_red_packets", "redpacket_checks_register"]
+__all__ = ["check_red_packet_gate", "check_red_packets", "redpacket_checks_register"]

@@ -19,10 +19,17 @@ class SendIn(Schema):
     work_id: int | None = None
     condition: str = "none"
     audience: str = "public"
+    # Same-city packets: the sender's position (kept only as a ~150 m geohash cell) and radius.
+    lat: float | None = None
+    lng: float | None = None
+    radius_m: int | None = None
 
 
 class ClaimIn(Schema):
     invite_token: str | None = None
+    # Same-city packets: the claimer's position, checked against the radius, never stored.
+    lat: float | None = None
+    lng: float | None = None
 
 
 class LuckiestOut(Schema):
@@ -62,6 +69,7 @@ class PacketOut(Schema):
     expires_at: datetime
     created_at: datetime
     invite_token: str | None = None  # only for the sender of a group packet
+    radius_m: int = 0
 
 
 class PacketDetailOut(PacketOut):
@@ -75,3 +83,34 @@ class ReceivedOut(Schema):
     blessing: str
     amount_fen: int
     created_at: datetime
+
+
+class GiftOut(Schema):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    price_fen: int
+    icon_url: str
+
+
+class GiftSendIn(Schema):
+    gift_id: int
+    quantity: int = 1
+
+
+class GiftSendOut(Schema):
+    id: int
+    work_id: int
+    creator_id: int
+    gift_id: int
+    quantity: int
+    amount_fen: int
+    platform_fen: int
+    creator_fen: int
+    holder_fen: int
+    created_at: datetime
+
+
+class GiftReceivedOut(GiftSendOut):
+    sender_id: int

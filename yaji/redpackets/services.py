@@ -18,10 +18,18 @@ no single hot escrow row across packets, and reconciliation proves per packet th
 exactly ``total − claimed − refunded``.
 
 The sender may grab their own packet (as in WeChat groups); it is one claim like anyone's.
+
+With Redis configured, the gate of :mod:`yaji.redpackets.gate` (ADR 0020) answers "all taken",
+"already claimed" and "expired" before any query, and is told every database outcome (confirm,
+release, close) so that it never turns anyone away wrongly. Risk control (:mod:`yaji.risk`,
+ADR 0022) decides before money moves (``redpacket.send``, ``redpacket.claim``) and records each
+movement inside its transaction. Audiences: public, group link, the sender's followers, same
+city (a geohash cell and a radius; claimers' coordinates are checked, never stored).
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from dataclasses import dataclass
@@ -29,16 +37,23 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from redis.exceptions import RedisError
 
 from yaji.accounts.models import User
-from yaji.community.selectors import play_completed, work_get
+from yaji.community.selectors import follower_ids, is_follower, play_completed, work_get
 from yaji.core import clock
 from yaji.core.money import Money
 from yaji.core.outbox import outbox_publish
 from yaji.ledger.models import AccountKind, LedgerAccount
 from yaji.ledger.services import account_for, ledger_transfer, wallet_account_for_user
+from yaji.moderation.services import moderation_check_text
 from yaji.redpackets.errors import (
+    AudienceUnreachable,
+    BlessingRejected,
+    FollowersOnly,
     ListenRequired,
+    LocationRequired,
+    OutOfRadius,
     PacketAlreadyClaimed,
     PacketAmountOutOfRange,
     PacketExpired,
@@ -47,6 +62,8 @@ from yaji.redpackets.errors import (
     PacketInvalid,
     PacketNotFound,
 )
+from yaji.redpackets.gate import PacketGate, Verdict, packet_gate
+from yaji.redpackets.geo import geohash_encode, location_validate, within_radius
 from yaji.redpackets.lucky_split import equal_split, lucky_split
 from yaji.redpackets.models import (
     Audience,
@@ -57,11 +74,22 @@ from yaji.redpackets.models import (
     RedPacketShare,
     SplitType,
 )
+from yaji.risk.services import risk_activity_record, risk_check
+
+logger = logging.getLogger(__name__)
 
 CURRENCY = "CNY"
 LIFETIME = timedelta(hours=24)
-MAX_TOTAL_FEN = 500_000  # 5,000 yuan per packet (PRODUCT C7); risk control may lower it later
+# A hard ceiling of the product (10,000 yuan). The regulatory 5,000 yuan per packet and 10,000
+# per day are risk rules (yaji.risk: single_limit, daily_limit), tunable by operators.
+MAX_TOTAL_FEN = 1_000_000
 BLESSING_MAX = 60
+DEFAULT_RADIUS_M = 5_000
+MIN_RADIUS_M = 500
+MAX_RADIUS_M = 50_000
+
+RISK_SEND = "redpacket.send"
+RISK_CLAIM = "redpacket.claim"
 
 TOPIC_SENT = "redpackets.sent"
 TOPIC_CLAIMED = "redpackets.claimed"
@@ -82,6 +110,23 @@ def escrow_account_for(packet: RedPacket) -> LedgerAccount:
 # --- send -------------------------------------------------------------------------------------
 
 
+def _audience_validate(
+    *, sender: User, audience: str, lat: float | None, lng: float | None, radius_m: int | None
+) -> tuple[str, int]:
+    """Check the sender can reach ``audience``; returns (geohash, radius) for city packets."""
+    if audience == Audience.FOLLOWERS and not follower_ids(sender).exists():
+        raise AudienceUnreachable(extra={"audience": audience, "reason": "no followers"})
+    if audience != Audience.CITY:
+        return "", 0
+    if lat is None or lng is None:
+        raise LocationRequired()
+    la, lo = location_validate(lat, lng)
+    radius = DEFAULT_RADIUS_M if radius_m is None else radius_m
+    if not isinstance(radius, int) or not MIN_RADIUS_M <= radius <= MAX_RADIUS_M:
+        raise PacketInvalid(extra={"field": "radius_m", "min": MIN_RADIUS_M, "max": MAX_RADIUS_M})
+    return geohash_encode(la, lo), radius
+
+
 def red_packet_send(
     *,
     sender: User,
@@ -92,11 +137,19 @@ def red_packet_send(
     work_id: int | None = None,
     condition: str = Condition.NONE,
     audience: str = Audience.PUBLIC,
+    lat: float | None = None,
+    lng: float | None = None,
+    radius_m: int | None = None,
+    device: str = "",
+    ip: str | None = None,
     rng: random.Random | None = None,
 ) -> RedPacket:
     """Draw the shares and move ``total_fen`` from the sender's wallet into the packet's escrow.
 
-    One durable transaction: on any refusal (``insufficient_funds`` included) nothing is written.
+    Risk control (``redpacket.send``) decides first, outside the money transaction, so its
+    decision is logged even when it refuses (``risk_denied``, ``step_up_required``,
+    ``account_frozen``). Then one durable transaction: on any refusal (``insufficient_funds``
+    included) nothing is written. The Redis gate is initialised after commit.
     """
     if split_type not in SplitType.values:
         raise PacketInvalid(extra={"field": "split_type"})
@@ -118,6 +171,16 @@ def red_packet_send(
         work = work_get(work_id=work_id)
     if condition == Condition.LISTENED_FULL and work is None:
         raise PacketInvalid(extra={"field": "condition", "reason": "needs a bound work"})
+    geohash, radius = _audience_validate(
+        sender=sender, audience=audience, lat=lat, lng=lng, radius_m=radius_m
+    )
+    if blessing:
+        # A blessing is published at once with money attached: anything moderation would
+        # hold for review is refused here, not held.
+        screen = moderation_check_text(blessing)
+        if screen.status != "visible":
+            raise BlessingRejected(extra={"status": screen.status, "reasons": list(screen.reasons)})
+    risk_check(user=sender, action=RISK_SEND, amount_fen=total_fen, device=device, ip=ip)
 
     now = clock.now()
     with transaction.atomic(durable=True):
@@ -132,6 +195,8 @@ def red_packet_send(
             condition=condition,
             audience=audience,
             invite_token=secrets.token_urlsafe(24) if audience == Audience.GROUP else "",
+            geohash=geohash,
+            radius_m=radius,
             expires_at=now + LIFETIME,
         )
         RedPacketShare.objects.bulk_create(
@@ -148,6 +213,14 @@ def red_packet_send(
             kind=LEDGER_KIND_FUND,
             description=f"red packet {packet.pk}",
         )
+        risk_activity_record(
+            user=sender,
+            action=RISK_SEND,
+            amount_fen=total_fen,
+            device=device,
+            ip=ip,
+            reference=f"redpacket:{packet.pk}",
+        )
         outbox_publish(
             topic=TOPIC_SENT,
             payload={
@@ -159,7 +232,102 @@ def red_packet_send(
             },
             key=str(packet.pk),
         )
+    # Committed (the block is durable): open the gate. A failure here only means the first
+    # grab rebuilds the gate from the database.
+    _gate_open(packet)
     return packet
+
+
+# --- the Redis gate (gate.py) -----------------------------------------------------------------
+
+
+def _gate_open(packet: RedPacket) -> None:
+    gate = packet_gate()
+    if gate is None:
+        return
+    try:
+        gate.init(
+            packet_id=packet.pk,
+            left=packet.count,
+            expires_at=packet.expires_at,
+            open_access=packet.audience == Audience.PUBLIC,
+        )
+    except RedisError:
+        logger.warning("red packet gate: init failed", extra={"packet_id": packet.pk})
+
+
+def red_packet_gate_rebuild(*, packet_id: int) -> bool:
+    """(Re)create a packet's gate from the database unless it exists; True if created.
+
+    Races with claims committing meanwhile can only leave ``left`` too high (the next confirm
+    or the database's "finished" corrects it), never too low: see gate.py.
+    """
+    gate = packet_gate()
+    row = (
+        RedPacket.objects.filter(pk=packet_id)
+        .values("count", "status", "expires_at", "audience")
+        .first()
+    )
+    if gate is None or row is None:
+        return False
+    claimed = list(
+        RedPacketClaim.objects.filter(packet_id=packet_id).values_list("user_id", flat=True)
+    )
+    done = {
+        PacketStatus.ACTIVE: "",
+        PacketStatus.FINISHED: "finished",
+        PacketStatus.EXPIRED_REFUNDED: "expired",
+    }[row["status"]]
+    return gate.init(
+        packet_id=packet_id,
+        left=row["count"] - len(claimed),
+        expires_at=row["expires_at"],
+        open_access=row["audience"] == Audience.PUBLIC,
+        done=done,
+        claimed=claimed,
+    )
+
+
+def _gate_admit(
+    gate: PacketGate, *, packet_id: int, user_id: int, now: datetime, access_checked: bool
+) -> Verdict | None:
+    try:
+        verdict = gate.admit(
+            packet_id=packet_id, user_id=user_id, now=now, access_checked=access_checked
+        )
+        if verdict == Verdict.MISSING:
+            red_packet_gate_rebuild(packet_id=packet_id)
+            verdict = gate.admit(
+                packet_id=packet_id, user_id=user_id, now=now, access_checked=access_checked
+            )
+    except RedisError:
+        logger.warning("red packet gate unavailable; the database decides alone")
+        return None
+    if verdict == Verdict.MISSING:  # packet unknown to the database: it will say so
+        return None
+    if verdict == Verdict.TAKEN:
+        raise PacketFinished(extra={"gate": True})
+    if verdict == Verdict.ALREADY:
+        raise PacketAlreadyClaimed(extra={"gate": True})
+    if verdict == Verdict.EXPIRED:
+        raise PacketExpired(extra={"gate": True})
+    return verdict
+
+
+def _gate_after(gate: PacketGate | None, op: str, *, packet_id: int, user_id: int) -> None:
+    if gate is None:
+        return
+    try:
+        if op == "confirm":
+            gate.confirm(packet_id=packet_id, user_id=user_id)
+        elif op == "release":
+            gate.release(packet_id=packet_id, user_id=user_id)
+        else:
+            gate.close(packet_id=packet_id, user_id=user_id, done=op)
+    except RedisError:
+        # A lost release is reclaimed after gate.STALE_MS; a lost confirm only costs this
+        # user a trip to the database (which answers "already claimed").
+        logger.warning("red packet gate: %s failed", op, extra={"packet_id": packet_id})
 
 
 # --- claim ------------------------------------------------------------------------------------
@@ -193,14 +361,34 @@ def red_packet_luckiest(packet: RedPacket) -> Luckiest | None:
 
 
 def red_packet_check_access(
-    *, packet: RedPacket, user: User | None, invite_token: str | None
+    *,
+    packet: RedPacket,
+    user: User | None,
+    invite_token: str | None,
+    lat: float | None = None,
+    lng: float | None = None,
 ) -> None:
-    """Group packets open to the holder of the invite link (and the sender)."""
-    if packet.audience != Audience.GROUP:
+    """May ``user`` grab? Group: the invite link's holders; followers: the sender's followers;
+    city: within the radius of the sender's cell (coordinates checked, never stored). The
+    sender may always grab their own packet."""
+    if packet.audience == Audience.PUBLIC:
         return
     if user is not None and user.pk == packet.sender_id:
         return
-    if invite_token and secrets.compare_digest(str(invite_token), packet.invite_token):
+    if packet.audience == Audience.GROUP:
+        if invite_token and secrets.compare_digest(str(invite_token), packet.invite_token):
+            return
+        raise PacketForbidden()
+    if packet.audience == Audience.FOLLOWERS:
+        if user is not None and is_follower(user, packet.sender_id):
+            return
+        raise FollowersOnly()
+    if packet.audience == Audience.CITY:
+        if lat is None or lng is None:
+            raise LocationRequired()
+        la, lo = location_validate(lat, lng)
+        if not within_radius(packet.geohash, packet.radius_m, la, lo):
+            raise OutOfRadius(extra={"radius_m": packet.radius_m})
         return
     raise PacketForbidden()
 
@@ -211,26 +399,83 @@ def _expired(packet: RedPacket, now: datetime) -> bool:
     )
 
 
-def red_packet_claim(*, packet_id: int, user: User, invite_token: str | None = None) -> ClaimResult:
-    """Grab one share. Codes: packet_not_found, packet_forbidden, packet_expired,
-    packet_already_claimed, packet_finished, listen_required."""
-    packet = RedPacket.objects.select_related("work").filter(pk=packet_id).first()
-    if packet is None:
-        raise PacketNotFound()
-    red_packet_check_access(packet=packet, user=user, invite_token=invite_token)
-    now = clock.now()
-    # Cheap checks before the hot row; the transaction below re-checks all that matters.
-    if RedPacketClaim.objects.filter(packet=packet, user=user).exists():
-        raise PacketAlreadyClaimed()
-    if _expired(packet, now):
-        raise PacketExpired()
-    if packet.status == PacketStatus.FINISHED:
-        raise PacketFinished()
-    if packet.condition == Condition.LISTENED_FULL and (
-        packet.work is None or not play_completed(user=user, work=packet.work)
-    ):
-        raise ListenRequired()
+def red_packet_claim(
+    *,
+    packet_id: int,
+    user: User,
+    invite_token: str | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    device: str = "",
+    ip: str | None = None,
+) -> ClaimResult:
+    """Grab one share. Codes: packet_not_found, packet_forbidden, followers_only,
+    location_required, out_of_radius, packet_expired, packet_already_claimed, packet_finished,
+    listen_required, and risk control's (risk_denied, account_frozen).
 
+    With the Redis gate, "all taken" / "already claimed" / "expired" are answered before any
+    database query; everything else is decided by the database transaction, and the gate is
+    told the outcome (confirm / release / close) so it never turns anyone away wrongly.
+    """
+    now = clock.now()
+    gate = packet_gate()
+    verdict = (
+        _gate_admit(gate, packet_id=packet_id, user_id=user.pk, now=now, access_checked=False)
+        if gate is not None
+        else None
+    )
+    if verdict is None:
+        gate = None  # no gate state for this claim: nothing to confirm or release
+    try:
+        packet = RedPacket.objects.select_related("work").filter(pk=packet_id).first()
+        if packet is None:
+            raise PacketNotFound()
+        red_packet_check_access(
+            packet=packet, user=user, invite_token=invite_token, lat=lat, lng=lng
+        )
+        if verdict == Verdict.CHECK and gate is not None:
+            verdict = _gate_admit(
+                gate, packet_id=packet_id, user_id=user.pk, now=now, access_checked=True
+            )
+        # Cheap checks before the hot row; the transaction below re-checks all that matters.
+        if verdict != Verdict.ADMITTED and (
+            RedPacketClaim.objects.filter(packet=packet, user=user).exists()
+        ):
+            raise PacketAlreadyClaimed()
+        if _expired(packet, now):
+            raise PacketExpired()
+        if packet.status == PacketStatus.FINISHED:
+            raise PacketFinished()
+        if packet.condition == Condition.LISTENED_FULL and (
+            packet.work is None or not play_completed(user=user, work=packet.work)
+        ):
+            raise ListenRequired()
+        risk_check(user=user, action=RISK_CLAIM, device=device, ip=ip)
+        amount, finished = _claim_commit(packet=packet, user=user, now=now, device=device, ip=ip)
+    except PacketAlreadyClaimed:
+        _gate_after(gate, "confirm", packet_id=packet_id, user_id=user.pk)
+        raise
+    except PacketFinished:
+        _gate_after(gate, "finished", packet_id=packet_id, user_id=user.pk)
+        raise
+    except PacketExpired:
+        _gate_after(gate, "expired", packet_id=packet_id, user_id=user.pk)
+        raise
+    except BaseException:
+        if verdict == Verdict.ADMITTED:
+            _gate_after(gate, "release", packet_id=packet_id, user_id=user.pk)
+        raise
+    _gate_after(gate, "confirm", packet_id=packet_id, user_id=user.pk)
+    luckiest = None
+    if finished:
+        packet.status = PacketStatus.FINISHED
+        luckiest = red_packet_luckiest(packet)
+    return ClaimResult(packet_id=packet.pk, amount_fen=amount, finished=finished, luckiest=luckiest)
+
+
+def _claim_commit(
+    *, packet: RedPacket, user: User, now: datetime, device: str, ip: str | None
+) -> tuple[int, bool]:
     with transaction.atomic(durable=True):
         taken = RedPacket.objects.filter(
             pk=packet.pk,
@@ -270,6 +515,14 @@ def red_packet_claim(*, packet_id: int, user: User, invite_token: str | None = N
             kind=LEDGER_KIND_CLAIM,
             description=f"red packet {packet.pk}",
         )
+        risk_activity_record(
+            user=user,
+            action=RISK_CLAIM,
+            amount_fen=share.amount_fen,
+            device=device,
+            ip=ip,
+            reference=f"redpacket:{packet.pk}",
+        )
         outbox_publish(
             topic=TOPIC_CLAIMED,
             payload={"packet_id": packet.pk, "user_id": user.pk, "amount_fen": share.amount_fen},
@@ -279,19 +532,14 @@ def red_packet_claim(*, packet_id: int, user: User, invite_token: str | None = N
             outbox_publish(
                 topic=TOPIC_FINISHED, payload={"packet_id": packet.pk}, key=str(packet.pk)
             )
-    luckiest = None
-    if finished:
-        packet.status = PacketStatus.FINISHED
-        luckiest = red_packet_luckiest(packet)
-    return ClaimResult(
-        packet_id=packet.pk, amount_fen=share.amount_fen, finished=finished, luckiest=luckiest
-    )
+    return share.amount_fen, finished
 
 
 # --- expiry -----------------------------------------------------------------------------------
 
 
 def _refund_one(*, packet_id: int, now: datetime) -> bool:
+    gate = packet_gate()
     with transaction.atomic(durable=True):
         packet = (
             RedPacket.objects.select_for_update()
@@ -328,6 +576,7 @@ def _refund_one(*, packet_id: int, now: datetime) -> bool:
             payload={"packet_id": packet.pk, "refunded_fen": unclaimed},
             key=str(packet.pk),
         )
+    _gate_after(gate, "expired", packet_id=packet_id, user_id=0)  # committed: close the gate
     return True
 
 

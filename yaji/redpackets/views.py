@@ -1,15 +1,22 @@
-"""The red packet page: blessing, amount, claim list, luckiest, and a grab button (HTMX)."""
+"""Red packet pages: the packet (claim list, luckiest, grab by HTMX), the share card, my sent
+and received packets, gifts from a work's play page, and the operators' hourly analytics."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from yaji.accounts.permissions import is_operator
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
-from yaji.redpackets import selectors, services
+from yaji.redpackets import gifts, selectors, services
 from yaji.redpackets.errors import PacketForbidden, PacketNotFound
 from yaji.redpackets.models import RedPacket
 
@@ -53,7 +60,12 @@ def packet_grab(request: HttpRequest, packet_id: int) -> HttpResponse:
     token = request.POST.get("t", "")[:64]
     error = None
     try:
-        services.red_packet_claim(packet_id=packet_id, user=request.user, invite_token=token)  # type: ignore[arg-type]
+        services.red_packet_claim(
+            packet_id=packet_id,
+            user=request.user,  # type: ignore[arg-type]
+            invite_token=token,
+            ip=request.META.get("REMOTE_ADDR") or None,
+        )
     except ApplicationError as exc:
         error = str(exc.message)
     try:
@@ -65,9 +77,134 @@ def packet_grab(request: HttpRequest, packet_id: int) -> HttpResponse:
     except (PacketNotFound, PacketForbidden) as exc:
         raise Http404(str(exc.message)) from exc
     context = {**_context(request, packet, token), "error": error}
+    if request.POST.get("compact"):
+        return render(request, "redpackets/partials/grab_result.html", context)
     template = (
         "redpackets/_packet_body.html"
         if request.headers.get("HX-Request")
         else "redpackets/packet.html"
     )
     return render(request, template, context, status=200)
+
+
+# --- "listen and grab" on the work page, gifts from the page --------------------------------
+
+
+@login_required
+@require_POST
+def gift_send_view(request: HttpRequest, work_id: int) -> HttpResponse:
+    """A gift from the play page (HTMX). The form's nonce makes a double submit send once."""
+    nonce = request.POST.get("nonce", "")[:80]
+    message, ok = "", False
+    if not nonce or not cache.add(f"giftnonce:{request.user.pk}:{nonce}", 1, timeout=86400):
+        message = str(_("这份礼物已经送出。"))
+    else:
+        try:
+            record = gifts.gift_send(
+                sender=request.user,  # type: ignore[arg-type]
+                work_id=work_id,
+                gift_id=_int(request.POST.get("gift_id")),
+                quantity=1,
+                ip=request.META.get("REMOTE_ADDR") or None,
+            )
+            ok = True
+            message = str(
+                _("已送出%(gift)s（%(amount)s）。")
+                % {
+                    "gift": record.gift.name,
+                    "amount": format_money(Money(record.amount_fen, record.currency)),
+                }
+            )
+        except ApplicationError as exc:
+            cache.delete(f"giftnonce:{request.user.pk}:{nonce}")
+            message = str(exc.message)
+    return render(request, "redpackets/partials/gift_result.html", {"message": message, "ok": ok})
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+# --- my packets, share card -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_packets(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    sent = [
+        (p, format_money(Money(p.total_fen, p.currency)))
+        for p in selectors.red_packets_sent(user=user, limit=50)  # type: ignore[arg-type]
+    ]
+    received = [
+        (c, format_money(Money(c.amount_fen, c.packet.currency)))
+        for c in selectors.red_packets_received(user=user, limit=50)  # type: ignore[arg-type]
+    ]
+    return render(request, "redpackets/my_packets.html", {"sent": sent, "received": received})
+
+
+@require_GET
+def packet_card(request: HttpRequest, packet_id: int) -> HttpResponse:
+    """A share card: blessing, sender, total and the link (group packets keep their token)."""
+    token = request.GET.get("t", "")[:64]
+    user = request.user if request.user.is_authenticated else None
+    try:
+        packet = selectors.red_packet_get_visible(
+            packet_id=packet_id,
+            user=user,  # type: ignore[arg-type]
+            invite_token=token,
+        )
+    except (PacketNotFound, PacketForbidden) as exc:
+        raise Http404(str(exc.message)) from exc
+    link = reverse("redpackets:packet", kwargs={"packet_id": packet.pk})
+    if token:
+        link += "?" + urlencode({"t": token})
+    return render(
+        request,
+        "redpackets/card.html",
+        {
+            "packet": packet,
+            "total": format_money(Money(packet.total_fen, packet.currency)),
+            "link": request.build_absolute_uri(link),
+        },
+    )
+
+
+# --- operators: sends and grabs per hour ------------------------------------------------------
+
+
+@login_required
+@require_GET
+def analytics(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_superuser or is_operator(request.user)):
+        raise Http404()
+    days = max(1, min(_int(request.GET.get("days", 7)) or 7, 90))
+    report = selectors.red_packet_hourly(days=days)
+    peak = max([r.sent_n for r in report.hours] + [r.claimed_n for r in report.hours] + [1])
+    rows = [
+        {
+            "hour": r.hour,
+            "sent_n": r.sent_n,
+            "sent": format_money(Money(r.sent_fen, "CNY")),
+            "claimed_n": r.claimed_n,
+            "claimed": format_money(Money(r.claimed_fen, "CNY")),
+            "sent_pct": round(100 * r.sent_n / peak),
+            "claimed_pct": round(100 * r.claimed_n / peak),
+        }
+        for r in report.hours
+    ]
+    return render(
+        request,
+        "redpackets/analytics.html",
+        {
+            "days": days,
+            "rows": rows,
+            "gift_top": [
+                (name, format_money(Money(fen, "CNY")), n) for name, fen, n in report.gift_top
+            ],
+            "risk_by_outcome": report.risk_by_outcome,
+        },
+    )

@@ -115,3 +115,49 @@ def product_listed(shop: Shop, reviewer: User | None = None, **overrides: Any) -
     return services.product_review_approve(
         reviewer=reviewer or reviewer_user(), product_id=product.pk
     )
+
+
+# --- media (ADR 0016) ----------------------------------------------------------------------------
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    import struct
+
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def mp4_bytes(brand: bytes = b"isom", *, moov: bool = True) -> bytes:
+    """A structurally valid MP4: ftyp, moov (a movie header only) and mdat boxes."""
+    ftyp = _box(b"ftyp", brand + b"\x00\x00\x02\x00" + b"isomiso2avc1mp41")
+    boxes = ftyp + (_box(b"moov", _box(b"mvhd", b"\x00" * 100)) if moov else b"")
+    return boxes + _box(b"mdat", b"\x00" * 256)
+
+
+def webm_bytes(doctype: bytes = b"webm") -> bytes:
+    """An EBML header with the given DocType, then a Segment of unknown size."""
+    children = (
+        b"\x42\x86\x81\x01"  # EBMLVersion 1
+        + b"\x42\xf7\x81\x01"  # EBMLReadVersion 1
+        + b"\x42\xf2\x81\x04"
+        + b"\x42\xf3\x81\x08"
+        + b"\x42\x82"
+        + bytes([0x80 | len(doctype)])
+        + doctype
+        + b"\x42\x87\x81\x02"
+        + b"\x42\x85\x81\x02"
+    )
+    header = b"\x1a\x45\xdf\xa3" + bytes([0x80 | len(children)]) + children
+    return header + b"\x18\x53\x80\x67" + b"\x01\xff\xff\xff\xff\xff\xff\xff" + b"\x00" * 64
+
+
+def file_upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> Any:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def digital_product_make(shop: Shop, content: bytes = PDF_BYTES, **overrides: Any) -> Product:
+    """A draft digital-download product with a variant, an image and its file."""
+    product = product_make(shop, kind="digital_download", **overrides)
+    services.digital_file_set(
+        actor=shop.owner, product_id=product.pk, upload=file_upload("图录.pdf", content)
+    )
+    return product

@@ -81,3 +81,44 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
+
+
+def image_bytes(
+    width: int = 64, height: int = 48, *, fmt: str = "PNG", exif: bytes | None = None
+) -> bytes:
+    """A real picture made with Pillow (a gradient, so encoders have something to do)."""
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height))
+    image.putdata([(x * 4 % 256, y * 5 % 256, 120) for y in range(height) for x in range(width)])
+    out = io.BytesIO()
+    if exif is not None:
+        image.save(out, format=fmt, exif=exif)
+    else:
+        image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def image_upload(name: str = "photo.png", **kwargs: Any) -> SimpleUploadedFile:
+    fmt = "JPEG" if name.endswith((".jpg", ".jpeg")) else "PNG"
+    return SimpleUploadedFile(name, image_bytes(fmt=fmt, **kwargs), content_type=f"image/{fmt}")
+
+
+def post_make(author: User | None = None, text: str = "今日开绣 #苏绣", **kwargs: Any) -> Any:
+    from yaji.community import services
+
+    return services.post_create(author=author or UserFactory(), text=text, **kwargs)
+
+
+class Screen:
+    """Stands in for moderation: every screened item gets ``status``; calls are recorded."""
+
+    def __init__(self, status: str = "visible") -> None:
+        self.status = status
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, **kwargs: Any) -> Any:
+        from types import SimpleNamespace
+
+        self.calls.append(kwargs)
+        return SimpleNamespace(status=self.status, reasons=[])

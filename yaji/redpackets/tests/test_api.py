@@ -71,3 +71,39 @@ def test_group_packet_visibility() -> None:
     assert grabbed.status_code == 200
     assert outsider.get(f"/red-packets/{sent['id']}").status_code == 200  # a claimer may look
     reconcile_ok()
+
+
+def test_same_city_packet_over_the_api() -> None:
+    api = Api(funded_user())
+    sent = post(
+        api,
+        "/red-packets",
+        {
+            "total_fen": 200,
+            "count": 2,
+            "split_type": "equal",
+            "audience": "city",
+            "lat": 31.2304,
+            "lng": 121.4737,
+        },
+    )
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["radius_m"] == 5_000 and "geohash" not in sent.json()
+    packet_id = sent.json()["id"]
+    fan = Api(UserFactory())
+    nowhere = post(fan, f"/red-packets/{packet_id}/claim", {})
+    assert nowhere.status_code == 400 and nowhere.json()["code"] == "location_required"
+    far = post(fan, f"/red-packets/{packet_id}/claim", {"lat": 39.9042, "lng": 116.4074})
+    assert far.status_code == 403 and far.json()["code"] == "out_of_radius"
+    near = post(fan, f"/red-packets/{packet_id}/claim", {"lat": 31.2350, "lng": 121.4800})
+    assert near.status_code == 200 and near.json()["amount_fen"] == 100
+    reconcile_ok()
+
+
+def test_risk_limits_answer_with_stable_codes() -> None:
+    api = Api(funded_user(1_000_000))  # not real-name verified: 200 yuan a packet at most
+    over = post(api, "/red-packets", {"total_fen": 20_001, "count": 2})
+    assert over.status_code == 403 and over.json()["code"] == "risk_denied"
+    assert over.json()["extra"]["reasons"][0]["rule"] == "single_limit"
+    ok = post(api, "/red-packets", {"total_fen": 20_000, "count": 2})
+    assert ok.status_code == 201

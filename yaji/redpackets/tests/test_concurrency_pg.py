@@ -35,7 +35,7 @@ def limited(fn):  # type: ignore[no-untyped-def]
 
 def test_120_grabbers_on_100_shares() -> None:
     packet = red_packet_send(
-        sender=funded_user(100_000),
+        sender=funded_user(100_000, verified=True),
         total_fen=50_000,
         count=100,
         split_type="lucky",
@@ -83,3 +83,59 @@ def test_expiry_racing_late_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     assert RedPacketClaim.objects.filter(packet=packet).count() == packet.claimed_count
     assert RedPacket.objects.get(pk=packet.pk).claimed_count <= 36
     reconcile_ok()
+
+
+@pytest.mark.parametrize("with_redis", [True, False], ids=["redis-gate", "database-alone"])
+def test_150_grabbers_one_packet_gate_and_database_agree(settings, with_redis: bool) -> None:  # type: ignore[no-untyped-def]
+    """≥ 100 threads on one packet, through the gate when Redis is configured and without it:
+    claimed + remaining == total to the fen, nobody twice, the gate agrees with the database."""
+    if with_redis and not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    if not with_redis:
+        settings.REDIS_URL = None
+    total = 37_777
+    packet = red_packet_send(
+        sender=funded_user(100_000, verified=True),
+        total_fen=total,
+        count=100,
+        split_type="lucky",
+        rng=random.Random(5),
+    )
+    users = [UserFactory() for _ in range(150)]
+    # 150 distinct grabbers, and 20 of them try twice at the same moment.
+    who = list(range(150)) + list(range(20))
+    outcomes = race(
+        len(who), limited(lambda i: red_packet_claim(packet_id=packet.pk, user=users[who[i]]))
+    )
+    assert outcomes["ok"] == 100, outcomes
+    assert set(outcomes) <= {"ok", "packet_finished", "packet_already_claimed"}, outcomes
+    assert sum(outcomes.values()) == len(who)
+    packet.refresh_from_db()
+    remaining = packet.total_fen - packet.claimed_fen - packet.refunded_fen
+    claims = list(RedPacketClaim.objects.filter(packet=packet).values_list("user_id", "amount_fen"))
+    assert packet.claimed_fen + remaining == total and remaining == 0
+    assert sum(a for _u, a in claims) == total
+    assert len(claims) == len({u for u, _a in claims}) == 100
+    if with_redis:
+        from yaji.redpackets.gate import packet_gate
+
+        gate = packet_gate()
+        assert gate is not None
+        state = gate.state(packet.pk)
+        assert state.claimed == {u for u, _a in claims} and state.pending == set()
+        assert state.left == 0
+        # Sold out: the gate alone answers now, for newcomers and winners alike.
+        assert red_packet_claim_code(packet.pk, UserFactory()) == "packet_finished"
+        winner = next(u for u in users if u.pk == claims[0][0])
+        assert red_packet_claim_code(packet.pk, winner) == "packet_already_claimed"
+    reconcile_ok()
+
+
+def red_packet_claim_code(packet_id: int, user) -> str:  # type: ignore[no-untyped-def]
+    from yaji.core.errors import ApplicationError
+
+    try:
+        red_packet_claim(packet_id=packet_id, user=user)
+    except ApplicationError as exc:
+        return exc.code
+    return "ok"

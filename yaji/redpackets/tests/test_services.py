@@ -79,7 +79,15 @@ def test_insufficient_funds_writes_nothing() -> None:
         ({"total_fen": 100, "count": 2, "split_type": "weird"}, "packet_invalid"),
         ({"total_fen": 100, "count": 2, "blessing": "福" * 61}, "packet_invalid"),
         ({"total_fen": 100, "count": 2, "condition": "listened_full"}, "packet_invalid"),
-        ({"total_fen": 100, "count": 2, "audience": "followers"}, "packet_invalid"),
+        ({"total_fen": 100, "count": 2, "audience": "everyone"}, "packet_invalid"),
+        ({"total_fen": 100, "count": 2, "blessing": "来玩时时彩"}, "blessing_rejected"),
+        ({"total_fen": 100, "count": 2, "blessing": "红包接龙走起"}, "blessing_rejected"),
+        ({"total_fen": 100, "count": 2, "audience": "followers"}, "audience_unreachable"),
+        ({"total_fen": 100, "count": 2, "audience": "city"}, "location_required"),
+        (
+            {"total_fen": 100, "count": 2, "audience": "city", "lat": 91, "lng": 0},
+            "location_invalid",
+        ),
     ],
 )
 def test_bad_sends_move_nothing(kw: dict, code: str) -> None:

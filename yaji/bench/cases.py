@@ -1,0 +1,32 @@
+"""What a scenario hands the runner: named cases, each seeded just before it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from yaji.bench.drive import DriveResult, HttpCall
+from yaji.bench.seeding import BenchUser
+
+Advance = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCase:
+    calls: list[HttpCall]  # the measured HTTP requests, in order
+    expected: frozenset[int]  # statuses that are a correct answer (others count as errors)
+    ceiling_count: int
+    # One raw-SQL transaction for item i on its own connection: commits (True) or refuses.
+    ceiling_transaction: Callable[[psycopg.Connection, int], bool]
+    # Broken invariants after both drives (scenario checks; reconciliation runs on top).
+    check: Callable[[DriveResult, DriveResult], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CasePlan:
+    name: str
+    users_needed: int
+    seed_steps: int  # for the progress bar
+    prepare: Callable[[list[BenchUser], str, Advance], PreparedCase]  # (users, run tag, advance)

@@ -1,0 +1,284 @@
+"""``yaji bench redpackets``: many users grabbing shares over ``POST /api/v1/red-packets/{id}/claim``.
+
+Cases (``requests`` = N grabs, each by a distinct user):
+
+- ``hot``: every grab in flight contends for the same packet row. A packet holds at most
+  ``MAX_COUNT`` (200) shares, so N grabs drain ⌈N/200⌉ full packets one after another
+  (grab i takes packet ⌊i/200⌋);
+- ``spread``: ⌈N/10⌉ packets × 10 shares, grab i goes to packet i mod P;
+- ``sold-out``: one packet with min(⌈N/20⌉, 200) shares and N grabbers — most answers are
+  ``409 packet_finished`` ("all taken"), the path a Redis gate turns away before the database.
+
+Ceiling: the same claim transaction as raw SQL (slot update on the packet row, share read,
+claim insert, share and packet updates, the escrow → wallet posting with its entries and
+balance updates, the outbox events) on a twin packet of the same shape, same users.
+
+Checks after the run, on top of reconciliation: every packet's unclaimed shares are refunded
+(the expiry service, run as if a day had passed) and then claimed + refunded == total; no user
+holds two claims on one packet; the 200 answers add up to the claims in the database, in count
+and in fen; a packet never has more claims than shares.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import psycopg
+from django.db.models import Count
+
+from yaji.accounts.models import User
+from yaji.bench.cases import Advance, CasePlan, PreparedCase
+from yaji.bench.drive import DriveResult, HttpCall
+from yaji.bench.rawsql import Refused, ledger_post_raw, outbox_insert
+from yaji.bench.seeding import BenchUser, users_seed, wallet_fund
+from yaji.core import clock
+from yaji.redpackets.gate import packet_gate
+from yaji.redpackets.lucky_split import MAX_COUNT
+from yaji.redpackets.models import RedPacket, RedPacketClaim, SplitType
+from yaji.redpackets.services import (
+    CURRENCY,
+    LEDGER_KIND_CLAIM,
+    LIFETIME,
+    TOPIC_CLAIMED,
+    TOPIC_FINISHED,
+    escrow_account_for,
+    red_packet_expire_due,
+    red_packet_send,
+)
+
+FEN_PER_SHARE = 10  # a full 200-share packet is 20 yuan; five of them 100 yuan per sender
+SPREAD_SHARES = 10
+SOLD_OUT_DIVISOR = 20
+PACKETS_PER_SENDER = 5  # stays under the "more than 5 packets a day" step-up rule
+
+CLAIM_SLOT = (
+    "UPDATE redpackets_redpacket SET claimed_count = claimed_count + 1, updated_at = now() "
+    "WHERE id = %s AND status = 'active' AND claimed_count < count AND expires_at > now() "
+    "RETURNING claimed_count, count"
+)
+PACKET_STATE = "SELECT status, expires_at FROM redpackets_redpacket WHERE id = %s"
+SHARE_GET = "SELECT id, amount_fen FROM redpackets_redpacketshare WHERE packet_id = %s AND seq = %s"
+CLAIM_INSERT = (
+    "INSERT INTO redpackets_redpacketclaim (packet_id, user_id, share_id, amount_fen, created_at) "
+    "VALUES (%s, %s, %s, %s, now())"
+)
+SHARE_MARK = (
+    "UPDATE redpackets_redpacketshare SET claimed_by_id = %s, claimed_at = now() WHERE id = %s"
+)
+PACKET_ADD = "UPDATE redpackets_redpacket SET claimed_fen = claimed_fen + %s WHERE id = %s"
+PACKET_FINISH = (
+    "UPDATE redpackets_redpacket SET claimed_fen = claimed_fen + %s, status = 'finished', "
+    "finished_at = now() WHERE id = %s"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    id: int
+    escrow_id: int
+
+
+def claim_transaction(
+    conn: psycopg.Connection, *, packet: Packet, user_id: int, wallet_id: int
+) -> bool:
+    """``red_packet_claim``'s transaction in SQL: True if a share was claimed."""
+    with conn.cursor() as cur:
+        cur.execute(CLAIM_SLOT, [packet.id])
+        slot = cur.fetchone()
+        if slot is None:  # finished or expired: the service reads the row to say which
+            cur.execute(PACKET_STATE, [packet.id])
+            conn.rollback()
+            return False
+        seq, count = slot
+        cur.execute(SHARE_GET, [packet.id, seq])
+        share = cur.fetchone()
+        assert share is not None
+        share_id, amount = share
+        cur.execute(CLAIM_INSERT, [packet.id, user_id, share_id, amount])
+        cur.execute(SHARE_MARK, [user_id, share_id])
+        finished = seq == count
+        cur.execute(PACKET_FINISH if finished else PACKET_ADD, [amount, packet.id])
+        try:
+            ledger_post_raw(
+                cur,
+                kind=LEDGER_KIND_CLAIM,
+                reference=f"redpacket:{packet.id}:claim:{user_id}",
+                postings={packet.escrow_id: -amount, wallet_id: amount},
+                currency=CURRENCY,
+                description=f"red packet {packet.id}",
+            )
+        except Refused:
+            conn.rollback()
+            return False
+        outbox_insert(
+            cur,
+            topic=TOPIC_CLAIMED,
+            payload={"packet_id": packet.id, "user_id": user_id, "amount_fen": amount},
+            key=str(packet.id),
+        )
+        if finished:
+            outbox_insert(cur, topic=TOPIC_FINISHED, payload={"packet_id": packet.id}, key="")
+    conn.commit()
+    return True
+
+
+def _send_packets(*, senders: list[BenchUser], shares: list[int], advance: Advance) -> list[Packet]:
+    """Packets with these share counts, ≤ 5 from each (fresh, verified, funded) sender."""
+    packets: list[Packet] = []
+    groups = [shares[i : i + PACKETS_PER_SENDER] for i in range(0, len(shares), PACKETS_PER_SENDER)]
+    for sender_ref, group in zip(senders, groups, strict=True):
+        wallet_fund(user_id=sender_ref.id, amount_fen=sum(group) * FEN_PER_SHARE)
+        sender = User.objects.get(pk=sender_ref.id)
+        for count in group:
+            packet = red_packet_send(
+                sender=sender,
+                total_fen=count * FEN_PER_SHARE,
+                count=count,
+                split_type=SplitType.LUCKY,
+                blessing="压测红包 bench",
+            )
+            packets.append(Packet(id=packet.pk, escrow_id=escrow_account_for(packet).pk))
+            advance(1)
+    return packets
+
+
+def _no(_n: int) -> None:
+    pass
+
+
+def _claim_call(*, packet_id: int, user: BenchUser, key: str) -> HttpCall:
+    return HttpCall(
+        method="POST",
+        path=f"/api/v1/red-packets/{packet_id}/claim",
+        body=b"{}",
+        headers={
+            **user.auth,
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+        },
+    )
+
+
+def _checks(
+    *, http: DriveResult, calls_packet: list[int], users: list[BenchUser], packets: list[Packet]
+) -> list[str]:
+    found: list[str] = []
+    ids = [p.id for p in packets]
+    measured = set(calls_packet)
+    # Anything still open is refunded as if its 24 hours had passed (only this case's packets
+    # are active: earlier cases were closed the same way).
+    red_packet_expire_due(now=clock.now() + LIFETIME + timedelta(minutes=1))
+
+    paid_fen: Counter[int] = Counter()
+    paid_n: Counter[int] = Counter()
+    seen: set[tuple[int, int]] = set()
+    for i, outcome in enumerate(http.outcomes):
+        if outcome is None or outcome.status != 200:
+            continue
+        body = json.loads(outcome.body)
+        pair = (calls_packet[i], users[i].id)
+        if pair in seen:
+            found.append(f"user {pair[1]} was paid twice on packet {pair[0]}")
+        seen.add(pair)
+        if body.get("packet_id") != calls_packet[i]:
+            found.append(f"answer for packet {calls_packet[i]} names {body.get('packet_id')}")
+        paid_fen[calls_packet[i]] += int(body["amount_fen"])
+        paid_n[calls_packet[i]] += 1
+
+    for p in RedPacket.objects.filter(pk__in=ids).annotate(n=Count("claims")):
+        if p.claimed_fen + p.refunded_fen != p.total_fen:
+            found.append(
+                f"packet {p.pk}: claimed {p.claimed_fen} + refunded {p.refunded_fen} "
+                f"!= total {p.total_fen}"
+            )
+        if p.n != p.claimed_count or p.claimed_count > p.count:
+            found.append(
+                f"packet {p.pk}: {p.n} claims, counter {p.claimed_count}, {p.count} shares"
+            )
+        if p.pk in measured and (paid_n[p.pk], paid_fen[p.pk]) != (p.claimed_count, p.claimed_fen):
+            found.append(
+                f"packet {p.pk}: answers paid {paid_n[p.pk]} claims / {paid_fen[p.pk]} fen, "
+                f"database has {p.claimed_count} / {p.claimed_fen}"
+            )
+    doubles = (
+        RedPacketClaim.objects.filter(packet_id__in=ids)
+        .values("packet_id", "user_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    found += [
+        f"user {d['user_id']} claimed packet {d['packet_id']} {d['n']} times" for d in doubles
+    ]
+    return found
+
+
+def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], int]) -> CasePlan:
+    """A case whose HTTP packets and twin ceiling packets have these share counts; grab i goes
+    to packet ``target(i)``."""
+
+    def prepare(users: list[BenchUser], tag: str, advance: Advance) -> PreparedCase:
+        # Fresh senders every run: risk control counts each account's packets per day.
+        per_set = math.ceil(len(shares) / PACKETS_PER_SENDER)
+        senders = users_seed(count=2 * per_set, tag=f"{tag}-s", advance=_no, verified=True)
+        measured = _send_packets(senders=senders[:per_set], shares=shares, advance=advance)
+        twins = _send_packets(senders=senders[per_set:], shares=shares, advance=advance)
+        gate = packet_gate()
+        for twin in twins if gate is not None else []:
+            # Raw SQL claims the twins past the Redis gate (the database-only path), so they
+            # must not have gate keys, or reconciliation would rightly say the gate disagrees.
+            gate.forget(twin.id)
+        targets = [target(i) for i in range(requests)]
+        calls = [
+            _claim_call(packet_id=measured[t].id, user=users[i], key=f"bench-{tag}-{i}")
+            for i, t in enumerate(targets)
+        ]
+
+        def ceiling(conn: psycopg.Connection, i: int) -> bool:
+            return claim_transaction(
+                conn, packet=twins[targets[i]], user_id=users[i].id, wallet_id=users[i].wallet_id
+            )
+
+        def check(http: DriveResult, _ceiling: DriveResult) -> list[str]:
+            return _checks(
+                http=http,
+                calls_packet=[measured[t].id for t in targets],
+                users=users,
+                packets=measured + twins,
+            )
+
+        expected = frozenset({200, 409}) if name == "sold-out" else frozenset({200})
+        return PreparedCase(
+            calls=calls,
+            expected=expected,
+            ceiling_count=requests,
+            ceiling_transaction=ceiling,
+            check=check,
+        )
+
+    return CasePlan(name=name, users_needed=requests, seed_steps=2 * len(shares), prepare=prepare)
+
+
+CASES = ("hot", "spread", "sold-out")
+
+
+def redpackets_cases(*, requests: int, names: list[str]) -> list[CasePlan]:
+    full, rest = divmod(requests, MAX_COUNT)
+    spread = math.ceil(requests / SPREAD_SHARES)
+    plans = {
+        "hot": lambda: _plan(
+            "hot", requests, [MAX_COUNT] * full + ([rest] if rest else []), lambda i: i // MAX_COUNT
+        ),
+        "spread": lambda: _plan("spread", requests, [SPREAD_SHARES] * spread, lambda i: i % spread),
+        "sold-out": lambda: _plan(
+            "sold-out",
+            requests,
+            [min(math.ceil(requests / SOLD_OUT_DIVISOR), MAX_COUNT)],
+            lambda i: 0,
+        ),
+    }
+    return [plans[name]() for name in names]

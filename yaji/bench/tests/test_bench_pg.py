@@ -1,0 +1,86 @@
+"""``yaji bench`` end to end with tiny counts: a real server subprocess, real HTTP, raw SQL.
+
+Runs ``--in-place`` on pytest's (migrated) test database; ``transaction=True`` so the seeded
+rows are committed and the server process sees them.
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from yaji.ledger.reconciliation import reconciliation_run
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+CONTRACT = {
+    "scenario",
+    "requests",
+    "throughput_per_s",
+    "p50_ms",
+    "p99_ms",
+    "ceiling_per_s",
+    "ratio",
+    "violations",
+    "errors",
+    "concurrency",
+    "duration_s",
+}
+
+
+def _bench(*args: str) -> list[dict]:
+    out = StringIO()
+    call_command(
+        "bench",
+        *args,
+        "--requests",
+        "30",
+        "--concurrency",
+        "4",
+        "--server-workers",
+        "2",
+        "--duration",
+        "60",
+        "--json",
+        "--in-place",
+        stdout=out,
+    )
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+
+def _assert_sound(line: dict, *, scenario: str) -> None:
+    assert set(line) >= CONTRACT, sorted(CONTRACT - set(line))
+    assert line["scenario"] == scenario
+    assert line["violations"] == 0, line["violation_details"]
+    assert line["errors"] == 0, line["statuses"]
+    assert line["requests"] == 30
+    assert line["ceiling_transactions"] == 30
+    assert line["throughput_per_s"] > 0 and line["ceiling_per_s"] > 0
+    assert line["ratio"] == pytest.approx(line["throughput_per_s"] / line["ceiling_per_s"], 0.01)
+    assert 0 < line["p50_ms"] <= line["p99_ms"]
+
+
+def test_redpackets_cases_keep_every_invariant() -> None:
+    lines = _bench("redpackets")
+
+    assert [line["scenario"] for line in lines] == ["hot", "spread", "sold-out"]
+    hot, spread, sold_out = lines
+    _assert_sound(hot, scenario="hot")
+    assert hot["statuses"] == {"200": 30}
+    _assert_sound(spread, scenario="spread")
+    assert spread["statuses"] == {"200": 30}
+    _assert_sound(sold_out, scenario="sold-out")
+    # ⌈30 / 20⌉ = 2 shares: two grabs win, the other 28 hear "all taken".
+    assert sold_out["statuses"] == {"200": 2, "409": 28}
+    assert all(result.ok for result in reconciliation_run())
+
+
+def test_ledger_topups_settle_exactly_once_over_http() -> None:
+    (line,) = _bench("ledger")
+
+    _assert_sound(line, scenario="topup")
+    assert line["statuses"] == {"200": 30}
+    assert all(result.ok for result in reconciliation_run())

@@ -1,0 +1,243 @@
+"""Reads of the copyright app: proofs from the stored nodes, checkpoints, registrations,
+near-duplicate lookups and the review queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from yaji.copyright import merkle
+from yaji.copyright.errors import LogEmpty, ProofUnavailable, RegistrationNotFound
+from yaji.copyright.models import (
+    Checkpoint,
+    DuplicateCase,
+    LogEntry,
+    LogHead,
+    LogNode,
+    Registration,
+)
+from yaji.copyright.perceptual import (
+    NEAR_DUPLICATE_MAX_DISTANCE,
+    Fingerprint,
+    combined_distance,
+    from_signed,
+)
+
+MAX_ID = 2**63 - 1
+
+
+def log_size() -> int:
+    head = LogHead.objects.filter(pk=1).first()
+    return head.size if head else 0
+
+
+def _node_source(coordinates: list[tuple[int, int]]) -> merkle.NodeSource:
+    """Fetch the needed nodes in (at most) two queries: leaves and interior nodes."""
+    leaves = sorted({i for level, i in coordinates if level == 0})
+    interior = [(level, i) for level, i in coordinates if level > 0]
+    found: dict[tuple[int, int], bytes] = {}
+    if leaves:
+        for index, digest in (
+            LogEntry.objects.filter(index__in=leaves).order_by().values_list("index", "leaf_hash")
+        ):
+            found[(0, index)] = bytes.fromhex(digest)
+    if interior:
+        by_level: dict[int, list[int]] = {}
+        for level, i in interior:
+            by_level.setdefault(level, []).append(i)
+        from django.db.models import Q
+
+        condition = Q()
+        for level, indexes in by_level.items():
+            condition |= Q(level=level, index__in=indexes)
+        for level, index, digest in LogNode.objects.filter(condition).values_list(
+            "level", "index", "hash"
+        ):
+            found[(level, index)] = bytes.fromhex(digest)
+
+    def node(level: int, index: int) -> bytes:
+        try:
+            return found[(level, index)]
+        except KeyError:
+            raise ProofUnavailable(extra={"missing_node": [level, index]}) from None
+
+    return node
+
+
+def _with_nodes(compute: Any) -> Any:
+    return compute(_node_source(merkle.nodes_needed(compute)))
+
+
+def inclusion_proof(*, index: int, size: int) -> list[bytes]:
+    if not (0 <= index < size <= log_size()):
+        raise ProofUnavailable(extra={"index": index, "tree_size": size})
+    return _with_nodes(lambda node: merkle.inclusion_path(node, index, size))
+
+
+def consistency_proof(*, first: int, second: int) -> list[bytes]:
+    if not (0 <= first <= second <= log_size()):
+        raise ProofUnavailable(extra={"first": first, "second": second})
+    return _with_nodes(lambda node: merkle.consistency_path(node, first, second))
+
+
+def tree_root(*, size: int) -> bytes:
+    if not 0 <= size <= log_size():
+        raise ProofUnavailable(extra={"tree_size": size})
+    return _with_nodes(lambda node: merkle.root(node, size))
+
+
+def checkpoint_latest() -> Checkpoint:
+    checkpoint = Checkpoint.objects.order_by("-size").first()
+    if checkpoint is None:
+        raise LogEmpty()
+    return checkpoint
+
+
+def checkpoint_at(*, size: int) -> Checkpoint | None:
+    return Checkpoint.objects.filter(size=size).first()
+
+
+def checkpoint_covering(*, index: int) -> Checkpoint | None:
+    """The latest checkpoint whose tree holds leaf ``index``."""
+    return Checkpoint.objects.filter(size__gt=index).order_by("-size").first()
+
+
+def entry_get(*, index: int) -> LogEntry:
+    entry = LogEntry.objects.filter(index=index).first() if 0 <= index <= MAX_ID else None
+    if entry is None:
+        raise ProofUnavailable(extra={"index": index})
+    return entry
+
+
+def registration_get(*, registration_id: int) -> Registration:
+    """A registration anyone may see — only registered ones (the certificate is public)."""
+    registration = (
+        Registration.objects.select_related("work", "entry")
+        .filter(pk=registration_id, status=Registration.Status.REGISTERED)
+        .first()
+        if 0 < registration_id <= MAX_ID
+        else None
+    )
+    if registration is None:
+        raise RegistrationNotFound()
+    return registration
+
+
+def registrations_of(*, user: Any, limit: int = 200) -> QuerySet[Registration]:
+    return (
+        Registration.objects.filter(registrant=user)
+        .select_related("work", "entry")
+        .order_by("-id")[:limit]
+    )
+
+
+def near_duplicates_find(
+    *, fingerprint: Fingerprint, exclude_registrant: Any = None, limit: int = 5
+) -> list[tuple[Registration, int]]:
+    """Registered images within the near-duplicate distance, closest first.
+
+    A scan of four integers per registered image; at 100 000 images this is the number the
+    benchmark reports (ADR 0023 says when to index it).
+    """
+    rows = Registration.objects.filter(status=Registration.Status.REGISTERED, dhash__isnull=False)
+    if exclude_registrant is not None:
+        rows = rows.exclude(registrant=exclude_registrant)
+    hits: list[tuple[int, int]] = []
+    for pk, d, dm, p, pm in rows.values_list(
+        "pk", "dhash", "dhash_mirror", "phash", "phash_mirror"
+    ).iterator(chunk_size=5000):
+        registered = Fingerprint(from_signed(d), from_signed(dm), from_signed(p), from_signed(pm))
+        dist = combined_distance(registered, fingerprint)
+        if dist <= NEAR_DUPLICATE_MAX_DISTANCE:
+            hits.append((dist, pk))
+    hits.sort()
+    hits = hits[:limit]
+    by_pk = Registration.objects.select_related("work").in_bulk([pk for _, pk in hits])
+    return [(by_pk[pk], dist) for dist, pk in hits]
+
+
+def registered_images_exist() -> bool:
+    return Registration.objects.filter(
+        status=Registration.Status.REGISTERED, dhash__isnull=False
+    ).exists()
+
+
+def exact_registration_of(*, sha256: str) -> Registration | None:
+    return (
+        Registration.objects.filter(content_sha256=sha256, status=Registration.Status.REGISTERED)
+        .select_related("work")
+        .first()
+    )
+
+
+def case_queue(*, limit: int = 100) -> list[DuplicateCase]:
+    return list(
+        DuplicateCase.objects.filter(status=DuplicateCase.Status.OPEN)
+        .select_related(
+            "product", "product__shop", "product_image", "registration__work", "matched__work"
+        )
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def case_get(*, case_id: int) -> DuplicateCase:
+    from yaji.copyright.errors import CaseNotFound
+
+    case = (
+        DuplicateCase.objects.select_related(
+            "product", "product__shop", "product_image", "registration__work", "matched__work"
+        )
+        .filter(pk=case_id)
+        .first()
+        if 0 < case_id <= MAX_ID
+        else None
+    )
+    if case is None:
+        raise CaseNotFound()
+    return case
+
+
+def takedown_get(*, notice_id: int, user: Any) -> Any:
+    """A notice for its complainant, the listing's shop managers and reviewers; others: 404."""
+    from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage
+    from yaji.copyright.errors import NoticeNotFound
+    from yaji.copyright.models import TakedownNotice
+
+    notice = (
+        TakedownNotice.objects.select_related("product__shop", "registration__work")
+        .prefetch_related("events")
+        .filter(pk=notice_id)
+        .first()
+        if 0 < notice_id <= MAX_ID
+        else None
+    )
+    if notice is None or not (
+        notice.complainant_id == getattr(user, "pk", None)
+        or shop_can_manage(user, notice.product.shop)
+        or is_shop_reviewer(user)
+    ):
+        raise NoticeNotFound()
+    return notice
+
+
+def takedowns_for(*, user: Any, limit: int = 100) -> dict[str, list[Any]]:
+    """Notices I filed, notices against my shops, and (reviewers) the open queue."""
+    from yaji.catalog.models import ShopMembership
+    from yaji.catalog.permissions import is_shop_reviewer
+    from yaji.copyright.models import TakedownNotice
+
+    base = TakedownNotice.objects.select_related("product__shop", "registration__work")
+    managed = ShopMembership.objects.filter(
+        user=user, role__in=[ShopMembership.Role.OWNER, ShopMembership.Role.MANAGER]
+    ).values("shop_id")
+    out = {
+        "filed": list(base.filter(complainant=user)[:limit]),
+        "against": list(base.filter(product__shop_id__in=managed)[:limit]),
+        "queue": [],
+    }
+    if is_shop_reviewer(user):
+        out["queue"] = list(
+            base.filter(status__in=["filed", "countered"]).order_by("created_at")[:limit]
+        )
+    return out

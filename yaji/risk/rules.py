@@ -1,0 +1,266 @@
+"""The rule engine: each rule looks at one money movement about to happen and may fire.
+
+A rule is a function ``(rule, ctx) -> Hit | None`` reading its thresholds from its
+:class:`~yaji.risk.models.RiskRule` row (operators edit them in the admin):
+
+==================  ========================================================================
+blacklist           user, device fingerprint or IP on the active blacklist
+frozen              the account has an open (or upheld) review
+minor_night         minors (verified birth date) between ``start_hour`` and ``end_hour``
+                    (local time, YAJI_TIME_ZONE), wrapping midnight: 22 → 6
+single_limit        ``amount > limit_fen`` (``minor_limit_fen`` for minors,
+                    ``unverified_limit_fen`` without real-name verification)
+daily_limit         today's total of the rule's actions + amount > the same three limits
+daily_count         today's number of the rule's actions ≥ ``limit_count`` (the 6th send
+                    of the day fires with limit 5)
+amount_deviation    at least ``limit_count`` earlier movements in the last ``window_minutes``
+                    and |amount − their mean| > ``percent`` % of the mean
+device_cluster      ≥ ``limit_count`` other accounts did the rule's actions from this device
+                    fingerprint or IP in the last ``window_minutes``
+fast_in_fast_out    received ≥ ``limit_fen`` in the last ``window_minutes`` (red packets,
+                    gifts) and now moving out ≥ ``percent`` % of it
+==================  ========================================================================
+
+A fired rule contributes its ``outcome`` (deny, step_up or freeze); the strictest wins
+(freeze > deny > step_up > allow). "Today" is the local calendar day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+
+from yaji.accounts.models import User
+from yaji.accounts.selectors import kyc_verified_record, user_is_minor
+from yaji.risk.models import (
+    BlacklistEntry,
+    BlacklistKind,
+    Outcome,
+    ReviewStatus,
+    RiskActivity,
+    RiskReview,
+    RiskRule,
+    RuleCode,
+)
+
+# Money that arrives in a wallet (fast-in-fast-out looks at these).
+INCOMING_ACTIONS = ("redpacket.claim", "gift.receive")
+BLOCKING_REVIEW_STATUSES = (ReviewStatus.OPEN, ReviewStatus.FROZEN, ReviewStatus.REPORTED)
+SEVERITY = {Outcome.ALLOW: 0, Outcome.STEP_UP: 1, Outcome.DENY: 2, Outcome.FREEZE: 3}
+
+
+@dataclass
+class Context:
+    user: User
+    action: str
+    amount_fen: int
+    device: str
+    ip: str | None
+    now: datetime
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+    @property
+    def day_start(self) -> datetime:
+        return self.local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    @property
+    def is_minor(self) -> bool:
+        return bool(user_is_minor(self.user))
+
+    @property
+    def verified(self) -> bool:
+        if "verified" not in self._cache:
+            self._cache["verified"] = kyc_verified_record(user=self.user) is not None
+        return bool(self._cache["verified"])
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rule: str
+    outcome: str
+    detail: dict[str, Any]
+
+
+def _limit_for(rule: RiskRule, ctx: Context) -> tuple[int | None, str]:
+    """The amount limit that applies to this user: the lowest of the applicable ones."""
+    candidates = [(rule.limit_fen, "limit_fen")]
+    if ctx.is_minor:
+        candidates.append((rule.minor_limit_fen, "minor_limit_fen"))
+    if not ctx.verified:
+        candidates.append((rule.unverified_limit_fen, "unverified_limit_fen"))
+    present = [(v, name) for v, name in candidates if v is not None]
+    if not present:
+        return None, ""
+    return min(present)
+
+
+def _hit(rule: RiskRule, **detail: Any) -> Hit:
+    return Hit(rule=rule.code, outcome=rule.outcome, detail=detail)
+
+
+def rule_blacklist(rule: RiskRule, ctx: Context) -> Hit | None:
+    q = Q(kind=BlacklistKind.USER, value=str(ctx.user.pk))
+    if ctx.device:
+        q |= Q(kind=BlacklistKind.DEVICE, value=ctx.device)
+    if ctx.ip:
+        q |= Q(kind=BlacklistKind.IP, value=ctx.ip)
+    kinds = sorted(
+        set(BlacklistEntry.objects.filter(q, active=True).values_list("kind", flat=True))
+    )
+    return _hit(rule, kinds=kinds) if kinds else None
+
+
+def rule_frozen(rule: RiskRule, ctx: Context) -> Hit | None:
+    review = (
+        RiskReview.objects.filter(user=ctx.user, status__in=BLOCKING_REVIEW_STATUSES)
+        .values("pk", "status")
+        .first()
+    )
+    return _hit(rule, review_id=review["pk"], status=review["status"]) if review else None
+
+
+def in_night_window(hour: int, start: int, end: int) -> bool:
+    """Whether ``hour`` lies in [start, end), wrapping midnight when start > end."""
+    if start == end:
+        return False
+    if start < end:
+        return start <= hour < end
+    return hour >= start or hour < end
+
+
+def rule_minor_night(rule: RiskRule, ctx: Context) -> Hit | None:
+    start = 22 if rule.start_hour is None else rule.start_hour
+    end = 6 if rule.end_hour is None else rule.end_hour
+    local = ctx.local_now
+    if ctx.is_minor and in_night_window(local.hour, start, end):
+        return _hit(rule, local_time=local.strftime("%H:%M"), start_hour=start, end_hour=end)
+    return None
+
+
+def rule_single_limit(rule: RiskRule, ctx: Context) -> Hit | None:
+    limit, which = _limit_for(rule, ctx)
+    if limit is not None and ctx.amount_fen > limit:
+        return _hit(rule, amount_fen=ctx.amount_fen, limit_fen=limit, limit=which)
+    return None
+
+
+def _today(rule: RiskRule, ctx: Context) -> dict[str, int]:
+    key = f"today:{rule.actions}"
+    if key not in ctx._cache:
+        agg = RiskActivity.objects.filter(
+            user=ctx.user, action__in=rule.action_list, created_at__gte=ctx.day_start
+        ).aggregate(n=Count("id"), total=Sum("amount_fen"))
+        ctx._cache[key] = {"n": agg["n"] or 0, "total": agg["total"] or 0}
+    return ctx._cache[key]
+
+
+def rule_daily_limit(rule: RiskRule, ctx: Context) -> Hit | None:
+    limit, which = _limit_for(rule, ctx)
+    if limit is None:
+        return None
+    sent = _today(rule, ctx)["total"]
+    if sent + ctx.amount_fen > limit:
+        return _hit(
+            rule, sent_today_fen=sent, amount_fen=ctx.amount_fen, limit_fen=limit, limit=which
+        )
+    return None
+
+
+def rule_daily_count(rule: RiskRule, ctx: Context) -> Hit | None:
+    if rule.limit_count is None:
+        return None
+    n = _today(rule, ctx)["n"]
+    if n >= rule.limit_count:
+        return _hit(rule, count_today=n, limit_count=rule.limit_count)
+    return None
+
+
+def rule_amount_deviation(rule: RiskRule, ctx: Context) -> Hit | None:
+    if rule.percent is None:
+        return None
+    since = ctx.now - timedelta(minutes=rule.window_minutes or 30 * 24 * 60)
+    agg = RiskActivity.objects.filter(
+        user=ctx.user, action__in=rule.action_list, created_at__gte=since
+    ).aggregate(n=Count("id"), total=Sum("amount_fen"))
+    n, total = agg["n"] or 0, agg["total"] or 0
+    if n < max(rule.limit_count or 1, 1) or total <= 0:
+        return None
+    # |amount − total/n| > percent% × total/n, in integers: |amount·n − total|·100 > percent·total
+    if abs(ctx.amount_fen * n - total) * 100 > rule.percent * total:
+        return _hit(rule, amount_fen=ctx.amount_fen, average_fen=total // n, history=n)
+    return None
+
+
+def rule_device_cluster(rule: RiskRule, ctx: Context) -> Hit | None:
+    if rule.limit_count is None or not (ctx.device or ctx.ip):
+        return None
+    since = ctx.now - timedelta(minutes=rule.window_minutes or 60)
+    recent = RiskActivity.objects.filter(action__in=rule.action_list, created_at__gte=since)
+    recent = recent.exclude(user=ctx.user)
+    for kind, value in (("device", ctx.device), ("ip", ctx.ip)):
+        if not value:
+            continue
+        others = recent.filter(**{kind: value}).values("user").distinct().count()
+        if others >= rule.limit_count:
+            return _hit(rule, by=kind, other_accounts=others, limit_count=rule.limit_count)
+    return None
+
+
+def rule_fast_in_fast_out(rule: RiskRule, ctx: Context) -> Hit | None:
+    if rule.percent is None or ctx.amount_fen <= 0:
+        return None
+    since = ctx.now - timedelta(minutes=rule.window_minutes or 10)
+    received = (
+        RiskActivity.objects.filter(
+            user=ctx.user, action__in=INCOMING_ACTIONS, created_at__gte=since
+        ).aggregate(s=Sum("amount_fen"))["s"]
+        or 0
+    )
+    if received < (rule.limit_fen or 1):
+        return None
+    if ctx.amount_fen * 100 >= rule.percent * received:
+        return _hit(rule, received_fen=received, amount_fen=ctx.amount_fen)
+    return None
+
+
+RULES: dict[str, Callable[[RiskRule, Context], Hit | None]] = {
+    RuleCode.BLACKLIST: rule_blacklist,
+    RuleCode.FROZEN: rule_frozen,
+    RuleCode.MINOR_NIGHT: rule_minor_night,
+    RuleCode.SINGLE_LIMIT: rule_single_limit,
+    RuleCode.DAILY_LIMIT: rule_daily_limit,
+    RuleCode.DAILY_COUNT: rule_daily_count,
+    RuleCode.AMOUNT_DEVIATION: rule_amount_deviation,
+    RuleCode.DEVICE_CLUSTER: rule_device_cluster,
+    RuleCode.FAST_IN_FAST_OUT: rule_fast_in_fast_out,
+}
+
+
+def rules_evaluate(rules: list[RiskRule], ctx: Context) -> tuple[str, list[Hit]]:
+    """Run every enabled rule that applies to ``ctx.action``; the strictest outcome wins."""
+    hits: list[Hit] = []
+    for rule in rules:
+        if not rule.enabled or ctx.action not in rule.action_list:
+            continue
+        check = RULES.get(rule.code)
+        hit = check(rule, ctx) if check else None
+        if hit is not None:
+            hits.append(hit)
+    outcome = Outcome.ALLOW
+    for hit in hits:
+        if SEVERITY[Outcome(hit.outcome)] > SEVERITY[outcome]:
+            outcome = Outcome(hit.outcome)
+    return str(outcome), hits
+
+
+__all__ = ["RULES", "Context", "Hit", "in_night_window", "rules_evaluate"]

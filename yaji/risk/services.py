@@ -1,0 +1,199 @@
+"""Risk control services: evaluate a money movement before it happens, record it after.
+
+How another app uses it (red packets and gifts do exactly this)::
+
+    from yaji.risk.services import risk_check, risk_activity_record
+
+    risk_check(user=user, action="gift.send", amount_fen=amount, device=fp, ip=ip)  # raises
+    with transaction.atomic(durable=True):
+        ...move the money...
+        risk_activity_record(user=user, action="gift.send", amount_fen=amount, ...)
+
+``risk_check`` runs **outside** the caller's money transaction (its decision row must survive a
+refusal) and raises ``risk_denied``, ``step_up_required`` or ``account_frozen`` (all 403).
+``risk_activity_record`` runs **inside** it, so daily counts and averages only ever see money
+that really moved.
+
+Step-up: a ``step_up`` outcome is satisfied by a face verification
+(:func:`risk_step_up_face`, through the accounts identity provider) in the last
+``STEP_UP_VALID`` minutes; the client retries with a new Idempotency-Key and goes through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+
+from yaji.accounts.kyc import FaceResult
+from yaji.accounts.models import User
+from yaji.accounts.selectors import kyc_verified_record
+from yaji.accounts.services import audit_entry_record, face_verify
+from yaji.core import clock
+from yaji.risk.errors import (
+    AccountFrozen,
+    ReviewAlreadyDecided,
+    ReviewNotFound,
+    RiskDenied,
+    StepUpRequired,
+)
+from yaji.risk.models import (
+    BlacklistEntry,
+    Outcome,
+    ReviewStatus,
+    RiskActivity,
+    RiskDecision,
+    RiskReview,
+    RiskRule,
+    RuleCode,
+)
+from yaji.risk.rules import Context, Hit, rules_evaluate
+
+STEP_UP_VALID = timedelta(minutes=10)
+RULES_CACHE_S = 5.0
+
+_rules_cache: tuple[float, list[RiskRule]] | None = None
+
+
+def risk_rules_reload() -> None:
+    """Forget the in-process copy of the rules (the admin calls this on save)."""
+    global _rules_cache
+    _rules_cache = None
+
+
+def _rules() -> list[RiskRule]:
+    global _rules_cache
+    now = time.monotonic()
+    if _rules_cache is None or now - _rules_cache[0] > RULES_CACHE_S:
+        _rules_cache = (now, list(RiskRule.objects.all()))
+    return _rules_cache[1]
+
+
+def risk_device_fingerprint(device_id: str) -> str:
+    """A stable, non-reversible fingerprint of a client's device id (X-Device-Id)."""
+    device_id = (device_id or "").strip()[:200]
+    return hashlib.sha256(f"yaji-device:{device_id}".encode()).hexdigest()[:32] if device_id else ""
+
+
+def _step_up_fresh(user: User, now) -> bool:  # type: ignore[no-untyped-def]
+    record = kyc_verified_record(user=user)
+    return bool(
+        record and record.face_verified_at and record.face_verified_at > now - STEP_UP_VALID
+    )
+
+
+def _reasons(hits: list[Hit]) -> list[dict]:
+    return [{"rule": h.rule, "outcome": h.outcome, "detail": h.detail} for h in hits]
+
+
+def risk_check(
+    *,
+    user: User,
+    action: str,
+    amount_fen: int = 0,
+    device: str = "",
+    ip: str | None = None,
+) -> RiskDecision:
+    """Evaluate the rules for ``action`` by ``user``; log the decision; raise unless allowed.
+
+    ``device`` is a fingerprint (:func:`risk_device_fingerprint`), ``ip`` the client address.
+    Freeze outcomes open a review for operators (the account stays frozen until released).
+    """
+    now = clock.now()
+    ctx = Context(
+        user=user, action=action, amount_fen=int(amount_fen), device=device, ip=ip, now=now
+    )
+    outcome, hits = rules_evaluate(_rules(), ctx)
+    reasons = _reasons(hits)
+    if outcome == Outcome.STEP_UP and _step_up_fresh(user, now):
+        reasons.append({"rule": "step_up", "outcome": "satisfied", "detail": {}})
+        outcome = Outcome.ALLOW
+    with transaction.atomic():
+        decision = RiskDecision.objects.create(
+            user=user,
+            action=action[:40],
+            amount_fen=ctx.amount_fen,
+            outcome=outcome,
+            reasons=reasons,
+            device=device[:64],
+            ip=ip or None,
+        )
+        if outcome == Outcome.FREEZE:
+            rule = next(h.rule for h in hits if h.outcome == Outcome.FREEZE)
+            try:
+                with transaction.atomic():
+                    RiskReview.objects.create(user=user, decision=decision, rule=rule)
+            except IntegrityError:
+                pass  # a review is already open for this account
+    extra = {"decision_id": decision.pk, "reasons": reasons}
+    if outcome == Outcome.FREEZE or any(h.rule == RuleCode.FROZEN for h in hits):
+        raise AccountFrozen(extra=extra)
+    if outcome == Outcome.DENY:
+        raise RiskDenied(extra=extra)
+    if outcome == Outcome.STEP_UP:
+        raise StepUpRequired(extra={**extra, "verify": "/api/v1/risk/step-up/face"})
+    return decision
+
+
+def risk_activity_record(
+    *,
+    user: User,
+    action: str,
+    amount_fen: int,
+    device: str = "",
+    ip: str | None = None,
+    reference: str = "",
+) -> RiskActivity:
+    """Record a money movement that happened; call it inside the mover's transaction."""
+    return RiskActivity.objects.create(
+        user=user,
+        action=action[:40],
+        amount_fen=amount_fen,
+        device=device[:64],
+        ip=ip or None,
+        reference=reference[:100],
+        created_at=clock.now(),
+    )
+
+
+def risk_step_up_face(*, user: User, liveness_token: str, ip: str | None = None) -> FaceResult:
+    """The step-up: a face check against the user's verified identity (accounts provider)."""
+    return face_verify(user=user, liveness_token=liveness_token, ip=ip)
+
+
+@transaction.atomic(durable=True)
+def risk_review_decide(
+    *, review_id: int, actor: User, status: str, note: str = "", ip: str | None = None
+) -> RiskReview:
+    """An operator releases, upholds (frozen) or reports an open review."""
+    if status not in (ReviewStatus.RELEASED, ReviewStatus.FROZEN, ReviewStatus.REPORTED):
+        raise ValueError(f"not a review decision: {status!r}")
+    review = RiskReview.objects.select_for_update().filter(pk=review_id).first()
+    if review is None:
+        raise ReviewNotFound()
+    if review.status != ReviewStatus.OPEN:
+        raise ReviewAlreadyDecided(extra={"status": review.status})
+    review.status = status
+    review.note = note[:500]
+    review.reviewed_by = actor
+    review.reviewed_at = clock.now()
+    review.save(update_fields=["status", "note", "reviewed_by", "reviewed_at", "updated_at"])
+    audit_entry_record(
+        action="risk_review",
+        actor=actor,
+        target_user=review.user,
+        ip=ip,
+        target_type="risk_review",
+        target_id=str(review.pk),
+        metadata={"status": status},
+    )
+    return review
+
+
+def risk_blacklist_add(*, kind: str, value: str, reason: str = "") -> BlacklistEntry:
+    entry, _created = BlacklistEntry.objects.update_or_create(
+        kind=kind, value=value[:64], defaults={"reason": reason[:200], "active": True}
+    )
+    return entry

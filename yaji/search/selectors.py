@@ -1,0 +1,522 @@
+"""Reads of the search index: results with facets, suggestions, trending, the home zones.
+
+Only products that are listed in an active shop come back, whatever the index holds: the query
+joins the catalog's status, so a delisting is invisible at once even before its event is
+delivered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from yaji.catalog.models import Attribute, Category, Product, ProductImage, Shop, ShopType
+from yaji.core import clock
+from yaji.search.analysis import MAX_QUERY_CHARS, QueryTerm, normalize, query_terms
+from yaji.search.backends import backend_get
+from yaji.search.errors import InvalidPage, QueryTooLong, UnknownFacetValue, UnknownSort
+from yaji.search.models import (
+    PriceBand,
+    SearchActivity,
+    SearchDocument,
+    SearchFacetValue,
+    SearchTerm,
+)
+
+PAGE_SIZE = 24
+PAGE_SIZE_MAX = 60
+# Like a search engine's result window: deep pages are for crawlers, not people.
+RESULT_WINDOW = 1200
+# Relevance re-ranks this many best text matches with the business signals.
+RERANK_WINDOW = 1200
+
+SORTS = {
+    "relevance": _("综合"),
+    "newest": _("最新上架"),
+    "price_asc": _("价格从低到高"),
+    "price_desc": _("价格从高到低"),
+    "sales": _("销量"),
+}
+FACETS = ("category", "price", "era", "craft", "region", "shop_type")
+FACET_LABELS = {
+    "category": _("分类"),
+    "price": _("价格"),
+    "era": _("年代"),
+    "craft": _("工艺"),
+    "region": _("地域"),
+    "shop_type": _("店铺类型"),
+}
+ATTRIBUTE_FACETS = ("era", "craft", "region")
+
+# Ranking: text relevance (normalised to 0–1 within the candidates) times a boost from the
+# business signals, each 0–1. Written once, here; see ADR 0015.
+SALES_WEIGHT = 0.6
+RATING_WEIGHT = 0.3
+FRESHNESS_WEIGHT = 0.4
+SALES_HALF_POINT = 50  # sales at which the sales signal reaches 0.5
+RATING_PRIOR = 5  # ratings needed before the average counts half
+FRESHNESS_HALF_LIFE_DAYS = 30.0
+TRENDING_HALF_LIFE_HOURS = 24.0
+TRENDING_HORIZON = timedelta(days=7)
+TRENDING_MAX = 20
+
+
+def signals_boost(*, sales: int, rating_centi: int, rating_count: int, age_days: float) -> float:
+    """1 + the weighted business signals: sales (saturating), a damped average rating and
+    freshness halving every 30 days."""
+    sales_signal = sales / (sales + SALES_HALF_POINT)
+    rating_signal = (rating_centi / 500) * (rating_count / (rating_count + RATING_PRIOR))
+    freshness = 0.5 ** (max(age_days, 0.0) / FRESHNESS_HALF_LIFE_DAYS)
+    return (
+        1.0
+        + SALES_WEIGHT * sales_signal
+        + RATING_WEIGHT * rating_signal
+        + FRESHNESS_WEIGHT * freshness
+    )
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    category: str = ""
+    price: str = ""
+    era: str = ""
+    craft: str = ""
+    region: str = ""
+    shop_type: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+    def filters(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in FACETS if getattr(self, name)}
+
+
+@dataclass(frozen=True)
+class FacetBucket:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    buckets: list[FacetBucket]
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    hits: list[Product]
+    total: int
+    facets: list[Facet]
+    relaxed: bool = False  # no product had every word; these have the words' parts
+    scores: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(min(self.total, RESULT_WINDOW) / self.params.page_size))
+
+    @property
+    def next_page(self) -> int | None:
+        return self.params.page + 1 if self.params.page < self.pages else None
+
+    @property
+    def previous_page(self) -> int | None:
+        return self.params.page - 1 if self.params.page > 1 else None
+
+
+def _en() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _category_ids(slug: str) -> list[int]:
+    """The category with this slug and all below it (the tree is tens of rows)."""
+    rows = list(Category.objects.values_list("id", "parent_id", "slug"))
+    root = next((pk for pk, _parent, s in rows if s == slug), None)
+    if root is None:
+        raise UnknownFacetValue(extra={"facet": "category", "value": slug})
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent, _slug in rows:
+        children[parent].append(pk)
+    ids, todo = [], [root]
+    while todo:
+        current = todo.pop()
+        ids.append(current)
+        todo.extend(children[current])
+    return ids
+
+
+def params_validate(params: SearchParams) -> None:
+    """Raise a 4xx for anything the index cannot answer (unknown values are not "no hits":
+    a typo in a link should say so)."""
+    if len(params.q) > MAX_QUERY_CHARS:
+        raise QueryTooLong(extra={"max": MAX_QUERY_CHARS})
+    if params.sort not in SORTS:
+        raise UnknownSort(extra={"sort": params.sort, "allowed": list(SORTS)})
+    if not 1 <= params.page_size <= PAGE_SIZE_MAX:
+        raise InvalidPage(extra={"field": "page_size", "min": 1, "max": PAGE_SIZE_MAX})
+    if params.page < 1 or (params.page - 1) * params.page_size >= RESULT_WINDOW:
+        raise InvalidPage(
+            extra={"field": "page", "min": 1, "max": RESULT_WINDOW // params.page_size}
+        )
+    if params.price and params.price not in PriceBand.values:
+        raise UnknownFacetValue(extra={"facet": "price", "value": params.price})
+    if params.shop_type and params.shop_type not in ShopType.values:
+        raise UnknownFacetValue(extra={"facet": "shop_type", "value": params.shop_type})
+    for kind in ATTRIBUTE_FACETS:
+        value = getattr(params, kind)
+        if value and not Attribute.objects.filter(kind=kind, value_zh=value).exists():
+            raise UnknownFacetValue(extra={"facet": kind, "value": value})
+
+
+# --- querying -----------------------------------------------------------------------------------
+
+
+def _visible(qs: QuerySet[SearchDocument] | None = None) -> QuerySet[SearchDocument]:
+    qs = SearchDocument.objects.all() if qs is None else qs
+    return qs.filter(
+        product__status=Product.Status.LISTED, product__shop__status=Shop.Status.ACTIVE
+    )
+
+
+def _filtered(
+    qs: QuerySet[SearchDocument], params: SearchParams, *, category_ids: list[int] | None, skip: str
+) -> QuerySet[SearchDocument]:
+    if category_ids is not None and skip != "category":
+        qs = qs.filter(category_id__in=category_ids)
+    if params.price and skip != "price":
+        qs = qs.filter(price_band=params.price)
+    if params.shop_type and skip != "shop_type":
+        qs = qs.filter(shop_type=params.shop_type)
+    for kind in ATTRIBUTE_FACETS:
+        value = getattr(params, kind)
+        if value and skip != kind:
+            qs = qs.filter(
+                pk__in=SearchFacetValue.objects.filter(kind=kind, value=value).values("document_id")
+            )
+    return qs
+
+
+def _facets(
+    matched: QuerySet[SearchDocument], params: SearchParams, category_ids: list[int] | None
+) -> list[Facet]:
+    facets = []
+    en = _en()
+    for name in FACETS:
+        qs = _filtered(matched, params, category_ids=category_ids, skip=name)
+        selected = getattr(params, name)
+        buckets: list[FacetBucket] = []
+        if name == "category":
+            counts = dict(
+                qs.exclude(category_id=None).values_list("category_id").annotate(n=Count("pk"))
+            )
+            categories = Category.objects.filter(pk__in=list(counts)).order_by("position", "id")
+            buckets = [
+                FacetBucket(
+                    c.slug,
+                    (c.name_en if en and c.name_en else c.name_zh),
+                    counts[c.pk],
+                    c.slug == selected,
+                )
+                for c in categories
+            ]
+        elif name == "price":
+            counts = dict(qs.values_list("price_band").annotate(n=Count("pk")))
+            buckets = [
+                FacetBucket(str(band), str(label), counts[band], band == selected)
+                for band, label in PriceBand.choices
+                if counts.get(band)
+            ]
+        elif name == "shop_type":
+            counts = dict(qs.values_list("shop_type").annotate(n=Count("pk")))
+            buckets = [
+                FacetBucket(str(value), str(label), counts[value], value == selected)
+                for value, label in ShopType.choices
+                if counts.get(value)
+            ]
+        else:
+            rows = (
+                qs.filter(facets__kind=name)
+                .values_list("facets__value")
+                .annotate(n=Count("pk"))
+                .order_by("-n", "facets__value")
+            )
+            english = (
+                dict(
+                    Attribute.objects.filter(kind=name, value_zh__in=[v for v, _n in rows])
+                    .exclude(value_en="")
+                    .values_list("value_zh", "value_en")
+                )
+                if en
+                else {}
+            )
+            buckets = [
+                FacetBucket(value, english.get(value, value), n, value == selected)
+                for value, n in rows
+            ]
+        facets.append(Facet(name, str(FACET_LABELS[name]), buckets))
+    return facets
+
+
+def _hits(page: list[tuple[int, int]]) -> list[Product]:
+    """The products of (id, price in fen) pairs, in that order, ready for the cards."""
+    ids = [pk for pk, _price in page]
+    products = (
+        Product.objects.filter(pk__in=ids)
+        .select_related("shop", "category")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+    )
+    by_id = {p.pk: p for p in products}
+    out = []
+    for pk, price in page:
+        product = by_id.get(pk)
+        if product is not None:
+            # What the cards show as "from" price (the cheapest variant, as indexed).
+            product.price_from_fen = price or None  # type: ignore[attr-defined]
+            out.append(product)
+    return out
+
+
+def _reranked(
+    matched: QuerySet[SearchDocument], terms: list[QueryTerm], *, relaxed: bool
+) -> list[tuple[int, float, int]]:
+    """(id, score, price) of the best text matches, best first, signals applied."""
+    now = clock.now()
+    top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW)
+    signals = {
+        row[0]: row[1:]
+        for row in SearchDocument.objects.filter(pk__in=[pk for pk, _text in top]).values_list(
+            "pk", "sales_count", "rating_centi", "rating_count", "listed_at", "price_fen"
+        )
+    }
+    rows = [(pk, text, *signals[pk]) for pk, text in top if pk in signals]
+    best = max((abs(r[1] or 0.0) for r in rows), default=0.0) or 1.0
+    scored = [
+        (
+            pk,
+            (abs(text or 0.0) / best)
+            * signals_boost(
+                sales=sales,
+                rating_centi=rating,
+                rating_count=rating_count,
+                age_days=(now - listed_at).total_seconds() / 86400,
+            ),
+            price,
+        )
+        for pk, text, sales, rating, rating_count, listed_at, price in rows
+    ]
+    scored.sort(key=lambda item: (-item[1], -item[0]))
+    return scored
+
+
+def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
+    """Search listed products: text + filters, facet counts (unless ``facets`` is False, for
+    rows that show no sidebar), one sorted page."""
+    params_validate(params)
+    category_ids = _category_ids(params.category) if params.category else None
+    terms = query_terms(params.q) if params.q.strip() else []
+    relaxed = False
+    backend = backend_get()
+    # ``indexed`` trusts the index (kept current by the outbox) and feeds the facet counts;
+    # the total and the hits also join the catalog's status, so a product delisted a moment
+    # ago is never shown even before its event is delivered.
+    indexed = SearchDocument.objects.all()
+    if terms:
+        indexed = indexed.filter(backend.match(terms))
+    results = _filtered(_visible(indexed), params, category_ids=category_ids, skip="")
+    total = results.count()
+    if terms and not total and any(t.relaxed for t in terms):
+        relaxed = True
+        indexed = SearchDocument.objects.filter(backend.match(terms, relaxed=True))
+        results = _filtered(_visible(indexed), params, category_ids=category_ids, skip="")
+        total = results.count()
+    start = (params.page - 1) * params.page_size
+    end = start + params.page_size
+    scores: dict[int, float] = {}
+    if params.sort == "relevance" and terms:
+        ranked = _reranked(results, terms, relaxed=relaxed)
+        scores = {pk: score for pk, score, _price in ranked}
+        page = [(pk, price) for pk, _score, price in ranked[start:end]]
+    else:
+        order = {
+            "relevance": ("-sales_count", "-listed_at", "-pk"),
+            "newest": ("-listed_at", "-pk"),
+            "price_asc": ("price_fen", "-pk"),
+            "price_desc": ("-price_fen", "-pk"),
+            "sales": ("-sales_count", "-listed_at", "-pk"),
+        }[params.sort]
+        page = list(results.order_by(*order).values_list("pk", "price_fen")[start:end])
+    return SearchResult(
+        params=params,
+        hits=_hits(page),
+        total=total,
+        facets=_facets(indexed, params, category_ids) if facets else [],
+        relaxed=relaxed,
+        scores=scores,
+    )
+
+
+# --- suggestions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    text_en: str
+    source: str
+    product_id: int | None
+
+
+SUGGEST_MAX = 10
+_SOURCE_ORDER = {"attribute": 0, "category": 1, "tag": 2, "shop": 3, "title": 4}
+
+
+def search_suggest(*, q: str, limit: int = 8) -> list[Suggestion]:
+    """Completions of what is being typed: terms and titles starting with it, or whose pinyin
+    or pinyin initials start with it (``qhc`` → 青花瓷)."""
+    if not 1 <= limit <= SUGGEST_MAX:
+        raise InvalidPage(extra={"field": "limit", "min": 1, "max": SUGGEST_MAX})
+    if len(q) > MAX_QUERY_CHARS:
+        raise QueryTooLong(extra={"max": MAX_QUERY_CHARS})
+    text = " ".join(normalize(q).split())
+    compact = text.replace(" ", "")
+    if not compact:
+        return []
+    condition = Q(normalized__startswith=text)
+    if compact.isascii() and compact.isalnum():
+        condition |= (
+            Q(pinyin__startswith=compact)
+            | Q(initials__startswith=compact)
+            | Q(text_en__istartswith=q.strip())
+        )
+    rows = list(
+        SearchTerm.objects.filter(condition)
+        .filter(Q(product__isnull=True) | Q(product__product__status=Product.Status.LISTED))
+        .order_by("-weight", "normalized")
+        .values_list("text", "text_en", "source", "product_id")[: limit * 4]
+    )
+    rows.sort(key=lambda r: (_SOURCE_ORDER.get(r[2], 9), len(r[0])))
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    for text_zh, text_en, source, product_id in rows:
+        if text_zh in seen:
+            continue
+        seen.add(text_zh)
+        out.append(Suggestion(text_zh, text_en, source, product_id))
+        if len(out) >= limit:
+            break
+    return out
+
+
+# --- trending -----------------------------------------------------------------------------------
+
+
+def _decayed(kind: str, *, now: datetime) -> list[tuple[str, float]]:
+    scores: dict[str, float] = defaultdict(float)
+    rows = SearchActivity.objects.filter(kind=kind, hour__gte=now - TRENDING_HORIZON).values_list(
+        "key", "hour", "count"
+    )
+    for key, hour, count in rows:
+        age_hours = max((now - hour).total_seconds() / 3600, 0.0)
+        scores[key] += count * 0.5 ** (age_hours / TRENDING_HALF_LIFE_HOURS)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass(frozen=True)
+class Trending:
+    queries: list[tuple[str, float]]
+    products: list[Product]
+
+
+def search_trending(*, limit: int = 8, now: datetime | None = None) -> Trending:
+    """The most searched queries and most viewed products lately (counts halving daily)."""
+    if not 1 <= limit <= TRENDING_MAX:
+        raise InvalidPage(extra={"field": "limit", "min": 1, "max": TRENDING_MAX})
+    now = now or clock.now()
+    queries = _decayed(SearchActivity.Kind.QUERY, now=now)[:limit]
+    ranked = [int(key) for key, _score in _decayed(SearchActivity.Kind.PRODUCT, now=now)]
+    prices = dict(_visible().filter(pk__in=ranked[: limit * 3]).values_list("pk", "price_fen"))
+    return Trending(
+        queries=queries, products=_hits([(pk, prices[pk]) for pk in ranked if pk in prices][:limit])
+    )
+
+
+# --- home zones ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Zone:
+    slug: str
+    title: Any
+    title_en: str
+    blurb: Any
+    params: dict[str, str]
+
+
+ZONES = (
+    Zone(
+        "song",
+        _("宋代美学"),
+        "Song aesthetics",
+        _("天青釉色、点茶焚香、挂画插花——宋人的极简与雅致。"),
+        {"era": "宋代"},
+    ),
+    Zone(
+        "heritage",
+        _("非遗手作"),
+        "Intangible heritage",
+        _("每件作品都署上匠人的名字，讲清技艺的来处。"),
+        {"shop_type": "heritage_workshop"},
+    ),
+    Zone(
+        "museum",
+        _("博物馆文创"),
+        "Museum creations",
+        _("从馆藏纹样到限量复刻，把千年故事带进日常。"),
+        {"shop_type": "museum"},
+    ),
+    Zone(
+        "guochao",
+        _("国潮设计"),
+        "Guochao design",
+        _("年轻设计师用当代语言重写传统纹样。"),
+        {"q": "国潮"},
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    zone: Zone
+    products: list[Product]
+    total: int
+
+
+def zones_home(*, per_zone: int = 8) -> list[ZoneRow]:
+    """Each themed zone as a saved search: its best products, newest first among equals."""
+    rows = []
+    for zone in ZONES:
+        params = SearchParams(**zone.params, page_size=per_zone)  # type: ignore[arg-type]
+        try:
+            result = search_run(params, facets=False)
+        except UnknownFacetValue:  # an attribute an operator removed: the zone is just empty
+            rows.append(ZoneRow(zone, [], 0))
+            continue
+        rows.append(ZoneRow(zone, result.hits, result.total))
+    return rows

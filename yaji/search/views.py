@@ -1,0 +1,71 @@
+"""Search pages: the results page with facets and sorting, and the click-through that counts
+a product view for "trending". Thin: parse, call a selector, render."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from yaji.core.errors import ApplicationError
+from yaji.search import services
+from yaji.search.selectors import (
+    FACETS,
+    PAGE_SIZE,
+    SORTS,
+    SearchParams,
+    search_run,
+    search_trending,
+)
+
+MAX_ID = 2**63 - 1
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return -1  # rejected by the selector with a clear message
+
+
+def params_from(request: HttpRequest) -> SearchParams:
+    get = request.GET
+    return SearchParams(
+        q=get.get("q", "")[:400],
+        sort=get.get("sort") or "relevance",
+        page=_int(get.get("page"), 1),
+        page_size=PAGE_SIZE,
+        **{name: get.get(name, "")[:60] for name in FACETS},
+    )
+
+
+@require_GET
+def results(request: HttpRequest) -> HttpResponse:
+    params = params_from(request)
+    context: dict[str, object] = {"params": params, "sorts": SORTS.items()}
+    status = 200
+    try:
+        result = search_run(params)
+    except ApplicationError as exc:
+        context["error"] = exc.message
+        status = exc.status
+    else:
+        context["result"] = result
+        if params.q.strip() and params.page == 1 and result.total:
+            services.search_activity_record(kind="query", key=params.q)
+        if not result.total:
+            context["trending"] = search_trending(limit=8)
+    template = "search/results.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def click(request: HttpRequest, product_id: int) -> HttpResponse:
+    """A result's link: count the view, then go to the product page."""
+    if not 0 < product_id <= MAX_ID:
+        raise Http404()
+    services.search_activity_record(kind="product", key=str(product_id))
+    return HttpResponseRedirect(
+        reverse("catalog:product_detail", kwargs={"product_id": product_id})
+    )
