@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "yaji.catalog",
     "yaji.search",
     "yaji.moderation",
+    "yaji.trade",
     "yaji.community",
     "yaji.copyright",
     "yaji.risk",

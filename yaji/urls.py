@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("yaji.catalog.urls")),
     path("", include("yaji.search.urls")),
     path("", include("yaji.moderation.urls")),
+    path("", include("yaji.trade.urls")),
     path("", include("yaji.payments.urls")),
     path("", include("yaji.community.urls")),
     path("", include("yaji.copyright.urls")),

@@ -26,6 +26,7 @@ from yaji.payments.api import router as payments_router
 from yaji.redpackets.api import router as redpackets_router
 from yaji.risk.api import router as risk_router
 from yaji.search.api import router as search_router
+from yaji.trade.api import router as trade_router
 
 api = NinjaAPI(
     title="Yaji 雅集 API",
@@ -111,3 +112,4 @@ api.add_router("/", copyright_router)
 api.add_router("/", payments_router)
 api.add_router("/", redpackets_router)
 api.add_router("/", risk_router)
+api.add_router("/", trade_router)

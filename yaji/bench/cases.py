@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -22,6 +22,8 @@ class PreparedCase:
     ceiling_transaction: Callable[[psycopg.Connection, int], bool]
     # Broken invariants after both drives (scenario checks; reconciliation runs on top).
     check: Callable[[DriveResult, DriveResult], list[str]]
+    # Scenario-specific measurements added to the JSON line (e.g. queries_per_order).
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

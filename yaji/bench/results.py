@@ -56,10 +56,12 @@ class CaseResult:
     run: int
     statuses: dict[str, int] = field(default_factory=dict)
     violation_details: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> str:
         data: dict[str, Any] = asdict(self)
         data["violation_details"] = data["violation_details"][:20]
+        data.update(data.pop("extra"))
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

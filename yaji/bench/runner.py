@@ -179,6 +179,7 @@ def bench_run(
                         server_threads=options.server_threads,
                         redis=options.redis,
                     )
+                    result.extra = dict(case.extra)
                     results.append(result)
                     emit(result)
     return results

@@ -1,4 +1,5 @@
-"""The background worker: outbox relay + Django Tasks database worker, in daemon threads.
+"""The background worker: outbox relay, Django Tasks database worker and periodic jobs
+(``yaji.core.periodic``: order timers and the like), in daemon threads.
 
 ``yaji worker`` runs one in the foreground; ``yaji serve`` embeds one in each web process so the
 single-machine install needs one command. Both loops are safe to run in several processes at
@@ -20,6 +21,7 @@ from django_tasks_db.management.commands.db_worker import Worker as TasksWorker
 
 from yaji.core.idempotency import idempotency_purge_expired
 from yaji.core.outbox import outbox_relay_once
+from yaji.core.periodic import periodic_run_due
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +40,14 @@ class BackgroundWorker:
         *,
         outbox: bool = True,
         tasks: bool = True,
+        periodic: bool = True,
         interval: float = 1.0,
         batch: int = 100,
         worker_id: str | None = None,
     ) -> None:
         self.outbox = outbox
         self.tasks = tasks
+        self.periodic = periodic
         self.interval = interval
         self.batch = batch
         self.worker_id = (worker_id or f"{socket.gethostname()}-{os.getpid()}")[:64]
@@ -63,6 +67,8 @@ class BackgroundWorker:
         if self.tasks:
             self._tasks_worker = self._make_tasks_worker(batch=False)
             self._spawn("yaji-tasks", self._tasks_loop)
+        if self.periodic:
+            self._spawn("yaji-periodic", self._periodic_loop)
         logger.info(
             "background worker started",
             extra={"worker_id": self.worker_id, "outbox": self.outbox, "tasks": self.tasks},
@@ -142,6 +148,12 @@ class BackgroundWorker:
             except Exception:  # a database outage must not kill the thread for good
                 logger.exception("tasks worker crashed; restarting in %ss", self.interval * 5)
                 self._stop.wait(self.interval * 5)
+
+    def _periodic_loop(self) -> None:
+        while not self._stop.is_set():
+            close_old_connections()
+            periodic_run_due()
+            self._stop.wait(self.interval)
 
     def _outbox_loop(self) -> None:
         next_purge = time.monotonic()

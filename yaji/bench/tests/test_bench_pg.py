@@ -84,3 +84,14 @@ def test_ledger_topups_settle_exactly_once_over_http() -> None:
     _assert_sound(line, scenario="topup")
     assert line["statuses"] == {"200": 30}
     assert all(result.ok for result in reconciliation_run())
+
+
+def test_flashsale_storm_never_oversells_and_reports_queries_per_order() -> None:
+    (line,) = _bench("flashsale")
+
+    _assert_sound(line, scenario="storm")
+    # 30 buyers for ⌈30 / 5⌉ = 6 units: six orders placed, the rest hear "sold out".
+    assert line["units"] == 6
+    assert line["statuses"] == {"201": 6, "409": 24}
+    assert 0 < line["queries_per_order"] <= 25
+    assert all(result.ok for result in reconciliation_run())

@@ -3,6 +3,7 @@
     yaji bench redpackets                      # hot, spread, sold-out; 2,000 grabs each
     yaji bench redpackets --case hot --requests 10000 --concurrency 64 --repeat 3 --json
     yaji bench ledger --json                   # wallet top-ups settled by provider notifications
+    yaji bench flashsale --requests 5000       # buyers storm one variant on flash sale
 
 Needs PostgreSQL (``DATABASE_URL=postgres://…``). Starts ``yaji serve`` on a free 127.0.0.1
 port in a scratch database ``<name>_run`` (see ``--keep-db`` / ``--in-place``), seeds through
@@ -26,12 +27,13 @@ from yaji.bench.cases import CasePlan
 from yaji.bench.database import bench_database, require_postgres
 from yaji.bench.results import CaseResult, summary_table
 from yaji.bench.runner import BenchOptions, bench_run
-from yaji.bench.scenarios import ledger, redpackets
+from yaji.bench.scenarios import flashsale, ledger, redpackets
 from yaji.bench.server import default_workers
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "redpackets": redpackets.CASES,
     "ledger": ledger.CASES,
+    "flashsale": flashsale.CASES,
 }
 MAX_REQUESTS = 50_000
 MAX_CONCURRENCY = 256
@@ -43,6 +45,8 @@ TABLE_WIDTH = 120
 def _plans(scenario: str, *, requests: int, names: list[str]) -> list[CasePlan]:
     if scenario == "redpackets":
         return redpackets.redpackets_cases(requests=requests, names=names)
+    if scenario == "flashsale":
+        return flashsale.flashsale_cases(requests=requests, names=names)
     return ledger.ledger_cases(requests=requests, names=names)
 
 
@@ -62,7 +66,7 @@ class Command(BaseCommand):
             action="append",
             dest="cases",
             help="Run only this case (repeatable). redpackets: hot, spread, sold-out; "
-            "ledger: topup.",
+            "ledger: topup; flashsale: storm.",
         )
         parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per case.")
         parser.add_argument("--concurrency", type=int, default=64, help="Concurrent clients.")

@@ -1,0 +1,260 @@
+"""``yaji bench flashsale``: a storm of buyers placing orders for one variant on flash sale.
+
+Seeding (services, not measured): a verified creator's shop is applied for and approved, one
+product with one variant is listed, and a flash sale of ``units`` (default: a fifth of the
+requests, at most 1,000) with a one-per-buyer limit runs now. Every buyer has the variant in the
+cart and a delivery address. The measured request is the order placement itself,
+``POST /api/v1/checkouts`` with a fresh ``Idempotency-Key``: 201 placed (stock taken) or 409
+``flash_sale_sold_out``.
+
+Ceiling: the same database work as raw SQL — the two conditional stock decrements (sale, then
+variant) and the checkout, order and order-line inserts — on a twin product of the same stock.
+
+Checks, on top of reconciliation: no stock below zero; units sold (order lines on the sale) =
+sale stock taken = variant stock taken = placements answered 201; nobody bought twice.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import psycopg
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from yaji.accounts.models import Role, RoleAssignment, User
+from yaji.bench.cases import Advance, CasePlan, PreparedCase
+from yaji.bench.drive import DriveResult, HttpCall
+from yaji.bench.seeding import BenchUser, _verify
+from yaji.catalog import services as catalog
+from yaji.catalog.models import Variant
+from yaji.core import clock
+from yaji.trade import flash, services
+from yaji.trade.models import FlashSale, OrderLine
+
+PRICE_FEN = 16800
+SALE_PRICE_FEN = 9900
+UNITS_MAX = 1000
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+CHECKOUT_INSERT = (
+    "INSERT INTO trade_checkout (id, buyer_id, status, total_fen, currency, pay_by, created_at, "
+    "updated_at) VALUES (%s, %s, 'pending', %s, 'CNY', now() + interval '30 minutes', now(), "
+    "now())"
+)
+ORDER_INSERT = (
+    "INSERT INTO trade_order (number, checkout_id, buyer_id, shop_id, status, items_fen, "
+    "shipping_fen, total_fen, currency, shipping_option, address, note, lead_time_days, "
+    "carrier, tracking_number, cancel_reason, created_at, updated_at) VALUES (%s, %s, %s, %s, "
+    "'pending_payment', %s, 0, %s, 'CNY', 'standard', '{}', '', 0, '', '', '', now(), now()) "
+    "RETURNING id"
+)
+LINE_INSERT = (
+    "INSERT INTO trade_orderline (order_id, product_id, variant_id, title, sku, options, "
+    "customisation, kind, unit_price_fen, quantity, total_fen, flash_sale_id) VALUES (%s, %s, "
+    "%s, 'bench', 'FLASH-1', '{}', '{}', 'standard', %s, 1, %s, %s)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleItem:
+    product_id: int
+    variant_id: int
+    shop_id: int
+    sale_id: int
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (178, 45, 36)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _listed_on_sale(*, tag: str, units: int) -> SaleItem:
+    """A shop (applied for and approved), a listed product, a flash sale running now."""
+    owner = User.objects.create_user(f"flash-owner-{tag}@bench.yaji.invalid", None)
+    _verify(owner)
+    reviewer = User.objects.create_user(f"flash-reviewer-{tag}@bench.yaji.invalid", None)
+    RoleAssignment.objects.create(user=reviewer, role=Role.REVIEWER)
+    application = catalog.shop_application_submit(
+        applicant=owner,
+        name_zh="压测秒杀店",
+        slug=f"flash-{tag}"[:40].lower().replace("_", "-"),
+        shop_type="studio",
+        story_zh="压测用店铺。",
+        documents=[SimpleUploadedFile("licence.pdf", PDF, content_type="application/pdf")],
+    )
+    shop = catalog.shop_application_approve(reviewer=reviewer, application_id=application.pk)
+    product = catalog.product_create(actor=owner, shop=shop, title_zh="秒杀青瓷杯")
+    variant = catalog.variant_upsert(
+        actor=owner, product_id=product.pk, sku="FLASH-1", price_fen=PRICE_FEN, stock=units * 2
+    )
+    catalog.product_image_add(
+        actor=owner,
+        product_id=product.pk,
+        upload=SimpleUploadedFile("cup.png", _png(), content_type="image/png"),
+    )
+    catalog.product_submit(actor=owner, product_id=product.pk)
+    catalog.product_review_approve(reviewer=reviewer, product_id=product.pk)
+    now = clock.now()
+    sale = flash.flash_sale_create(
+        actor=owner,
+        variant_id=variant.pk,
+        title="整点秒杀",
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=2),
+        price_fen=SALE_PRICE_FEN,
+        stock=units,
+        per_user_limit=1,
+    )
+    return SaleItem(product.pk, variant.pk, shop.pk, sale.pk)
+
+
+def _ready_buyer(user_id: int, variant_id: int) -> int:
+    """Put the variant in the buyer's cart and give them an address; returns the address id."""
+    user = User.objects.get(pk=user_id)
+    services.cart_line_add(cart=services.cart_get(user=user), variant_id=variant_id)
+    return services.address_create(
+        user=user,
+        recipient="压测买家",
+        phone="13800138000",
+        province="浙江省",
+        city="杭州市",
+        line="压测路 1 号",
+    ).pk
+
+
+def queries_per_order(*, variant_id: int, tag: str) -> int:
+    """SQL statements of one order placement by the service, measured in this process."""
+    buyer = User.objects.create_user(f"flash-probe-{tag}@bench.yaji.invalid", None)
+    address_id = _ready_buyer(buyer.pk, variant_id)
+    with CaptureQueriesContext(connection) as captured:
+        services.checkout_place(buyer=buyer, address_id=address_id)
+    return len(captured)
+
+
+def place_transaction(conn: psycopg.Connection, *, item: SaleItem, buyer_id: int) -> bool:
+    """The placement's database work in SQL: True if the unit was taken and the order written."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE trade_flashsale SET stock = stock - 1 WHERE id = %s AND stock >= 1",
+            [item.sale_id],
+        )
+        if cur.rowcount != 1:
+            conn.rollback()
+            return False
+        cur.execute(
+            "UPDATE catalog_variant SET stock = stock - 1 WHERE id = %s AND stock >= 1",
+            [item.variant_id],
+        )
+        if cur.rowcount != 1:
+            conn.rollback()
+            return False
+        checkout_id = uuid.uuid4()
+        cur.execute(CHECKOUT_INSERT, [checkout_id, buyer_id, SALE_PRICE_FEN])
+        number = f"YJB{secrets.token_hex(10)}"
+        cur.execute(
+            ORDER_INSERT,
+            [number, checkout_id, buyer_id, item.shop_id, SALE_PRICE_FEN, SALE_PRICE_FEN],
+        )
+        row = cur.fetchone()
+        assert row is not None
+        cur.execute(
+            LINE_INSERT,
+            [
+                row[0],
+                item.product_id,
+                item.variant_id,
+                SALE_PRICE_FEN,
+                SALE_PRICE_FEN,
+                item.sale_id,
+            ],
+        )
+    conn.commit()
+    return True
+
+
+def _checks(*, item: SaleItem, units: int, placed: int) -> list[str]:
+    found: list[str] = []
+    sale = FlashSale.objects.get(pk=item.sale_id)
+    variant = Variant.objects.get(pk=item.variant_id)
+    lines = OrderLine.objects.filter(flash_sale_id=item.sale_id)
+    sold = lines.aggregate(n=Sum("quantity"))["n"] or 0
+    if sale.stock < 0 or variant.stock < 0:
+        found.append(f"stock below zero: sale {sale.stock}, variant {variant.stock}")
+    if sold > units:
+        found.append(f"oversold: {sold} units sold of {units}")
+    if sold != units - sale.stock:
+        found.append(f"{sold} units sold, sale stock fell by {units - sale.stock}")
+    if sold != 2 * units - variant.stock:
+        found.append(f"{sold} units sold, variant stock fell by {2 * units - variant.stock}")
+    if placed != sold:
+        found.append(f"{placed} placements answered 201, {sold} units on order lines")
+    twice = lines.values("order__buyer_id").annotate(n=Count("id")).filter(n__gt=1).count()
+    if twice:
+        found.append(f"{twice} buyers got more than the per-buyer limit")
+    return found
+
+
+def _plan(requests: int, units: int) -> CasePlan:
+    def prepare(users: list[BenchUser], tag: str, advance: Advance) -> PreparedCase:
+        item = _listed_on_sale(tag=tag, units=units)
+        twin = _listed_on_sale(tag=f"{tag}-twin", units=units)
+        measured = users[:requests]
+        addresses = []
+        for user in measured:
+            addresses.append(_ready_buyer(user.id, item.variant_id))
+            advance(1)
+        calls = [
+            HttpCall(
+                method="POST",
+                path="/api/v1/checkouts",
+                body=json.dumps({"address_id": address_id}).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": str(uuid.uuid4()),
+                    **user.auth,
+                },
+            )
+            for user, address_id in zip(measured, addresses, strict=True)
+        ]
+        per_order = queries_per_order(variant_id=twin.variant_id, tag=tag)
+        twin_buyers = [u.id for u in users[:requests]]
+
+        def ceiling(conn: psycopg.Connection, i: int) -> bool:
+            return place_transaction(conn, item=twin, buyer_id=twin_buyers[i])
+
+        def check(http: DriveResult, _ceiling: DriveResult) -> list[str]:
+            placed = sum(1 for o in http.outcomes if o is not None and o.status == 201)
+            found = _checks(item=item, units=units, placed=placed)
+            twin_sale = FlashSale.objects.get(pk=twin.sale_id)
+            if twin_sale.stock < 0:
+                found.append(f"ceiling oversold: twin sale stock {twin_sale.stock}")
+            return found
+
+        return PreparedCase(
+            calls=calls,
+            expected=frozenset({201, 409}),
+            ceiling_count=requests,
+            ceiling_transaction=ceiling,
+            check=check,
+            extra={"queries_per_order": per_order, "units": units},
+        )
+
+    return CasePlan(name="storm", users_needed=requests, seed_steps=requests, prepare=prepare)
+
+
+CASES = ("storm",)
+
+
+def flashsale_cases(*, requests: int, names: list[str], units: int | None = None) -> list[CasePlan]:
+    units = units or max(1, min(UNITS_MAX, -(-requests // 5)))
+    return [_plan(requests, units) for name in names if name == "storm"]

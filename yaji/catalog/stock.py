@@ -1,0 +1,32 @@
+"""Stock of variants: taken and returned by trade with conditional updates, never read-modify-write.
+
+``UPDATE ... SET stock = stock - n WHERE id = ? AND stock >= n`` is one atomic statement on every
+database: of many buyers racing for the last units exactly as many succeed as there are units,
+without locking the row for the whole checkout (ARCHITECTURE.md §3). The CHECK constraint
+``variant_stock_non_negative`` is the last line of defence.
+"""
+
+from __future__ import annotations
+
+from django.db.models import F
+
+from yaji.catalog.models import Variant
+
+
+def variant_stock_take(*, variant_id: int, quantity: int) -> bool:
+    """Take ``quantity`` units if that many are left; False (nothing taken) otherwise."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    return (
+        Variant.objects.filter(pk=variant_id, stock__gte=quantity).update(
+            stock=F("stock") - quantity
+        )
+        == 1
+    )
+
+
+def variant_stock_return(*, variant_id: int, quantity: int) -> None:
+    """Give back units taken earlier (a cancelled or expired order)."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    Variant.objects.filter(pk=variant_id).update(stock=F("stock") + quantity)

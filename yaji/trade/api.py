@@ -1,0 +1,545 @@
+"""The trade API: my cart, addresses, checkout and wallet payment, my orders, a shop's orders."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import File, Form, Query, Router, Status, UploadedFile
+from ninja.responses import codes_4xx
+
+from yaji.accounts.auth import api_auth
+from yaji.accounts.models import User
+from yaji.catalog import selectors as catalog_selectors
+from yaji.core.idempotency import idempotent
+from yaji.trade import aftersales, carriers, flash, reviews, selectors, services
+from yaji.trade.models import Checkout, Order
+from yaji.trade.schemas import (
+    AddressIn,
+    AddressOut,
+    AfterSaleDecisionIn,
+    AfterSaleIn,
+    AfterSaleNoteIn,
+    AfterSaleOut,
+    CallbackOut,
+    CartLineIn,
+    CartLineQuantityIn,
+    CartOut,
+    CheckoutIn,
+    CheckoutOut,
+    ErrorOut,
+    FlashSaleIn,
+    FlashSaleOut,
+    OrderOut,
+    OrderPageOut,
+    ProductReviewsOut,
+    RefundIn,
+    ReplyIn,
+    ReviewIn,
+    ReviewOut,
+    ShipIn,
+)
+
+router = Router(tags=["trade"], auth=api_auth)
+ERRORS = {codes_4xx: ErrorOut}
+MAX_ID = 2**63 - 1
+
+
+def _user(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined, return-value]
+
+
+def _cart(user: User) -> dict:
+    view = selectors.cart_view(cart=selectors.cart_find(user=user))
+    return {
+        "items_fen": view.items_fen,
+        "count": view.count,
+        "buyable": view.buyable,
+        "groups": [
+            {
+                "shop_id": group.shop.pk,
+                "shop_name": group.shop.name_zh,
+                "items_fen": group.items_fen,
+                "items": [
+                    {
+                        "line_id": item.line.pk,
+                        "variant_id": item.line.variant_id,
+                        "product_id": item.product_id,
+                        "title": item.title,
+                        "sku": item.sku,
+                        "options": item.options,
+                        "customisation": item.line.customisation,
+                        "quantity": item.line.quantity,
+                        "unit_price_fen": item.unit_price_fen,
+                        "total_fen": item.total_fen,
+                        "problem": item.problem,
+                    }
+                    for item in group.items
+                ],
+            }
+            for group in view.groups
+        ],
+    }
+
+
+def _order(order: Order) -> dict:
+    return {
+        **{
+            field: getattr(order, field)
+            for field in (
+                "id",
+                "number",
+                "checkout_id",
+                "shop_id",
+                "status",
+                "items_fen",
+                "shipping_fen",
+                "total_fen",
+                "currency",
+                "shipping_option",
+                "lead_time_days",
+                "carrier",
+                "tracking_number",
+                "created_at",
+                "paid_at",
+                "shipped_at",
+                "completed_at",
+            )
+        },
+        "shop_name": order.shop.name_zh,
+        "lines": [
+            {
+                "title": line.title,
+                "sku": line.sku,
+                "options": line.options,
+                "customisation": line.customisation,
+                "kind": line.kind,
+                "unit_price_fen": line.unit_price_fen,
+                "quantity": line.quantity,
+                "total_fen": line.total_fen,
+                "edition_numbers": [unit.number for unit in line.edition_units.all()],
+            }
+            for line in order.lines.all()
+        ],
+        "events": [
+            {"status": event.status, "note": event.note, "created_at": event.created_at}
+            for event in order.events.all()
+        ],
+    }
+
+
+def _checkout(checkout: Checkout) -> dict:
+    return {
+        "id": checkout.pk,
+        "status": checkout.status,
+        "total_fen": checkout.total_fen,
+        "currency": checkout.currency,
+        "pay_by": checkout.pay_by,
+        "paid_at": checkout.paid_at,
+        "orders": [_order(order) for order in checkout.orders.all()],
+    }
+
+
+# --- cart -------------------------------------------------------------------------------------
+
+
+@router.get("/cart", response={200: CartOut, **ERRORS}, summary="My cart, priced now, by shop")
+def cart_get(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return _cart(_user(request))
+
+
+@router.post("/cart/lines", response={201: CartOut, **ERRORS}, summary="Put a variant in my cart")
+def cart_line_add(request: HttpRequest, payload: CartLineIn):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    services.cart_line_add(
+        cart=services.cart_get(user=user),
+        variant_id=payload.variant_id,
+        quantity=payload.quantity,
+        customisation=payload.customisation,
+    )
+    return Status(201, _cart(user))
+
+
+@router.patch(
+    "/cart/lines/{line_id}", response={200: CartOut, **ERRORS}, summary="Change a line's quantity"
+)
+def cart_line_update(request: HttpRequest, line_id: int, payload: CartLineQuantityIn):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    services.cart_line_update(
+        cart=services.cart_get(user=user), line_id=min(line_id, MAX_ID), quantity=payload.quantity
+    )
+    return _cart(user)
+
+
+@router.delete("/cart/lines/{line_id}", response={200: CartOut, **ERRORS}, summary="Remove a line")
+def cart_line_remove(request: HttpRequest, line_id: int):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    services.cart_line_remove(cart=services.cart_get(user=user), line_id=min(line_id, MAX_ID))
+    return _cart(user)
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+
+@router.get("/addresses", response={200: list[AddressOut], **ERRORS}, summary="My addresses")
+def addresses(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return list(selectors.addresses_of(user=_user(request)))
+
+
+@router.post("/addresses", response={201: AddressOut, **ERRORS}, summary="Add an address")
+def address_create(request: HttpRequest, payload: AddressIn):  # type: ignore[no-untyped-def]
+    return Status(201, services.address_create(user=_user(request), **payload.dict()))
+
+
+@router.delete("/addresses/{address_id}", response={204: None, **ERRORS}, summary="Delete one")
+def address_delete(request: HttpRequest, address_id: int):  # type: ignore[no-untyped-def]
+    services.address_delete(user=_user(request), address_id=min(address_id, MAX_ID))
+    return Status(204, None)
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/checkouts",
+    response={201: CheckoutOut, **ERRORS},
+    summary="Check out my cart: one order per shop, stock reserved until pay_by",
+)
+@idempotent(required=True)
+def checkout_place(request: HttpRequest, payload: CheckoutIn):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    checkout = services.checkout_place(
+        buyer=user,
+        address_id=payload.address_id,
+        shipping_options=payload.shipping_options,
+        note=payload.note,
+    )
+    return Status(201, _checkout(selectors.checkout_get(buyer=user, checkout_id=str(checkout.pk))))
+
+
+@router.get("/checkouts/{checkout_id}", response={200: CheckoutOut, **ERRORS}, summary="A checkout")
+def checkout_get(request: HttpRequest, checkout_id: str):  # type: ignore[no-untyped-def]
+    return _checkout(selectors.checkout_get(buyer=_user(request), checkout_id=checkout_id))
+
+
+@router.post(
+    "/checkouts/{checkout_id}/pay",
+    response={200: CheckoutOut, **ERRORS},
+    summary="Pay a checkout from my wallet (money waits in escrow until the order completes)",
+)
+@idempotent(required=True)
+def checkout_pay(request: HttpRequest, checkout_id: str):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    services.checkout_pay_with_wallet(buyer=user, checkout_id=checkout_id)
+    return _checkout(selectors.checkout_get(buyer=user, checkout_id=checkout_id))
+
+
+@router.post(
+    "/checkouts/{checkout_id}/cancel",
+    response={200: CheckoutOut, **ERRORS},
+    summary="Give up an unpaid checkout (the stock goes back)",
+)
+def checkout_cancel(request: HttpRequest, checkout_id: str):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    services.checkout_cancel(buyer=user, checkout_id=checkout_id)
+    return _checkout(selectors.checkout_get(buyer=user, checkout_id=checkout_id))
+
+
+# --- my orders --------------------------------------------------------------------------------
+
+
+@router.get("/orders", response={200: OrderPageOut, **ERRORS}, summary="My orders, newest first")
+def orders(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    status: str | None = Query(None, max_length=20, description="an order status"),
+    cursor: str | None = Query(None, max_length=40),
+    limit: int = Query(20, ge=1, le=50),
+):
+    page = selectors.orders_of_buyer(
+        buyer=_user(request), status=status, cursor=cursor, limit=limit
+    )
+    return {"items": [_order(o) for o in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/orders/{order_id}", response={200: OrderOut, **ERRORS}, summary="One of my orders")
+def order_get(request: HttpRequest, order_id: int):  # type: ignore[no-untyped-def]
+    return _order(
+        selectors.order_get_by_id_for_buyer(buyer=_user(request), order_id=min(order_id, MAX_ID))
+    )
+
+
+@router.post(
+    "/orders/{order_id}/refund",
+    response={200: OrderOut, **ERRORS},
+    summary="Refund only, before shipment: automatic, back to my wallet",
+)
+@idempotent(required=True)
+def order_refund(request: HttpRequest, order_id: int, payload: RefundIn):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    order_id = min(order_id, MAX_ID)
+    services.order_refund_before_shipment(buyer=user, order_id=order_id, reason=payload.reason)
+    return _order(selectors.order_get_by_id_for_buyer(buyer=user, order_id=order_id))
+
+
+@router.post(
+    "/orders/{order_id}/confirm-receipt",
+    response={200: OrderOut, **ERRORS},
+    summary="I received the parcel: the order completes and the shop is paid",
+)
+@idempotent(required=True)
+def order_confirm(request: HttpRequest, order_id: int):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    order_id = min(order_id, MAX_ID)
+    services.order_confirm_receipt(buyer=user, order_id=order_id)
+    return _order(selectors.order_get_by_id_for_buyer(buyer=user, order_id=order_id))
+
+
+# --- a shop's orders --------------------------------------------------------------------------
+
+
+@router.get(
+    "/shops/{slug}/orders",
+    response={200: OrderPageOut, **ERRORS},
+    summary="Orders of a shop I manage (paid and later)",
+)
+def shop_orders(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    slug: str,
+    status: str | None = Query(None, max_length=20, description="an order status"),
+    cursor: str | None = Query(None, max_length=40),
+    limit: int = Query(20, ge=1, le=50),
+):
+    user = _user(request)
+    shop = catalog_selectors.shop_get_managed(user=user, slug=slug)
+    page = selectors.orders_of_shop(user=user, shop=shop, status=status, cursor=cursor, limit=limit)
+    return {"items": [_order(o) for o in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/shop-orders/{order_id}/ship",
+    response={200: OrderOut, **ERRORS},
+    summary="Ship an order of a shop I manage (carrier + tracking number)",
+)
+def shop_order_ship(request: HttpRequest, order_id: int, payload: ShipIn):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    order_id = min(order_id, MAX_ID)
+    services.order_ship(
+        actor=user,
+        order_id=order_id,
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+    )
+    return _order(selectors.order_get_for_shop(user=user, order_id=order_id))
+
+
+# --- carriers ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/carriers/sandbox/callback",
+    auth=None,
+    response={200: CallbackOut, **ERRORS},
+    summary="Tracking callbacks of the sandbox carrier (HMAC-SHA256 signed, like a real carrier)",
+)
+def carrier_callback(request: HttpRequest):  # type: ignore[no-untyped-def]
+    outcome = carriers.tracking_callback_receive(headers=request.headers, body=request.body)
+    return {"outcome": outcome}
+
+
+# --- reviews ----------------------------------------------------------------------------------
+
+
+def _review(review) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "id": review.pk,
+        "product_id": review.product_id,
+        "rating": review.rating,
+        "text": review.text,
+        "buyer_name": review.buyer.display_name[:1] + "**" if review.buyer.display_name else "**",
+        "photos": [photo.thumb.url for photo in review.photos.all()],
+        "reply": review.reply,
+        "replied_at": review.replied_at,
+        "created_at": review.created_at,
+    }
+
+
+@router.post(
+    "/orders/{order_id}/reviews",
+    response={201: ReviewOut, **ERRORS},
+    summary="Review a product of my completed order (multipart: fields + up to 9 photos)",
+)
+def review_create(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    order_id: int,
+    payload: Form[ReviewIn],
+    photos: File[list[UploadedFile] | None] = None,
+):
+    review = reviews.review_create(
+        buyer=_user(request),
+        order_id=min(order_id, MAX_ID),
+        product_id=payload.product_id,
+        rating=payload.rating,
+        text=payload.text,
+        photos=photos or [],
+    )
+    return Status(201, _review(review))
+
+
+@router.get(
+    "/products/{product_id}/reviews",
+    auth=None,
+    response={200: ProductReviewsOut, **ERRORS},
+    summary="Reviews of a listed product, newest first, with the average rating",
+)
+def product_reviews(request: HttpRequest, product_id: int):  # type: ignore[no-untyped-def]
+    product = catalog_selectors.product_get_public(product_id=min(product_id, MAX_ID))
+    rating = reviews.product_rating(product=product)
+    return {
+        "average": rating.average,
+        "count": rating.count,
+        "items": [_review(r) for r in reviews.reviews_of_product(product=product)],
+    }
+
+
+@router.post(
+    "/reviews/{review_id}/reply",
+    response={200: ReviewOut, **ERRORS},
+    summary="Reply to a review of my shop (once)",
+)
+def review_reply(request: HttpRequest, review_id: int, payload: ReplyIn):  # type: ignore[no-untyped-def]
+    review = reviews.review_reply(
+        actor=_user(request), review_id=min(review_id, MAX_ID), text=payload.text
+    )
+    return _review(review)
+
+
+# --- flash sales ------------------------------------------------------------------------------
+
+
+def _sale(sale) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        **{
+            f: getattr(sale, f)
+            for f in (
+                "id",
+                "variant_id",
+                "title",
+                "starts_at",
+                "ends_at",
+                "price_fen",
+                "stock",
+                "initial_stock",
+                "per_user_limit",
+            )
+        },
+        "product_id": sale.variant.product_id,
+    }
+
+
+@router.post(
+    "/flash-sales",
+    response={201: FlashSaleOut, **ERRORS},
+    summary="Put a variant of my shop on flash sale (window, sale price, sale stock, limit)",
+)
+def flash_sale_create(request: HttpRequest, payload: FlashSaleIn):  # type: ignore[no-untyped-def]
+    sale = flash.flash_sale_create(actor=_user(request), **payload.dict())
+    return Status(201, _sale(sale))
+
+
+@router.get(
+    "/flash-sales",
+    auth=None,
+    response={200: list[FlashSaleOut], **ERRORS},
+    summary="Flash sales running now or starting within a day",
+)
+def flash_sales(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return [_sale(sale) for sale in flash.flash_sales_upcoming()]
+
+
+# --- after-sales ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orders/{order_id}/after-sales",
+    response={201: AfterSaleOut, **ERRORS},
+    summary="Ask for a refund or a return and refund on a shipped order",
+)
+@idempotent(required=True)
+def after_sale_request(request: HttpRequest, order_id: int, payload: AfterSaleIn):  # type: ignore[no-untyped-def]
+    after_sale = aftersales.after_sale_request(
+        buyer=_user(request), order_id=min(order_id, MAX_ID), **payload.dict()
+    )
+    return Status(201, after_sale)
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/return",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="I shipped the goods back (carrier + tracking number)",
+)
+def after_sale_return(request: HttpRequest, after_sale_id: int, payload: ShipIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_return_ship(
+        buyer=_user(request),
+        after_sale_id=min(after_sale_id, MAX_ID),
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/escalate",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="The shop refused: ask the platform to decide",
+)
+def after_sale_escalate(request: HttpRequest, after_sale_id: int):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_escalate(
+        buyer=_user(request), after_sale_id=min(after_sale_id, MAX_ID)
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/approve",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Shop: accept (refund only: refunds now; return: waits for the goods)",
+)
+@idempotent(required=True)
+def after_sale_approve(request: HttpRequest, after_sale_id: int, payload: AfterSaleNoteIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_approve(
+        actor=_user(request), after_sale_id=min(after_sale_id, MAX_ID), note=payload.note
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/reject",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Shop: refuse, with a reason",
+)
+def after_sale_reject(request: HttpRequest, after_sale_id: int, payload: AfterSaleNoteIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_reject(
+        actor=_user(request), after_sale_id=min(after_sale_id, MAX_ID), note=payload.note
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/receive",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Shop: the goods came back; the refund goes out",
+)
+@idempotent(required=True)
+def after_sale_receive(request: HttpRequest, after_sale_id: int):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_receive(
+        actor=_user(request), after_sale_id=min(after_sale_id, MAX_ID)
+    )
+
+
+@router.post(
+    "/after-sales/{after_sale_id}/decide",
+    response={200: AfterSaleOut, **ERRORS},
+    summary="Operator: decide a dispute (refund or close)",
+)
+@idempotent(required=True)
+def after_sale_decide(request: HttpRequest, after_sale_id: int, payload: AfterSaleDecisionIn):  # type: ignore[no-untyped-def]
+    return aftersales.after_sale_decide(
+        operator=_user(request),
+        after_sale_id=min(after_sale_id, MAX_ID),
+        refund=payload.refund,
+        note=payload.note,
+    )

@@ -1,0 +1,906 @@
+"""Trade services: carts, addresses, checkout, payment into escrow, the order state machine,
+timers and settlement. Every write of the trade app goes through here.
+
+Concurrency (ARCHITECTURE.md §3, PRODUCT.md invariants):
+- stock is taken at checkout with conditional decrements (``yaji.catalog.stock``) in variant-id
+  order inside one transaction: all lines or none, never below zero;
+- a buyer's checkouts are serialised by a lock on the buyer's row, so per-buyer limits hold
+  when one account races itself;
+- edition numbers are issued at payment under a lock on the product row, lowest free first,
+  and UNIQUE(product, number) backs it in the database;
+- money moves only through the ledger: wallet → per-order escrow at payment, escrow → shop
+  payable + platform commission at completion, escrow → wallet on a refund before shipment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from yaji.accounts.models import User
+from yaji.catalog import selectors as catalog_selectors
+from yaji.catalog.models import Product, Shop, Variant
+from yaji.catalog.permissions import shop_can_manage
+from yaji.catalog.stock import variant_stock_return, variant_stock_take
+from yaji.core import clock
+from yaji.core.errors import NotFound
+from yaji.core.money import Money
+from yaji.core.outbox import outbox_publish
+from yaji.ledger.models import AccountKind, LedgerAccount
+from yaji.ledger.services import (
+    Posting,
+    account_for,
+    ledger_post,
+    ledger_transfer,
+    system_account,
+    wallet_account_for_user,
+)
+from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
+from yaji.trade.errors import (
+    AddressRequired,
+    CartEmpty,
+    CheckoutNotPayable,
+    FlashSaleSoldOut,
+    InsufficientStock,
+    InvalidAddress,
+    InvalidQuantity,
+    InvalidShipment,
+    OrderStateInvalid,
+    PerBuyerLimitExceeded,
+    ProductUnavailable,
+    ShippingOptionUnavailable,
+)
+from yaji.trade.flash import (
+    flash_bought,
+    flash_sale_active,
+    flash_stock_return,
+    flash_stock_take,
+)
+from yaji.trade.models import (
+    Address,
+    Cart,
+    CartLine,
+    Checkout,
+    CheckoutStatus,
+    EditionUnit,
+    FlashSale,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    ShippingOption,
+    ShippingTemplate,
+)
+
+CURRENCY = "CNY"
+MAX_LINE_QUANTITY = 99
+# Kinds that are not shipped: no address, no shipping fee, delivered on payment.
+NOT_SHIPPED_KINDS = frozenset({"digital_download", "course", "service"})
+SHIPPABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.IN_PRODUCTION)
+# Money of these orders sits in escrow; reconciliation checks the escrow accounts against it.
+ESCROWED_STATUSES = (*SHIPPABLE_STATUSES, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+LIVE_STATUSES = (*ESCROWED_STATUSES, OrderStatus.PENDING_PAYMENT, OrderStatus.COMPLETED)
+AFTER_SALE_OPEN = ("requested", "approved", "returned", "rejected", "disputed")
+
+TOPIC_CHECKOUT_PLACED = "trade.checkout_placed"
+TOPIC_ORDER_PAID = "trade.order_paid"
+TOPIC_ORDER_SHIPPED = "trade.order_shipped"
+TOPIC_ORDER_COMPLETED = "trade.order_completed"
+TOPIC_ORDER_CANCELLED = "trade.order_cancelled"
+
+LEDGER_KIND_PAY = "trade.pay"
+LEDGER_KIND_SETTLE = "trade.settle"
+LEDGER_KIND_REFUND = "trade.refund"
+
+# Shipping options other than the template's own fee: express costs half again, a scheduled
+# delivery slot a flat extra.
+EXPRESS_NUMERATOR, EXPRESS_DENOMINATOR = 3, 2
+SCHEDULED_EXTRA_FEN = 1000
+DEFAULT_TEMPLATE = ShippingTemplate(first_kg_fen=1000, extra_kg_fen=500)
+
+CN_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+INTL_PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,19}$")
+
+
+def pay_window() -> timedelta:
+    return timedelta(minutes=int(getattr(settings, "YAJI_ORDER_PAY_MINUTES", 30)))
+
+
+def auto_complete_after() -> timedelta:
+    return timedelta(days=int(getattr(settings, "YAJI_ORDER_AUTO_COMPLETE_DAYS", 7)))
+
+
+def commission_bps() -> int:
+    """Platform commission in basis points of the goods (shipping is passed to the shop)."""
+    return int(getattr(settings, "YAJI_COMMISSION_BPS", 500))
+
+
+def escrow_account_for(order: Order) -> LedgerAccount:
+    return account_for(kind=AccountKind.ESCROW, owner_ref=f"order:{order.pk}", currency=CURRENCY)
+
+
+def shop_payable_account_for(shop: Shop) -> LedgerAccount:
+    return account_for(
+        kind=AccountKind.SHOP_PAYABLE, owner_ref=f"shop:{shop.pk}", currency=CURRENCY
+    )
+
+
+# --- carts ------------------------------------------------------------------------------------
+
+
+def cart_get(*, user: User | None = None, session_key: str | None = None) -> Cart:
+    """The member's cart, or the guest cart of this session; created on first use."""
+    if user is not None and user.is_authenticated:
+        cart, _created = Cart.objects.get_or_create(user=user)
+        return cart
+    if not session_key:
+        raise ValueError("a guest cart needs the session key")
+    cart, _created = Cart.objects.get_or_create(session_key=session_key)
+    return cart
+
+
+def _quantity(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_LINE_QUANTITY:
+        raise InvalidQuantity(extra={"max": MAX_LINE_QUANTITY})
+    return value
+
+
+def _customisation_key(customisation: dict[str, str]) -> str:
+    if not customisation:
+        return ""
+    canonical = json.dumps(customisation, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:64]
+
+
+def _listed_product(product_id: int) -> Product:
+    try:
+        return catalog_selectors.product_get_public(product_id=product_id)
+    except NotFound as exc:
+        raise ProductUnavailable(extra={"product_id": product_id}) from exc
+
+
+def _unit_price_fen(product: Product, variant_id: int, customisation: dict[str, str]) -> int:
+    # Validates the customisation too (engraving length, known choices, required options).
+    return catalog_selectors.customisation_quote(
+        product=product, variant_id=variant_id, selections=customisation
+    )
+
+
+@transaction.atomic
+def cart_line_add(
+    *,
+    cart: Cart,
+    variant_id: int,
+    quantity: int = 1,
+    customisation: dict[str, str] | None = None,
+) -> CartLine:
+    """Put ``quantity`` of a listed variant in the cart (added to a line that is already there).
+
+    Checked as you go: the product is listed, the customisation is valid, the quantity is in
+    stock now and within a limited edition's per-buyer limit. Checkout checks all of it again.
+    """
+    _quantity(quantity)
+    customisation = {str(k): str(v) for k, v in (customisation or {}).items() if str(v).strip()}
+    variant = Variant.objects.filter(pk=variant_id).only("product_id").first()
+    if variant is None:
+        raise ProductUnavailable(extra={"variant_id": variant_id})
+    product = _listed_product(variant.product_id)
+    _unit_price_fen(product, variant_id, customisation)
+    key = _customisation_key(customisation)
+    line = (
+        CartLine.objects.select_for_update()
+        .filter(cart=cart, variant_id=variant_id, customisation_key=key)
+        .first()
+    )
+    total = quantity + (line.quantity if line else 0)
+    _quantity(total)
+    stock = next(v.stock for v in product.variants.all() if v.pk == variant_id)
+    if total > stock:
+        raise InsufficientStock(extra={"variant_id": variant_id, "available": stock})
+    if product.per_buyer_limit and total > product.per_buyer_limit:
+        raise PerBuyerLimitExceeded(extra={"limit": product.per_buyer_limit})
+    if line is None:
+        line = CartLine.objects.create(
+            cart=cart,
+            variant_id=variant_id,
+            quantity=total,
+            customisation=customisation,
+            customisation_key=key,
+        )
+    else:
+        line.quantity = total
+        line.save(update_fields=["quantity", "updated_at"])
+    Cart.objects.filter(pk=cart.pk).update(updated_at=clock.now())
+    return line
+
+
+def _cart_line(cart: Cart, line_id: int) -> CartLine:
+    line = CartLine.objects.select_for_update().filter(pk=line_id, cart=cart).first()
+    if line is None:
+        raise NotFound()
+    return line
+
+
+@transaction.atomic
+def cart_line_update(*, cart: Cart, line_id: int, quantity: int) -> CartLine:
+    line = _cart_line(cart, line_id)
+    _quantity(quantity)
+    product = _listed_product(Variant.objects.get(pk=line.variant_id).product_id)
+    if product.per_buyer_limit and quantity > product.per_buyer_limit:
+        raise PerBuyerLimitExceeded(extra={"limit": product.per_buyer_limit})
+    line.quantity = quantity
+    line.save(update_fields=["quantity", "updated_at"])
+    return line
+
+
+@transaction.atomic
+def cart_line_remove(*, cart: Cart, line_id: int) -> None:
+    _cart_line(cart, line_id).delete()
+
+
+@transaction.atomic
+def cart_merge(*, user: User, session_key: str) -> int:
+    """Move a guest cart into the member's cart at login; returns how many lines moved.
+
+    Same variant and customisation: quantities add up (capped at the line maximum).
+    """
+    guest = Cart.objects.select_for_update().filter(session_key=session_key).first()
+    if guest is None:
+        return 0
+    cart = cart_get(user=user)
+    moved = 0
+    for line in guest.lines.all():
+        mine = (
+            CartLine.objects.select_for_update()
+            .filter(cart=cart, variant_id=line.variant_id, customisation_key=line.customisation_key)
+            .first()
+        )
+        if mine is None:
+            line.cart = cart
+            line.save(update_fields=["cart", "updated_at"])
+        else:
+            mine.quantity = min(MAX_LINE_QUANTITY, mine.quantity + line.quantity)
+            mine.save(update_fields=["quantity", "updated_at"])
+        moved += 1
+    guest.delete()
+    return moved
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+
+def _text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if "\x00" in value or len(value) > max_length or (required and not value):
+        raise InvalidAddress(extra={"field": field, "max_length": max_length})
+    return value
+
+
+@transaction.atomic
+def address_create(
+    *,
+    user: User,
+    recipient: str,
+    phone: str,
+    line: str,
+    country: str = "CN",
+    province: str = "",
+    city: str = "",
+    district: str = "",
+    postal_code: str = "",
+    is_default: bool = False,
+) -> Address:
+    """Add an address. In China province and city are required and the phone is a mobile."""
+    country = (country or "CN").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise InvalidAddress(extra={"field": "country"})
+    phone = re.sub(r"[\s\-]", "", phone or "") if country == "CN" else (phone or "").strip()
+    if country == "CN":
+        phone = phone.removeprefix("+86")
+        if not CN_MOBILE_RE.match(phone):
+            raise InvalidAddress(extra={"field": "phone"})
+    elif not INTL_PHONE_RE.match(phone):
+        raise InvalidAddress(extra={"field": "phone"})
+    fields = {
+        "recipient": _text(recipient, field="recipient", max_length=30),
+        "line": _text(line, field="line", max_length=200),
+        "province": _text(province, field="province", max_length=30, required=country == "CN"),
+        "city": _text(city, field="city", max_length=30, required=country == "CN"),
+        "district": _text(district, field="district", max_length=30, required=False),
+        "postal_code": _text(postal_code, field="postal_code", max_length=12, required=False),
+    }
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one default at a time
+    first = not Address.objects.filter(user=user).exists()
+    if is_default or first:
+        Address.objects.filter(user=user, is_default=True).update(is_default=False)
+    return Address.objects.create(
+        user=user, phone=phone, country=country, is_default=is_default or first, **fields
+    )
+
+
+@transaction.atomic
+def address_delete(*, user: User, address_id: int) -> None:
+    if not Address.objects.filter(pk=address_id, user=user).delete()[0]:
+        raise NotFound()
+
+
+def _address_snapshot(address: Address) -> dict[str, str]:
+    return {
+        "recipient": address.recipient,
+        "phone": address.phone,
+        "country": address.country,
+        "province": address.province,
+        "city": address.city,
+        "district": address.district,
+        "line": address.line,
+        "postal_code": address.postal_code,
+    }
+
+
+# --- shipping ---------------------------------------------------------------------------------
+
+
+def shipping_fee_fen(
+    *, shop: Shop, weight_g: int, items_fen: int, option: str, province: str = ""
+) -> int:
+    """The shop's fee for one parcel: template by weight and region, free over the threshold."""
+    template = ShippingTemplate.objects.filter(shop=shop).first() or DEFAULT_TEMPLATE
+    if option not in ShippingOption.values:
+        raise ShippingOptionUnavailable(extra={"option": str(option)[:20]})
+    if option == ShippingOption.WHITE_GLOVE:
+        if not template.white_glove_fen:
+            raise ShippingOptionUnavailable(extra={"option": option})
+        return template.white_glove_fen
+    kilograms = max(1, math.ceil(weight_g / 1000))
+    fee = template.first_kg_fen + (kilograms - 1) * template.extra_kg_fen
+    if province and province in (template.remote_regions or []):
+        fee += template.remote_extra_fen
+    if (
+        option == ShippingOption.STANDARD
+        and template.free_over_fen
+        and items_fen >= template.free_over_fen
+    ):
+        return 0
+    if option == ShippingOption.EXPRESS:
+        fee = -(-fee * EXPRESS_NUMERATOR // EXPRESS_DENOMINATOR)  # round up to the fen
+    elif option == ShippingOption.SCHEDULED:
+        fee += SCHEDULED_EXTRA_FEN
+    return fee
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Priced:
+    line: CartLine
+    product: Product
+    variant: Variant
+    unit_price_fen: int
+    sale: FlashSale | None = None
+
+
+def _order_number(now: datetime) -> str:
+    # Local date and time first (what a buyer reads on the order), then 8 random digits.
+    return f"YJ{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
+
+
+def _bought_before(buyer: User, product_ids: Iterable[int]) -> dict[int, int]:
+    rows = (
+        OrderLine.objects.filter(
+            order__buyer=buyer, product_id__in=list(product_ids), order__status__in=LIVE_STATUSES
+        )
+        .values("product_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {row["product_id"]: row["n"] for row in rows}
+
+
+def _event(order: Order, status: str, *, actor: User | None = None, note: str = "") -> None:
+    OrderEvent.objects.create(order=order, status=status, actor=actor, note=note[:200])
+
+
+@transaction.atomic(durable=True)
+def checkout_place(
+    *,
+    buyer: User,
+    address_id: int | None = None,
+    shipping_options: dict[int, str] | None = None,
+    note: str = "",
+) -> Checkout:
+    """Turn the buyer's cart into one order per shop under one checkout, and reserve the stock.
+
+    All or nothing: a line that is unavailable, out of stock or over its per-buyer limit fails
+    the whole checkout with a 4xx and nothing is written. The stock stays taken until the
+    checkout is paid or it expires (``pay_by``), when ``checkouts_expire_due`` gives it back.
+    """
+    User.objects.select_for_update().filter(pk=buyer.pk).first()  # a buyer's checkouts queue
+    cart = Cart.objects.filter(user=buyer).first()
+    lines = list(cart.lines.select_related("variant").order_by("id")) if cart else []
+    if not lines:
+        raise CartEmpty()
+    note = (note or "").strip()
+    if len(note) > 200 or "\x00" in note:
+        raise InvalidAddress(extra={"field": "note", "max_length": 200})
+
+    products: dict[int, Product] = {}
+    priced: list[_Priced] = []
+    for line in lines:
+        product_id = line.variant.product_id
+        if product_id not in products:
+            products[product_id] = _listed_product(product_id)
+        product = products[product_id]
+        unit = _unit_price_fen(product, line.variant_id, line.customisation)
+        sale = flash_sale_active(variant_id=line.variant_id)
+        if sale is not None:  # the sale price replaces the variant's; customisation still adds
+            unit = sale.price_fen + unit - line.variant.price_fen
+        priced.append(_Priced(line, product, line.variant, unit, sale))
+
+    wanted: dict[int, int] = defaultdict(int)
+    for item in priced:
+        wanted[item.product.pk] += item.line.quantity
+    before = _bought_before(buyer, [pid for pid, p in products.items() if p.per_buyer_limit])
+    for product_id, quantity in wanted.items():
+        limit = products[product_id].per_buyer_limit
+        if limit and before.get(product_id, 0) + quantity > limit:
+            raise PerBuyerLimitExceeded(
+                extra={
+                    "product_id": product_id,
+                    "limit": limit,
+                    "bought": before.get(product_id, 0),
+                }
+            )
+
+    on_sale: dict[int, tuple[FlashSale, int]] = {}
+    for item in priced:
+        if item.sale is not None:
+            sale, quantity = on_sale.get(item.sale.pk, (item.sale, 0))
+            on_sale[sale.pk] = (sale, quantity + item.line.quantity)
+    for sale, quantity in on_sale.values():
+        bought = flash_bought(buyer=buyer, sale=sale)
+        if bought + quantity > sale.per_user_limit:
+            raise PerBuyerLimitExceeded(
+                extra={"flash_sale_id": sale.pk, "limit": sale.per_user_limit, "bought": bought}
+            )
+
+    shipped = [item for item in priced if item.product.kind not in NOT_SHIPPED_KINDS]
+    address = None
+    if shipped:
+        if address_id is None:
+            raise AddressRequired()
+        address = Address.objects.filter(pk=address_id, user=buyer).first()
+        if address is None:
+            raise AddressRequired()
+
+    # Stock, in variant-id order so concurrent checkouts never wait on each other in a cycle.
+    per_variant: dict[int, int] = defaultdict(int)
+    for item in priced:
+        per_variant[item.variant.pk] += item.line.quantity
+    for variant_id in sorted(per_variant):
+        if not variant_stock_take(variant_id=variant_id, quantity=per_variant[variant_id]):
+            available = Variant.objects.filter(pk=variant_id).values_list("stock", flat=True)
+            raise InsufficientStock(
+                extra={"variant_id": variant_id, "available": next(iter(available), 0)}
+            )
+    for sale_id in sorted(on_sale):  # always after the variants: one lock order for everyone
+        sale, quantity = on_sale[sale_id]
+        if not flash_stock_take(sale=sale, quantity=quantity):
+            raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+
+    now = clock.now()
+    by_shop: dict[int, list[_Priced]] = defaultdict(list)
+    for item in priced:
+        by_shop[item.product.shop_id].append(item)
+    options = {int(k): v for k, v in (shipping_options or {}).items()}
+    plans = []
+    for shop_id, items in sorted(by_shop.items()):
+        shop = items[0].product.shop
+        items_fen = sum(item.unit_price_fen * item.line.quantity for item in items)
+        physical = [item for item in items if item.product.kind not in NOT_SHIPPED_KINDS]
+        option = options.get(shop_id, ShippingOption.STANDARD)
+        fee = 0
+        if physical:
+            weight = sum(item.variant.weight_g * item.line.quantity for item in physical)
+            fee = shipping_fee_fen(
+                shop=shop,
+                weight_g=weight,
+                items_fen=items_fen,
+                option=option,
+                province=address.province if address else "",
+            )
+        lead = max((item.product.lead_time_days or 0 for item in items), default=0)
+        plans.append((shop, items, items_fen, fee, option if physical else "", lead))
+
+    checkout = Checkout.objects.create(
+        buyer=buyer,
+        total_fen=sum(items_fen + fee for _s, _i, items_fen, fee, _o, _l in plans),
+        currency=CURRENCY,
+        pay_by=now + pay_window(),
+    )
+    for shop, items, items_fen, fee, option, lead in plans:
+        order = Order.objects.create(
+            number=_order_number(now),
+            checkout=checkout,
+            buyer=buyer,
+            shop=shop,
+            items_fen=items_fen,
+            shipping_fen=fee,
+            total_fen=items_fen + fee,
+            currency=CURRENCY,
+            shipping_option=option or ShippingOption.STANDARD,
+            address=_address_snapshot(address) if address and option else {},
+            note=note,
+            lead_time_days=lead,
+        )
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                product=item.product,
+                variant=item.variant,
+                title=item.product.title_zh[:120],
+                sku=item.variant.sku,
+                options=item.variant.options,
+                customisation=item.line.customisation,
+                kind=item.product.kind,
+                unit_price_fen=item.unit_price_fen,
+                quantity=item.line.quantity,
+                total_fen=item.unit_price_fen * item.line.quantity,
+                flash_sale=item.sale,
+            )
+            for item in items
+        )
+        _event(order, OrderStatus.PENDING_PAYMENT, actor=buyer)
+    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    outbox_publish(
+        topic=TOPIC_CHECKOUT_PLACED,
+        payload={"checkout_id": str(checkout.pk), "buyer_id": buyer.pk},
+        key=str(checkout.pk),
+    )
+    return checkout
+
+
+def _checkout_lock(*, buyer: User, checkout_id: object) -> Checkout:
+    checkout = (
+        Checkout.objects.select_for_update().filter(pk=checkout_id, buyer=buyer).first()
+        if _is_uuid(checkout_id)
+        else None
+    )
+    if checkout is None:
+        raise NotFound()
+    return checkout
+
+
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _editions_issue(lines: list[OrderLine]) -> None:
+    """Number each unit of a limited edition: the lowest free numbers, under the product lock."""
+    for line in (line for line in lines if line.kind == "limited_edition"):
+        product = Product.objects.select_for_update().get(pk=line.product_id)
+        taken = set(EditionUnit.objects.filter(product=product).values_list("number", flat=True))
+        size = product.edition_size or 0
+        free = [n for n in range(1, size + 1) if n not in taken][: line.quantity]
+        if len(free) < line.quantity:  # stock and edition size disagree: never oversell numbers
+            raise InsufficientStock(extra={"product_id": product.pk, "edition_size": size})
+        EditionUnit.objects.bulk_create(
+            EditionUnit(product=product, number=number, line=line) for number in free
+        )
+
+
+@transaction.atomic(durable=True)
+def checkout_pay_with_wallet(*, buyer: User, checkout_id: object) -> Checkout:
+    """Pay a pending checkout from the wallet: the money goes into each order's escrow.
+
+    ``insufficient_funds`` (409) leaves everything as it was; paying twice is refused with
+    ``checkout_not_payable`` (the API's Idempotency-Key replays the first answer instead).
+    """
+    checkout = _checkout_lock(buyer=buyer, checkout_id=checkout_id)
+    now = clock.now()
+    if checkout.status != CheckoutStatus.PENDING or checkout.pay_by <= now:
+        raise CheckoutNotPayable(extra={"status": checkout.status})
+    orders = list(checkout.orders.select_related("shop").order_by("id"))
+    lines: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in OrderLine.objects.filter(order__checkout=checkout).order_by("id"):
+        lines[line.order_id].append(line)
+    postings = [
+        Posting(wallet_account_for_user(user=buyer, currency=CURRENCY), -cny(checkout.total_fen))
+    ]
+    postings += [Posting(escrow_account_for(order), cny(order.total_fen)) for order in orders]
+    _editions_issue([line for order in orders for line in lines[order.pk]])
+    ledger_post(
+        kind=LEDGER_KIND_PAY,
+        postings=postings,
+        reference=f"checkout:{checkout.pk}:pay",
+        description="订单付款",
+        metadata={"checkout_id": str(checkout.pk), "method": "wallet"},
+    )
+    checkout.status = CheckoutStatus.PAID
+    checkout.paid_at = now
+    checkout.save(update_fields=["status", "paid_at", "updated_at"])
+    for order in orders:
+        _order_paid(order, kinds={line.kind for line in lines[order.pk]}, now=now, actor=buyer)
+    return checkout
+
+
+def cny(fen: int) -> Money:
+    return Money(fen, CURRENCY)
+
+
+def _order_paid(order: Order, *, kinds: set[str], now: datetime, actor: User) -> None:
+    if kinds <= NOT_SHIPPED_KINDS:
+        # Downloads, courses and services are delivered with the payment.
+        next_status, extra = OrderStatus.DELIVERED, {"delivered_at": now}
+    elif "made_to_order" in kinds:
+        next_status, extra = OrderStatus.IN_PRODUCTION, {}
+    else:
+        next_status, extra = OrderStatus.PROCESSING, {}
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order=order, status=OrderStatus.PAID, actor=actor),
+            OrderEvent(order=order, status=next_status),
+        ]
+    )
+    Order.objects.filter(pk=order.pk).update(
+        status=next_status, paid_at=now, updated_at=now, **extra
+    )
+    outbox_publish(
+        topic=TOPIC_ORDER_PAID,
+        payload={
+            "order_id": order.pk,
+            "number": order.number,
+            "buyer_id": order.buyer_id,
+            "shop_id": order.shop_id,
+            "total_fen": order.total_fen,
+        },
+        key=str(order.pk),
+    )
+
+
+def _stock_return(orders: Iterable[Order]) -> None:
+    per_variant: dict[int, int] = defaultdict(int)
+    per_sale: dict[int, int] = defaultdict(int)
+    lines = OrderLine.objects.filter(order__in=list(orders)).only(
+        "variant_id", "quantity", "flash_sale_id"
+    )
+    for line in lines:
+        per_variant[line.variant_id] += line.quantity
+        if line.flash_sale_id:
+            per_sale[line.flash_sale_id] += line.quantity
+    for variant_id in sorted(per_variant):
+        variant_stock_return(variant_id=variant_id, quantity=per_variant[variant_id])
+    for sale_id in sorted(per_sale):
+        flash_stock_return(sale_id=sale_id, quantity=per_sale[sale_id])
+
+
+def _checkout_cancel(checkout: Checkout, *, reason: str, actor: User | None) -> None:
+    now = clock.now()
+    moved = Checkout.objects.filter(pk=checkout.pk, status=CheckoutStatus.PENDING).update(
+        status=CheckoutStatus.CANCELLED, cancelled_at=now, updated_at=now
+    )
+    if moved != 1:
+        return  # paid or cancelled meanwhile: nothing to give back (safe to run twice)
+    orders = list(checkout.orders.all())
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        status=OrderStatus.CANCELLED, cancelled_at=now, cancel_reason=reason, updated_at=now
+    )
+    for order in orders:
+        _event(order, OrderStatus.CANCELLED, actor=actor, note=reason)
+        outbox_publish(
+            topic=TOPIC_ORDER_CANCELLED,
+            payload={"order_id": order.pk, "reason": reason, "refunded_fen": 0},
+            key=str(order.pk),
+        )
+    _stock_return(orders)
+
+
+@transaction.atomic(durable=True)
+def checkout_cancel(*, buyer: User, checkout_id: object) -> Checkout:
+    """The buyer gives up an unpaid checkout: its orders are cancelled and the stock returns."""
+    checkout = _checkout_lock(buyer=buyer, checkout_id=checkout_id)
+    if checkout.status != CheckoutStatus.PENDING:
+        raise CheckoutNotPayable(extra={"status": checkout.status})
+    _checkout_cancel(checkout, reason="买家取消", actor=buyer)
+    checkout.refresh_from_db()
+    return checkout
+
+
+def checkouts_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Cancel checkouts not paid in time and give their stock back; safe to run twice."""
+    now = now or clock.now()
+    due = list(
+        Checkout.objects.filter(status=CheckoutStatus.PENDING, pay_by__lte=now)
+        .order_by("pay_by")
+        .values_list("pk", flat=True)[:batch]
+    )
+    expired = 0
+    for checkout_id in due:
+        with transaction.atomic(durable=True):
+            checkout = Checkout.objects.select_for_update().filter(pk=checkout_id).first()
+            if checkout and checkout.status == CheckoutStatus.PENDING and checkout.pay_by <= now:
+                _checkout_cancel(checkout, reason="超时未支付", actor=None)
+                expired += 1
+    return expired
+
+
+# --- after payment ----------------------------------------------------------------------------
+
+
+def _order_lock(order_id: int, *, where: Q) -> Order:
+    order = Order.objects.select_for_update().filter(where, pk=order_id).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_refund_before_shipment(*, buyer: User, order_id: int, reason: str = "") -> Order:
+    """Refund only, before the parcel leaves: automatic, escrow back to the buyer's wallet.
+
+    Made-to-order pieces already in production are not refunded automatically.
+    """
+    order = _order_lock(order_id, where=Q(buyer=buyer))
+    if order.status not in (OrderStatus.PAID, OrderStatus.PROCESSING):
+        raise OrderStateInvalid(extra={"status": order.status})
+    reason = (reason or "").strip()[:200] or "买家申请退款（未发货）"
+    now = clock.now()
+    ledger_transfer(
+        source=escrow_account_for(order),
+        destination=wallet_account_for_user(user=buyer, currency=order.currency),
+        amount=cny(order.total_fen),
+        reference=f"order:{order.pk}:refund",
+        kind=LEDGER_KIND_REFUND,
+        description="订单退款",
+        metadata={"order_id": order.pk, "reason": reason},
+    )
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = now
+    order.cancel_reason = reason
+    order.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    EditionUnit.objects.filter(line__order=order).delete()  # the numbers go back to the edition
+    _stock_return([order])
+    _event(order, OrderStatus.CANCELLED, actor=buyer, note=reason)
+    outbox_publish(
+        topic=TOPIC_ORDER_CANCELLED,
+        payload={"order_id": order.pk, "reason": reason, "refunded_fen": order.total_fen},
+        key=str(order.pk),
+    )
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_ship(*, actor: User, order_id: int, carrier: str, tracking_number: str) -> Order:
+    """The shop hands the parcel to a carrier."""
+    order = _order_lock(order_id, where=Q())
+    if not shop_can_manage(actor, order.shop):
+        raise NotFound()
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not (0 < len(carrier) <= 40 and re.fullmatch(r"[A-Za-z0-9\-]{6,40}", tracking_number)):
+        raise InvalidShipment()
+    if order.status not in SHIPPABLE_STATUSES:
+        raise OrderStateInvalid(extra={"status": order.status})
+    now = clock.now()
+    order.status = OrderStatus.SHIPPED
+    order.carrier, order.tracking_number, order.shipped_at = carrier, tracking_number, now
+    order.save(update_fields=["status", "carrier", "tracking_number", "shipped_at", "updated_at"])
+    _event(order, OrderStatus.SHIPPED, actor=actor, note=f"{carrier} {tracking_number}")
+    if carrier == SANDBOX_CARRIER:
+        sandbox_carrier_advance(order=order, until="picked_up")
+    outbox_publish(
+        topic=TOPIC_ORDER_SHIPPED,
+        payload={"order_id": order.pk, "carrier": carrier, "tracking_number": tracking_number},
+        key=str(order.pk),
+    )
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_mark_delivered(*, order_id: int, note: str = "") -> Order:
+    """Mark a shipped order delivered by hand (an operator); carriers report it by callback."""
+    order = _order_lock(order_id, where=Q())
+    if order.status != OrderStatus.SHIPPED:
+        raise OrderStateInvalid(extra={"status": order.status})
+    order_delivered_record(order=order, at=clock.now(), note=note)
+    return order
+
+
+def order_delivered_record(*, order: Order, at: datetime, note: str = "") -> None:
+    """A locked, shipped order was delivered at ``at``; the 7-day completion clock starts."""
+    order.status, order.delivered_at = OrderStatus.DELIVERED, min(at, clock.now())
+    order.save(update_fields=["status", "delivered_at", "updated_at"])
+    _event(order, OrderStatus.DELIVERED, note=note)
+
+
+def _order_complete(order: Order, *, actor: User | None, note: str) -> None:
+    """Complete and settle: escrow → platform commission + the shop's payable."""
+    now = clock.now()
+    commission = order.items_fen * commission_bps() // 10_000
+    postings = [Posting(escrow_account_for(order), -cny(order.total_fen))]
+    if commission:
+        postings.append(
+            Posting(
+                system_account(kind=AccountKind.PLATFORM_REVENUE, currency=CURRENCY),
+                cny(commission),
+            )
+        )
+    if order.total_fen - commission:
+        postings.append(
+            Posting(shop_payable_account_for(order.shop), cny(order.total_fen - commission))
+        )
+    ledger_post(
+        kind=LEDGER_KIND_SETTLE,
+        postings=postings,
+        reference=f"order:{order.pk}:settle",
+        description="订单结算",
+        metadata={"order_id": order.pk, "commission_bps": commission_bps()},
+    )
+    order.status, order.completed_at, order.commission_fen = OrderStatus.COMPLETED, now, commission
+    if order.delivered_at is None:
+        order.delivered_at = now
+    order.save(
+        update_fields=["status", "completed_at", "commission_fen", "delivered_at", "updated_at"]
+    )
+    _event(order, OrderStatus.COMPLETED, actor=actor, note=note)
+    outbox_publish(
+        topic=TOPIC_ORDER_COMPLETED,
+        payload={"order_id": order.pk, "shop_id": order.shop_id, "commission_fen": commission},
+        key=str(order.pk),
+    )
+
+
+@transaction.atomic(durable=True)
+def order_confirm_receipt(*, buyer: User, order_id: int) -> Order:
+    """The buyer confirms the parcel arrived: the order completes and is settled."""
+    order = _order_lock(order_id, where=Q(buyer=buyer))
+    if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        raise OrderStateInvalid(extra={"status": order.status})
+    if order.after_sales.filter(status__in=AFTER_SALE_OPEN).exists():
+        raise OrderStateInvalid(extra={"status": order.status, "reason": "after_sale_open"})
+    _order_complete(order, actor=buyer, note="买家确认收货")
+    return order
+
+
+def orders_complete_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Complete orders delivered more than the configured days ago; safe to run twice."""
+    cutoff = (now or clock.now()) - auto_complete_after()
+    # An open after-sales request holds the order (and its money) until it is resolved.
+    open_after_sale = Q(after_sales__status__in=AFTER_SALE_OPEN)
+    due = list(
+        Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lte=cutoff)
+        .exclude(open_after_sale)
+        .order_by("delivered_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    done = 0
+    for order_id in due:
+        with transaction.atomic(durable=True):
+            order = Order.objects.select_for_update().select_related("shop").get(pk=order_id)
+            if order.status == OrderStatus.DELIVERED and order.delivered_at <= cutoff:
+                _order_complete(order, actor=None, note="签收后自动完成")
+                done += 1
+    return done
+
+
+def trade_timers_run(*, now: datetime | None = None) -> dict[str, int]:
+    """Both order timers; the background worker runs this every minute."""
+    return {
+        "expired": checkouts_expire_due(now=now),
+        "completed": orders_complete_due(now=now),
+    }

@@ -1,0 +1,51 @@
+"""Test data for trade: listed products with stock, funded buyers, a filled cart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yaji.accounts.models import User
+from yaji.catalog.models import Product, Shop, Variant
+from yaji.catalog.tests.factories import UserFactory, product_listed, shop_open
+from yaji.ledger.tests.factories import wallet
+from yaji.trade import services
+from yaji.trade.models import Address
+
+__all__ = ["UserFactory", "address_for", "buyer_funded", "listed", "shop_open", "variant_of"]
+
+
+def listed(shop: Shop | None = None, *, stock: int = 5, **overrides: Any) -> Product:
+    """A listed product whose single variant (¥168.00) has ``stock`` units."""
+    product = product_listed(shop or shop_open(), **overrides)
+    # Stock is the shop's to set while the product is a draft; tests set it directly.
+    Variant.objects.filter(product=product).update(stock=stock)
+    return product
+
+
+def variant_of(product: Product) -> Variant:
+    return Variant.objects.get(product=product)
+
+
+def buyer_funded(balance: int = 1_000_000) -> User:
+    user = UserFactory()
+    wallet(user=user, balance=balance)
+    return user
+
+
+def address_for(user: User, **overrides: Any) -> Address:
+    fields: dict[str, Any] = {
+        "recipient": "林黛玉",
+        "phone": "13812345678",
+        "province": "江苏省",
+        "city": "苏州市",
+        "district": "姑苏区",
+        "line": "平江路 88 号",
+    }
+    fields.update(overrides)
+    return services.address_create(user=user, **fields)
+
+
+def cart_with(user: User, *items: tuple[Product, int]) -> None:
+    cart = services.cart_get(user=user)
+    for product, quantity in items:
+        services.cart_line_add(cart=cart, variant_id=variant_of(product).pk, quantity=quantity)

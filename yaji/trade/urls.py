@@ -1,0 +1,19 @@
+from django.urls import path
+
+from yaji.trade import views
+
+app_name = "trade"
+
+urlpatterns = [
+    path("cart/", views.cart, name="cart"),
+    path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/lines/<int:line_id>/", views.cart_line, name="cart_line"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/<str:checkout_id>/", views.checkout_pay, name="checkout_pay"),
+    path("orders/", views.orders, name="orders"),
+    path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("shops/<slug:slug>/orders/", views.shop_orders, name="shop_orders"),
+    path("shop-orders/<int:order_id>/ship/", views.shop_order_ship, name="shop_order_ship"),
+    path("after-sales/<int:after_sale_id>/shop/", views.shop_after_sale, name="shop_after_sale"),
+    path("review/disputes/", views.disputes, name="disputes"),
+]
