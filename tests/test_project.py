@@ -54,20 +54,26 @@ def test_unknown_command_fails_with_a_helpful_message(tmp_path):
 
 
 def _po_entries(path: Path) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) of each entry of a .po file (enough of the format for a check)."""
+    """(msgid, msgstr, fuzzy) of each entry of a .po file (enough of the format for a check).
+
+    An entry with a context has ``context + "\x04" + msgid`` as its msgid, as in the .mo file.
+    """
     entries = []
     for block in path.read_text().split("\n\n"):
         fields: dict[str, str] = {}
         current = ""
         for line in block.splitlines():
-            if line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
+            if line.startswith(("msgctxt ", "msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
                 current, _, rest = line.partition(" ")
                 fields[current] = ast.literal_eval(rest.strip())
             elif line.startswith('"') and current:
                 fields[current] += ast.literal_eval(line.strip())
         if fields.get("msgid"):
             msgstr = fields.get("msgstr", fields.get("msgstr[0]", ""))
-            entries.append((fields["msgid"], msgstr, "#, fuzzy" in block))
+            msgid = fields["msgid"]
+            if "msgctxt" in fields:
+                msgid = f"{fields['msgctxt']}\x04{msgid}"
+            entries.append((msgid, msgstr, "#, fuzzy" in block))
     return entries
 
 

@@ -131,6 +131,21 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "(empty)",
         "Public HTTPS origin WeChat Pay calls back, e.g. https://yaji.example (notify paths are appended).",
     ),
+    EnvVar(
+        "YAJI_ORDER_PAY_MINUTES",
+        "30",
+        "Minutes a buyer has to pay a checkout; then its orders cancel and the stock returns.",
+    ),
+    EnvVar(
+        "YAJI_ORDER_AUTO_COMPLETE_DAYS",
+        "7",
+        "Days after delivery when an order completes by itself and is settled to the shop.",
+    ),
+    EnvVar(
+        "YAJI_COMMISSION_BPS",
+        "500",
+        "Platform commission on goods in basis points (500 = 5 %), taken when an order settles.",
+    ),
     EnvVar("YAJI_SECURE_COOKIES", "0", "Set 1 behind HTTPS: secure cookies and HSTS."),
     EnvVar(
         "YAJI_COPYRIGHT_LOG_KEY",

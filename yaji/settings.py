@@ -145,6 +145,9 @@ YAJI_LOOKUP_KEY = config.persisted_secret("YAJI_LOOKUP_KEY", "lookup-key", confi
 YAJI_NOTIFY_SINK = config.env("YAJI_NOTIFY_SINK", "console")
 YAJI_KYC_PROVIDER = config.env("YAJI_KYC_PROVIDER", "sandbox")
 YAJI_GIFT_PLATFORM_PERCENT = int(config.env("YAJI_GIFT_PLATFORM_PERCENT", "30"))
+YAJI_ORDER_PAY_MINUTES = int(config.env("YAJI_ORDER_PAY_MINUTES", "30"))
+YAJI_ORDER_AUTO_COMPLETE_DAYS = int(config.env("YAJI_ORDER_AUTO_COMPLETE_DAYS", "7"))
+YAJI_COMMISSION_BPS = int(config.env("YAJI_COMMISSION_BPS", "500"))
 YAJI_SANDBOX_PAY_SECRET = config.persisted_secret(
     "YAJI_SANDBOX_PAY_SECRET", "sandbox-pay-secret", config.generate_token
 )

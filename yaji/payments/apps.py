@@ -8,7 +8,9 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("支付")
 
     def ready(self) -> None:
+        from yaji.core.periodic import periodic_register
         from yaji.ledger.reconciliation import reconciliation_check_register
+        from yaji.payments.housekeeping import payments_housekeeping
         from yaji.payments.providers.sandbox import sandbox_subscribers_register
         from yaji.payments.providers.sandbox_payout import sandbox_payout_subscribers_register
         from yaji.payments.refunds import check_refunds_in_flight, check_refunds_posted
@@ -19,6 +21,8 @@ class PaymentsConfig(AppConfig):
         # payments reconciliation checks.
         sandbox_subscribers_register()
         sandbox_payout_subscribers_register()
+        # Expire unpaid intents, retry refunds and payouts a provider could not take yet.
+        periodic_register(name="payments.housekeeping", every_s=60.0, run=payments_housekeeping)
         reconciliation_check_register(
             name="payments.payout_clearing",
             description="payout clearing equals the money of open withdrawals",

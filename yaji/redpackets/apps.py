@@ -8,7 +8,11 @@ class RedPacketsConfig(AppConfig):
     verbose_name = _("红包")
 
     def ready(self) -> None:
+        from yaji.core.periodic import periodic_register
         from yaji.redpackets.reconciliation import redpacket_checks_register
+        from yaji.redpackets.services import red_packet_expire_due
 
         # Explicit registration (no discovery), like the ledger's own checks.
         redpacket_checks_register()
+        # Unclaimed shares go back 24 h after sending; the worker looks every minute.
+        periodic_register(name="redpackets.expire", every_s=60.0, run=red_packet_expire_due)
