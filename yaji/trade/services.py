@@ -32,8 +32,10 @@ from django.utils import timezone
 
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
+from yaji.catalog import services as catalog_services
 from yaji.catalog.models import Product, Shop, Variant
 from yaji.catalog.permissions import shop_can_manage
+from yaji.catalog.services import DownloadLink
 from yaji.catalog.stock import variant_stock_return, variant_stock_take
 from yaji.core import clock
 from yaji.core.errors import NotFound
@@ -904,3 +906,27 @@ def trade_timers_run(*, now: datetime | None = None) -> dict[str, int]:
         "expired": checkouts_expire_due(now=now),
         "completed": orders_complete_due(now=now),
     }
+
+
+# --- digital downloads ------------------------------------------------------------------------
+
+DOWNLOAD_TTL = timedelta(hours=24)
+DOWNLOADS_PER_LINK = 5
+
+
+def order_download_link(*, buyer: User, order_id: int, line_id: int) -> DownloadLink:
+    """A fresh signed link (24 h, 5 downloads) to a digital line of my paid order.
+
+    Issued on demand rather than at payment, so a buyer can always get a working link later.
+    """
+    order = Order.objects.filter(pk=order_id, buyer=buyer).first()
+    if order is None:
+        raise NotFound()
+    line = order.lines.select_related("product").filter(pk=line_id, kind="digital_download").first()
+    if line is None:
+        raise NotFound()
+    if order.status not in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        raise OrderStateInvalid(extra={"status": order.status})
+    return catalog_services.digital_download_link_issue(
+        product=line.product, user=buyer, ttl=DOWNLOAD_TTL, max_downloads=DOWNLOADS_PER_LINK
+    )

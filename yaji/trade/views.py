@@ -227,6 +227,13 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             elif request.POST.get("action") == "confirm":
                 services.order_confirm_receipt(buyer=user, order_id=order.pk)  # type: ignore[arg-type]
                 messages.success(request, _("已确认收货，感谢支持手艺人。"))
+            elif request.POST.get("action") == "download":
+                link = services.order_download_link(
+                    buyer=user,  # type: ignore[arg-type]
+                    order_id=order.pk,
+                    line_id=_int(request.POST.get("line_id")),
+                )
+                return redirect(link.url)
             elif request.POST.get("action") == "after_sale":
                 amount = request.POST.get("amount", "").strip()
                 aftersales.after_sale_request(

@@ -22,6 +22,18 @@ def listed(shop: Shop | None = None, *, stock: int = 5, **overrides: Any) -> Pro
     return product
 
 
+def listed_download(shop: Shop | None = None, *, stock: int = 100) -> Product:
+    """A listed digital download (with its private file)."""
+    from yaji.catalog import services as catalog
+    from yaji.catalog.tests.factories import digital_product_make, reviewer_user
+
+    product = digital_product_make(shop or shop_open())
+    catalog.product_submit(actor=product.shop.owner, product_id=product.pk)
+    catalog.product_review_approve(reviewer=reviewer_user(), product_id=product.pk)
+    Variant.objects.filter(product=product).update(stock=stock)
+    return product
+
+
 def variant_of(product: Product) -> Variant:
     return Variant.objects.get(product=product)
 

@@ -41,6 +41,7 @@ from yaji.trade.tests.factories import (
     buyer_funded,
     cart_with,
     listed,
+    listed_download,
     shop_open,
     variant_of,
 )
@@ -210,15 +211,23 @@ class TestPayment:
         books_ok()
 
     def test_digital_downloads_are_delivered_on_payment_without_address_or_shipping(self) -> None:
-        ebook = listed(stock=100, kind="digital_download")
+        ebook = listed_download()
         buyer = buyer_funded()
         cart_with(buyer, (ebook, 1))
         checkout = services.checkout_place(buyer=buyer)
         order = checkout.orders.get()
         assert order.shipping_fen == 0 and order.address == {}
+        line = order.lines.get()
+        with pytest.raises(OrderStateInvalid):  # nothing to download before paying
+            services.order_download_link(buyer=buyer, order_id=order.pk, line_id=line.pk)
         services.checkout_pay_with_wallet(buyer=buyer, checkout_id=checkout.pk)
         order.refresh_from_db()
         assert order.status == OrderStatus.DELIVERED and order.delivered_at
+        # the buyer gets a signed, expiring link to the file; nobody else does
+        link = services.order_download_link(buyer=buyer, order_id=order.pk, line_id=line.pk)
+        assert link.url.startswith("/") and link.expires_at > clock.now()
+        with pytest.raises(NotFound):
+            services.order_download_link(buyer=buyer_funded(), order_id=order.pk, line_id=line.pk)
 
 
 class TestCancelAndExpire:

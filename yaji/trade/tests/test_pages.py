@@ -137,3 +137,26 @@ def test_after_sales_and_a_dispute_through_the_pages() -> None:
     request.refresh_from_db()
     order.refresh_from_db()
     assert request.status == "refunded" and order.status == OrderStatus.CLOSED
+
+
+def test_a_paid_download_is_fetched_from_the_order_page() -> None:
+    from yaji.trade import services
+    from yaji.trade.tests.factories import cart_with, listed_download
+
+    ebook = listed_download()
+    buyer = verified_user()
+    wallet(user=buyer, balance=100_000)
+    cart_with(buyer, (ebook, 1))
+    checkout = services.checkout_place(buyer=buyer)
+    services.checkout_pay_with_wallet(buyer=buyer, checkout_id=checkout.pk)
+    order = checkout.orders.get()
+    client = Client()
+    client.force_login(buyer)
+    assert 'data-testid="download"' in text(client.get(f"/orders/{order.number}/"))
+    response = client.post(
+        f"/orders/{order.number}/", {"action": "download", "line_id": order.lines.get().pk}
+    )
+    assert response.status_code == 302
+    download = client.get(response["Location"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
