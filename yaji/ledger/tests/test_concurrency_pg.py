@@ -16,6 +16,7 @@ from yaji.ledger.models import LedgerAccount, LedgerTransaction
 from yaji.ledger.reconciliation import reconciliation_run
 from yaji.ledger.services import ledger_transfer, wallet_account_for_user
 from yaji.ledger.tests.factories import cny, wallet
+from yaji.testing.races import RACE_CONNECTIONS
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +35,8 @@ def race(n: int, work: Callable[[int], Counter]) -> Counter:
         outcomes: Counter = Counter()
         try:
             barrier.wait()
-            outcomes = work(i)
+            with RACE_CONNECTIONS:  # the suite's shared budget of PostgreSQL connections
+                outcomes = work(i)
         except Exception as exc:  # recorded and asserted on, never swallowed silently
             outcomes["crash:" + type(exc).__name__] += 1
         finally:
