@@ -299,16 +299,17 @@ def categories_top() -> list[Category]:
     return list(Category.objects.filter(parent__isnull=True).order_by("position", "id"))
 
 
-def _category_with_descendants(category_id: int) -> list[int]:
+def category_descendant_ids(*, category_id: int) -> list[int]:
+    """The category and every category below it (search facets use this too)."""
     # The tree is small (tens of rows): one query, walked in memory.
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in Category.objects.values_list("id", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    ids, todo = [], [category_id]
-    while todo:
-        current = todo.pop()
+    ids, pending = [], [category_id]
+    while pending:
+        current = pending.pop()
         ids.append(current)
-        todo.extend(children.get(current, []))
+        pending.extend(children.get(current, []))
     return ids
 
 
@@ -355,7 +356,7 @@ def products_listed(
         category = Category.objects.filter(slug=category_slug).values_list("id", flat=True).first()
         if category is None:
             raise UnknownCategory(extra={"category": category_slug})
-        qs = qs.filter(category_id__in=_category_with_descendants(category))
+        qs = qs.filter(category_id__in=category_descendant_ids(category_id=category))
     return _page(qs, cursor=cursor, limit=limit)
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from yaji.catalog.models import Attribute, Category, Product, ProductImage, Shop, ShopType
+from yaji.catalog.selectors import category_descendant_ids
 from yaji.core import clock
 from yaji.search.analysis import MAX_QUERY_CHARS, QueryTerm, normalize, query_terms
 from yaji.search.backends import backend_get
@@ -144,20 +145,11 @@ def _en() -> bool:
 
 
 def _category_ids(slug: str) -> list[int]:
-    """The category with this slug and all below it (the tree is tens of rows)."""
-    rows = list(Category.objects.values_list("id", "parent_id", "slug"))
-    root = next((pk for pk, _parent, s in rows if s == slug), None)
+    """The category with this slug and all below it."""
+    root = Category.objects.filter(slug=slug).values_list("id", flat=True).first()
     if root is None:
         raise UnknownFacetValue(extra={"facet": "category", "value": slug})
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent, _slug in rows:
-        children[parent].append(pk)
-    ids, todo = [], [root]
-    while todo:
-        current = todo.pop()
-        ids.append(current)
-        todo.extend(children[current])
-    return ids
+    return category_descendant_ids(category_id=root)
 
 
 def params_validate(params: SearchParams) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,13 +150,14 @@ def _order_qs() -> QuerySet[Order]:
 
 def checkout_get(*, buyer: User, checkout_id: str) -> Checkout:
     try:
-        checkout = (
-            Checkout.objects.prefetch_related(Prefetch("orders", queryset=_order_qs()))
-            .filter(pk=checkout_id, buyer=buyer)
-            .first()
-        )
-    except Exception as exc:  # not a UUID
+        uuid.UUID(str(checkout_id))
+    except ValueError as exc:  # not even a possible id: never sent to the database
         raise NotFound() from exc
+    checkout = (
+        Checkout.objects.prefetch_related(Prefetch("orders", queryset=_order_qs()))
+        .filter(pk=checkout_id, buyer=buyer)
+        .first()
+    )
     if checkout is None:
         raise NotFound()
     return checkout
