@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
+
+import pytest
 
 # Settings read these at import time, so they are set before Django starts.
 _data_dir = tempfile.mkdtemp(prefix="yaji-test-")
@@ -62,3 +65,15 @@ socket.socket.connect = _loopback_only  # type: ignore[method-assign]
 
 # Fixtures every app's tests may use.
 from yaji.testing.browser import browser  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the site's default language (zh-hans): a request or a test that
+    activated English in this thread must not leak it into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
