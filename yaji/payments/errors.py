@@ -187,3 +187,9 @@ class WechatPayError(ApplicationError):
     code = "provider_error"
     status = 502
     default_message = _("微信支付返回错误。")
+
+
+class SubjectNotPayable(ApplicationError):
+    code = "subject_not_payable"
+    status = 409
+    default_message = _("该订单已无法支付（已支付、已取消或已过期）。")

@@ -68,6 +68,9 @@ class PaymentIntent(models.Model):
     # Set when a provider reported something that does not match (e.g. amount_mismatch); an
     # operator looks at flagged intents, no money moves on them automatically.
     flag = models.CharField(_("异常标记"), max_length=64, blank=True, default="")
+    # What a checkout intent pays for, ``<kind>:<id>`` (e.g. ``trade.checkout:<uuid>``); the
+    # app that registered ``<kind>`` takes the money when the intent succeeds (ADR 0026).
+    subject = models.CharField(_("支付对象"), max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField(_("过期时间"))
@@ -77,7 +80,12 @@ class PaymentIntent(models.Model):
         verbose_name = _("支付意向")
         verbose_name_plural = _("支付意向")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["payer", "-created_at"], name="payments_intent_payer_idx")]
+        indexes = [
+            models.Index(fields=["payer", "-created_at"], name="payments_intent_payer_idx"),
+            models.Index(
+                fields=["subject"], condition=~Q(subject=""), name="payments_intent_subject_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_fen__gt=0), name="payments_intent_amount_pos"

@@ -137,6 +137,22 @@ def refund_create(
 @transaction.atomic(durable=True)
 def _refund_hold(*, intent_id: uuid.UUID, amount_fen: int, reason: str, request_key: str) -> Refund:
     intent = PaymentIntent.objects.select_for_update().select_related("payer").get(pk=intent_id)
+    return refund_hold_locked(
+        intent=intent, amount_fen=amount_fen, reason=reason, request_key=request_key
+    )
+
+
+def refund_submit_on_commit(refund: Refund) -> None:
+    """Submit a refund made inside a larger transaction once it commits (the provider call
+    must not run under its locks); :func:`refunds_submit_pending` retries it if this is lost."""
+    if refund.status == RefundStatus.PENDING and not refund.provider_reference:
+        transaction.on_commit(lambda: refund_submit(refund=Refund.objects.get(pk=refund.pk)))
+
+
+def refund_hold_locked(
+    *, intent: PaymentIntent, amount_fen: int, reason: str, request_key: str
+) -> Refund:
+    """The body of a refund under the caller's lock on ``intent`` (inside its transaction)."""
     if request_key:
         existing = Refund.objects.filter(intent=intent, request_key=request_key).first()
         if existing is not None:

@@ -16,7 +16,7 @@ All three, plus the ``payments.intent_succeeded`` outbox event, commit in one tr
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +40,7 @@ from yaji.payments.errors import (
     AmountMismatch,
     AmountOutOfRange,
     InvalidSignature,
+    SubjectNotPayable,
     WalletPartOutOfRange,
 )
 from yaji.payments.models import (
@@ -84,6 +85,57 @@ def intent_escrow_account(intent: PaymentIntent) -> LedgerAccount:
     """Where a checkout's money waits for the trade app: escrow, owner ``payment:<intent>``."""
     return account_for(
         kind=AccountKind.ESCROW, owner_ref=f"payment:{intent.id}", currency=intent.currency
+    )
+
+
+# --- subjects: what a checkout intent pays for -------------------------------------------------
+
+# ``on_succeeded(intent)`` runs inside the transaction that records the intent's success, with
+# the intent's whole amount in its escrow. It returns True when it took the money (moved it out
+# of the intent's escrow), False when its subject can no longer be paid (cancelled, expired,
+# already paid): the intent is then refunded in full, in the same transaction (ADR 0026).
+SubjectHandler = Callable[[PaymentIntent], bool]
+_SUBJECT_HANDLERS: dict[str, SubjectHandler] = {}
+REFUND_KEY_SUBJECT_CLOSED = "subject_closed"
+
+
+def intent_subject_handler_register(*, kind: str, on_succeeded: SubjectHandler) -> None:
+    """Called explicitly from an ``AppConfig.ready`` (no discovery)."""
+    _SUBJECT_HANDLERS[kind] = on_succeeded
+
+
+def intent_subject(*, kind: str, subject_id: object) -> str:
+    return f"{kind}:{subject_id}"
+
+
+def _subject_settle(intent: PaymentIntent) -> bool:
+    """Hand a succeeded checkout intent's money to its subject; False if it was refused."""
+    if not intent.subject:
+        return True  # a bare checkout intent: its money waits in its escrow for a caller
+    kind = intent.subject.rsplit(":", 1)[0]
+    handler = _SUBJECT_HANDLERS.get(kind)
+    if handler is None:
+        logger.error("no handler for payment subject", extra={"subject": intent.subject})
+        _flag(intent, "unknown_subject")
+        return True  # the money stays in the intent's escrow for an operator
+    return handler(intent)
+
+
+def _refund_subject_closed(intent: PaymentIntent) -> None:
+    """Refund, in full, an intent that succeeded after its subject closed."""
+    from yaji.payments.refunds import refund_hold_locked, refund_submit_on_commit
+
+    intent.refresh_from_db()
+    refund = refund_hold_locked(
+        intent=intent,
+        amount_fen=intent.amount_fen,
+        reason="subject_closed",
+        request_key=REFUND_KEY_SUBJECT_CLOSED,
+    )
+    refund_submit_on_commit(refund)
+    logger.warning(
+        "payment arrived for a closed subject: refunded",
+        extra={"intent_id": str(intent.id), "subject": intent.subject},
     )
 
 
@@ -132,9 +184,9 @@ def wallet_topup_create(
     return intent
 
 
-def _register_with_provider(intent: PaymentIntent) -> None:
+def _register_with_provider(intent: PaymentIntent, *, return_url: str = "") -> None:
     adapter = provider_get(intent.provider)
-    return_url = reverse("payments:wallet") + f"?intent={intent.id}"
+    return_url = return_url or reverse("payments:wallet") + f"?intent={intent.id}"
     payment = adapter.create_payment(intent, return_url=return_url)
     intent.provider_reference = payment.reference
     intent.pay_url = payment.redirect_url or reverse("payments:intent_pay", args=[intent.id])
@@ -149,11 +201,19 @@ def checkout_intent_create(
     wallet_amount_fen: int = 0,
     currency: str = "CNY",
     provider: str | None = None,
+    subject: str = "",
+    expires_at: datetime | None = None,
+    return_url: str = "",
 ) -> PaymentIntent:
     """An intent for a purchase, paid ``wallet_amount_fen`` from the wallet and the rest
     through ``provider``. The wallet part moves wallet → the intent's escrow at once (refused
     with ``insufficient_funds`` and nothing written if the wallet is short); with no provider
     part the intent has succeeded on return. The trade app settles the escrow later.
+
+    ``subject`` (``<kind>:<id>``) names what is paid for: its registered handler takes the money
+    on success, or refuses it and the intent is refunded (a wallet-only intent is then refused
+    with ``subject_not_payable`` and nothing written). ``expires_at`` (default 30 minutes) is
+    also told to the provider, so nobody can pay after the subject's own deadline.
     """
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise InvalidAmount(extra={"reason": "amount_fen must be a positive integer"})
@@ -169,12 +229,21 @@ def checkout_intent_create(
     provider = provider or default_provider_name()
     if wallet_amount_fen < amount_fen:
         provider_get(provider)  # unknown or unconfigured provider → refused before any write
+    now = clock.now()
+    expires_at = expires_at or now + INTENT_TTL
+    if expires_at <= now:
+        raise SubjectNotPayable(extra={"reason": "expired"})
     intent = _checkout_hold(
-        payer=payer, amount=amount, wallet_amount_fen=wallet_amount_fen, provider=provider
+        payer=payer,
+        amount=amount,
+        wallet_amount_fen=wallet_amount_fen,
+        provider=provider,
+        subject=subject[:100],
+        expires_at=expires_at,
     )
     if intent.provider_amount_fen > 0:
         try:
-            _register_with_provider(intent)
+            _register_with_provider(intent, return_url=return_url)
         except Exception:
             # The provider never took the order: give the held wallet part back now.
             _intent_abandon(intent_id=intent.pk)
@@ -217,7 +286,13 @@ def _intent_expire(*, intent_id: object) -> int:
 
 @transaction.atomic(durable=True)
 def _checkout_hold(
-    *, payer: User, amount: Money, wallet_amount_fen: int, provider: str
+    *,
+    payer: User,
+    amount: Money,
+    wallet_amount_fen: int,
+    provider: str,
+    subject: str,
+    expires_at: datetime,
 ) -> PaymentIntent:
     now = clock.now()
     intent = PaymentIntent.objects.create(
@@ -227,7 +302,8 @@ def _checkout_hold(
         currency=amount.currency,
         purpose=IntentPurpose.CHECKOUT,
         provider=provider,
-        expires_at=now + INTENT_TTL,
+        subject=subject,
+        expires_at=expires_at,
     )
     if wallet_amount_fen:
         part = Money(wallet_amount_fen, amount.currency)
@@ -246,6 +322,10 @@ def _checkout_hold(
             status=IntentStatus.SUCCEEDED, succeeded_at=now, updated_at=now
         )
         intent.refresh_from_db()
+        if not _subject_settle(intent):
+            # Paid wholly from the wallet, synchronously: refuse instead of refunding, and the
+            # durable transaction rolls the hold back.
+            raise SubjectNotPayable(extra={"subject": intent.subject})
         _publish_succeeded(intent)
     return intent
 
@@ -370,6 +450,11 @@ def _intent_succeed(intent: PaymentIntent) -> str:
             description="在线支付",
             metadata={"intent_id": str(intent.id), "provider": intent.provider},
         )
+        intent.refresh_from_db()
+        if not _subject_settle(intent):
+            _publish_succeeded(intent)
+            _refund_subject_closed(intent)
+            return "succeeded_refunded"
     if intent.purpose == IntentPurpose.WALLET_TOPUP:
         ledger_post(
             kind=LEDGER_KIND_TOPUP,

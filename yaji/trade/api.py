@@ -10,7 +10,7 @@ from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.core.idempotency import idempotent
-from yaji.trade import aftersales, carriers, flash, reviews, selectors, services
+from yaji.trade import aftersales, carriers, flash, payment, reviews, selectors, services
 from yaji.trade.models import Checkout, Order
 from yaji.trade.schemas import (
     AddressIn,
@@ -25,6 +25,8 @@ from yaji.trade.schemas import (
     CartOut,
     CheckoutIn,
     CheckoutOut,
+    CheckoutPaymentIn,
+    CheckoutPaymentOut,
     ErrorOut,
     FlashSaleIn,
     FlashSaleOut,
@@ -230,6 +232,32 @@ def checkout_pay(request: HttpRequest, checkout_id: str):  # type: ignore[no-unt
     user = _user(request)
     services.checkout_pay_with_wallet(buyer=user, checkout_id=checkout_id)
     return _checkout(selectors.checkout_get(buyer=user, checkout_id=checkout_id))
+
+
+@router.post(
+    "/checkouts/{checkout_id}/payments",
+    response={201: CheckoutPaymentOut, **ERRORS},
+    summary="Pay a checkout by provider, wallet or both (a payment intent; the provider's "
+    "notification pays the orders)",
+)
+@idempotent(required=True)
+def checkout_payment_start(request: HttpRequest, checkout_id: str, payload: CheckoutPaymentIn):  # type: ignore[no-untyped-def]
+    user = _user(request)
+    intent = payment.checkout_payment_start(
+        buyer=user,
+        checkout_id=checkout_id,
+        wallet_amount_fen=payload.wallet_amount_fen,
+        provider=payload.provider or None,
+    )
+    pay_url = request.build_absolute_uri(intent.pay_url) if intent.pay_url else ""
+    return Status(
+        201,
+        {
+            "intent": intent,
+            "pay_url": pay_url,
+            "checkout": _checkout(selectors.checkout_get(buyer=user, checkout_id=checkout_id)),
+        },
+    )
 
 
 @router.post(

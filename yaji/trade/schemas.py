@@ -232,3 +232,30 @@ class AfterSaleOut(Schema):
     decision_note: str
     created_at: datetime
     refunded_at: datetime | None
+
+
+class CheckoutPaymentIn(Schema):
+    wallet_amount_fen: int = Field(
+        0, ge=0, le=2**63 - 1, description="paid from the wallet; the rest through the provider"
+    )
+    provider: str | None = Field(
+        None, max_length=32, pattern=r"^[a-z0-9_]*$", description="default: the configured one"
+    )
+
+
+class CheckoutPaymentIntentOut(Schema):
+    id: UUID
+    status: str
+    amount_fen: int
+    wallet_amount_fen: int
+    currency: str
+    provider: str
+    pay_url: str
+    qr_payload: str
+    expires_at: datetime
+
+
+class CheckoutPaymentOut(Schema):
+    intent: CheckoutPaymentIntentOut
+    pay_url: str = Field(..., description="the provider's pay page; empty when paid already")
+    checkout: CheckoutOut

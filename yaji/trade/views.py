@@ -22,7 +22,7 @@ from yaji.catalog import selectors as catalog_selectors
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
 from yaji.payments import selectors as payments_selectors
-from yaji.trade import aftersales, reviews, selectors, services
+from yaji.trade import aftersales, payment, reviews, selectors, services
 from yaji.trade.models import AfterSale, AfterSaleStatus, Cart, OrderStatus, ShippingOption
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 
@@ -167,6 +167,19 @@ def checkout_pay(request: HttpRequest, checkout_id: str) -> HttpResponse:
             if request.POST.get("action") == "cancel":
                 services.checkout_cancel(buyer=user, checkout_id=found.pk)  # type: ignore[arg-type]
                 messages.info(request, _("订单已取消，库存已释放。"))
+            elif request.POST.get("action") == "online":
+                # Online through the provider's pay page, optionally with the wallet's balance
+                # first; the provider's notification pays the orders (trade.payment).
+                wallet_fen = 0
+                if request.POST.get("use_wallet"):
+                    balance = payments_selectors.wallet_balance(user=user)  # type: ignore[arg-type]
+                    wallet_fen = max(0, min(balance.amount, found.total_fen - 1))
+                intent = payment.checkout_payment_start(
+                    buyer=user,  # type: ignore[arg-type]
+                    checkout_id=found.pk,
+                    wallet_amount_fen=wallet_fen,
+                )
+                return redirect(intent.pay_url)
             else:
                 services.checkout_pay_with_wallet(buyer=user, checkout_id=found.pk)  # type: ignore[arg-type]
                 messages.success(request, _("付款成功，货款由平台托管，确认收货后才结算给店铺。"))
@@ -184,6 +197,8 @@ def checkout_pay(request: HttpRequest, checkout_id: str) -> HttpResponse:
             "enough": balance.amount >= found.total_fen,
             "error": error,
             "wallet_url": reverse("payments:wallet"),
+            "returned": bool(request.GET.get("intent")),
+            "intents": payment.checkout_intents(checkout=found),
         },
         status=409 if error else 200,
     )
