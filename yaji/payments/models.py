@@ -454,3 +454,298 @@ class SandboxRefund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.amount_fen} {self.currency} {self.status}"
+
+
+# --- commission rates, royalties, settlements, shop statements and payouts (ADR 0032) ---------
+
+BPS_MAX = 10_000  # basis points: 10 000 = 100 %
+ROYALTY_BPS_MAX = 5_000  # a licensed design takes at most half of the goods
+
+
+class ShopTier(models.Model):
+    """A tier finance puts shops in (e.g. standard, premium, heritage partner); commission
+    rates may differ per tier."""
+
+    code = models.SlugField(_("代码"), max_length=32, unique=True)
+    name_zh = models.CharField(_("名称（中文）"), max_length=40)
+    name_en = models.CharField(_("名称（英文）"), max_length=60, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("店铺等级")
+        verbose_name_plural = _("店铺等级")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class ShopTierAssignment(models.Model):
+    shop = models.OneToOneField(
+        "catalog.Shop", verbose_name=_("店铺"), on_delete=models.CASCADE, related_name="+"
+    )
+    tier = models.ForeignKey(
+        ShopTier, verbose_name=_("店铺等级"), on_delete=models.PROTECT, related_name="shops"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("店铺等级分配")
+        verbose_name_plural = _("店铺等级分配")
+
+    def __str__(self) -> str:
+        return f"shop #{self.shop_id} → {self.tier_id}"
+
+
+class CommissionRate(models.Model):
+    """A commission rate for a category (and its sub-categories), a shop tier, or both.
+
+    The most specific row wins (see ``yaji.payments.commission``); no row at all falls back to
+    ``YAJI_COMMISSION_BPS``. A row with neither is the platform-wide default.
+    """
+
+    category = models.ForeignKey(
+        "catalog.Category",
+        verbose_name=_("商品分类"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    tier = models.ForeignKey(
+        ShopTier,
+        verbose_name=_("店铺等级"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rates",
+    )
+    bps = models.PositiveIntegerField(_("佣金（基点）"))
+    note = models.CharField(_("备注"), max_length=120, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("佣金费率")
+        verbose_name_plural = _("佣金费率")
+        ordering = ["category_id", "tier_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(bps__gte=0, bps__lte=BPS_MAX), name="payments_rate_bps_range"
+            ),
+            models.UniqueConstraint(
+                fields=["category", "tier"],
+                condition=Q(category__isnull=False, tier__isnull=False),
+                name="payments_rate_cat_tier_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=Q(category__isnull=False, tier__isnull=True),
+                name="payments_rate_cat_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["tier"],
+                condition=Q(category__isnull=True, tier__isnull=False),
+                name="payments_rate_tier_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["bps"],
+                condition=Q(category__isnull=True, tier__isnull=True),
+                name="payments_rate_default_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id or '*'}/{self.tier_id or '*'} {self.bps} bps"
+
+
+class DesignLicense(models.Model):
+    """A product made under a licensed design: ``royalty_bps`` of its goods go to the creator's
+    royalty account (``creator_royalty``, owner = creator) when an order of it settles."""
+
+    product = models.OneToOneField(
+        "catalog.Product",
+        verbose_name=_("商品"),
+        on_delete=models.CASCADE,
+        related_name="design_license",
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("设计创作者"),
+        on_delete=models.PROTECT,
+        related_name="design_licenses",
+    )
+    registration = models.ForeignKey(
+        "copyright.Registration",
+        verbose_name=_("版权登记"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    royalty_bps = models.PositiveIntegerField(_("版税（基点）"))
+    active = models.BooleanField(_("生效"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("设计授权")
+        verbose_name_plural = _("设计授权")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(royalty_bps__gte=1, royalty_bps__lte=ROYALTY_BPS_MAX),
+                name="payments_license_royalty_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"product #{self.product_id} {self.royalty_bps} bps"
+
+
+class OrderSettlement(models.Model):
+    """How one order's escrow was split when it settled (a completion or an after-sale refund):
+    ``gross = refunded + commission + royalty + net`` (a CHECK)."""
+
+    order = models.OneToOneField(
+        "trade.Order", verbose_name=_("订单"), on_delete=models.PROTECT, related_name="settlement"
+    )
+    shop = models.ForeignKey(
+        "catalog.Shop", verbose_name=_("店铺"), on_delete=models.PROTECT, related_name="+"
+    )
+    gross_fen = models.BigIntegerField(_("托管金额"))
+    refunded_fen = models.BigIntegerField(_("退给买家"), default=0)
+    commission_fen = models.BigIntegerField(_("平台佣金"))
+    royalty_fen = models.BigIntegerField(_("版税"))
+    net_fen = models.BigIntegerField(_("店铺所得"))
+    currency = models.CharField(max_length=3, default="CNY")
+    # The rates applied, line by line: [{"line_id", "goods_fen", "commission_bps", ...}]
+    detail = models.JSONField(_("明细"), default=list)
+    settled_at = models.DateTimeField(_("结算时间"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("订单结算")
+        verbose_name_plural = _("订单结算")
+        ordering = ["-settled_at", "-id"]
+        indexes = [models.Index(fields=["shop", "settled_at"], name="payments_settle_shop_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    gross_fen=F("refunded_fen")
+                    + F("commission_fen")
+                    + F("royalty_fen")
+                    + F("net_fen")
+                ),
+                name="payments_settle_sum",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    refunded_fen__gte=0, commission_fen__gte=0, royalty_fen__gte=0, net_fen__gte=0
+                ),
+                name="payments_settle_nonneg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"order #{self.order_id} net {self.net_fen}"
+
+
+class ShopClawback(models.Model):
+    """Money taken back from a shop's payable after its order settled (a refund granted later
+    by an operator): shop payable → the buyer's wallet."""
+
+    order = models.ForeignKey(
+        "trade.Order", verbose_name=_("订单"), on_delete=models.PROTECT, related_name="+"
+    )
+    shop = models.ForeignKey(
+        "catalog.Shop", verbose_name=_("店铺"), on_delete=models.PROTECT, related_name="+"
+    )
+    amount_fen = models.BigIntegerField(_("追回金额"))
+    currency = models.CharField(max_length=3, default="CNY")
+    reason = models.CharField(_("原因"), max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("结算后追回")
+        verbose_name_plural = _("结算后追回")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "created_at"], name="payments_clawback_shop_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payments_clawback_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"order #{self.order_id} −{self.amount_fen}"
+
+
+class PayoutBatch(models.Model):
+    """One run of payouts to shops: every shop whose payable is at least the minimum."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total_fen = models.BigIntegerField(_("合计"), default=0)
+    currency = models.CharField(max_length=3, default="CNY")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("店铺打款批次")
+        verbose_name_plural = _("店铺打款批次")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"batch #{self.pk} {self.total_fen}"
+
+
+class ShopPayoutStatus(models.TextChoices):
+    PROCESSING = "processing", _("处理中")
+    PAID = "paid", _("已到账")
+    RETURNED = "returned", _("失败已退回")
+
+
+class ShopPayout(models.Model):
+    """A shop's payable paid out through the payout provider: payable → payout clearing at
+    once, then clearing → outside on success, or back to the payable on failure."""
+
+    batch = models.ForeignKey(
+        PayoutBatch, verbose_name=_("批次"), on_delete=models.PROTECT, related_name="payouts"
+    )
+    shop = models.ForeignKey(
+        "catalog.Shop", verbose_name=_("店铺"), on_delete=models.PROTECT, related_name="+"
+    )
+    amount_fen = models.BigIntegerField(_("金额"))
+    currency = models.CharField(max_length=3, default="CNY")
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=ShopPayoutStatus.choices,
+        default=ShopPayoutStatus.PROCESSING,
+    )
+    provider = models.CharField(_("代付渠道"), max_length=32)
+    provider_reference = models.CharField(_("渠道单号"), max_length=100, blank=True, default="")
+    failure_reason = models.CharField(_("失败原因"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("店铺打款")
+        verbose_name_plural = _("店铺打款")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "-created_at"], name="payments_shoppayout_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payments_shoppayout_pos"),
+            models.UniqueConstraint(
+                fields=["batch", "shop"], name="payments_shoppayout_batch_shop_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"shop #{self.shop_id} {self.amount_fen} {self.status}"

@@ -19,8 +19,7 @@ from yaji.catalog.permissions import shop_can_manage
 from yaji.core import clock
 from yaji.core.errors import NotFound
 from yaji.core.outbox import outbox_publish
-from yaji.ledger.models import AccountKind
-from yaji.ledger.services import Posting, ledger_post, system_account, wallet_account_for_user
+from yaji.ledger.services import Posting, ledger_post, wallet_account_for_user
 from yaji.trade.errors import AfterSaleNotAllowed, InvalidAfterSale, InvalidShipment
 from yaji.trade.models import (
     AfterSale,
@@ -34,7 +33,6 @@ from yaji.trade.services import (
     AFTER_SALE_OPEN,
     CURRENCY,
     cny,
-    commission_bps,
     escrow_account_for,
     shop_payable_account_for,
 )
@@ -123,9 +121,11 @@ def _expect(after_sale: AfterSale, *statuses: str) -> None:
 def _refund(after_sale: AfterSale, *, actor: User | None, note: str) -> None:
     """Escrow → buyer (the agreed amount), the rest settles to the shop; the order closes."""
     order = Order.objects.select_for_update().get(pk=after_sale.order_id)
-    kept = order.total_fen - after_sale.amount_fen
-    kept_items = max(0, min(order.items_fen, kept))
-    commission = kept_items * commission_bps() // 10_000
+    from yaji.trade.settlement import order_split, settlement_postings, settlement_record
+
+    # What the shop side keeps is split like a completion (commission, royalties, shop).
+    split = order_split(order, refunded_fen=after_sale.amount_fen)
+    commission = split.commission_fen
     postings = [
         Posting(escrow_account_for(order), -cny(order.total_fen)),
         Posting(
@@ -133,15 +133,7 @@ def _refund(after_sale: AfterSale, *, actor: User | None, note: str) -> None:
             cny(after_sale.amount_fen),
         ),
     ]
-    if commission:
-        postings.append(
-            Posting(
-                system_account(kind=AccountKind.PLATFORM_REVENUE, currency=CURRENCY),
-                cny(commission),
-            )
-        )
-    if kept - commission:
-        postings.append(Posting(shop_payable_account_for(order.shop), cny(kept - commission)))
+    postings += settlement_postings(order, split, shop_payable=shop_payable_account_for(order.shop))
     ledger_post(
         kind=LEDGER_KIND_AFTER_SALE,
         postings=postings,
@@ -150,6 +142,7 @@ def _refund(after_sale: AfterSale, *, actor: User | None, note: str) -> None:
         metadata={"order_id": order.pk, "after_sale_id": after_sale.pk},
     )
     now = clock.now()
+    settlement_record(order, split, refunded_fen=after_sale.amount_fen, at=now)
     after_sale.status, after_sale.refunded_at = AfterSaleStatus.REFUNDED, now
     after_sale.save(update_fields=["status", "refunded_at", "updated_at"])
     order.status, order.commission_fen = OrderStatus.CLOSED, commission

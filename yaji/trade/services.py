@@ -47,7 +47,6 @@ from yaji.ledger.services import (
     account_for,
     ledger_post,
     ledger_transfer,
-    system_account,
     wallet_account_for_user,
 )
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
@@ -832,27 +831,26 @@ def order_delivered_record(*, order: Order, at: datetime, note: str = "") -> Non
 
 def _order_complete(order: Order, *, actor: User | None, note: str) -> None:
     """Complete and settle: escrow → platform commission + the shop's payable."""
+    from yaji.trade.settlement import order_split, settlement_postings, settlement_record
+
     now = clock.now()
-    commission = order.items_fen * commission_bps() // 10_000
+    # Commission per category and shop tier, royalties of licensed designs (ADR 0032).
+    split = order_split(order)
+    commission = split.commission_fen
     postings = [Posting(escrow_account_for(order), -cny(order.total_fen))]
-    if commission:
-        postings.append(
-            Posting(
-                system_account(kind=AccountKind.PLATFORM_REVENUE, currency=CURRENCY),
-                cny(commission),
-            )
-        )
-    if order.total_fen - commission:
-        postings.append(
-            Posting(shop_payable_account_for(order.shop), cny(order.total_fen - commission))
-        )
+    postings += settlement_postings(order, split, shop_payable=shop_payable_account_for(order.shop))
     ledger_post(
         kind=LEDGER_KIND_SETTLE,
         postings=postings,
         reference=f"order:{order.pk}:settle",
         description="订单结算",
-        metadata={"order_id": order.pk, "commission_bps": commission_bps()},
+        metadata={
+            "order_id": order.pk,
+            "commission_fen": commission,
+            "royalty_fen": split.royalty_fen,
+        },
     )
+    settlement_record(order, split, refunded_fen=0, at=now)
     order.status, order.completed_at, order.commission_fen = OrderStatus.COMPLETED, now, commission
     if order.delivered_at is None:
         order.delivered_at = now
