@@ -14,6 +14,7 @@ class PaymentsConfig(AppConfig):
         from yaji.payments.providers.sandbox import sandbox_subscribers_register
         from yaji.payments.providers.sandbox_payout import sandbox_payout_subscribers_register
         from yaji.payments.refunds import check_refunds_in_flight, check_refunds_posted
+        from yaji.payments.shop_finance import check_shop_payables
         from yaji.payments.statements import check_provider_statements
         from yaji.payments.withdrawals import check_payout_clearing
 
@@ -37,6 +38,11 @@ class PaymentsConfig(AppConfig):
             name="payments.refunds_in_flight",
             description="refunds-in-flight escrow equals the money of pending refunds",
             run=check_refunds_in_flight,
+        )
+        reconciliation_check_register(
+            name="payments.shop_payables",
+            description="shop payables' settlement, clawback and payout entries equal the records",
+            run=check_shop_payables,
         )
         reconciliation_check_register(
             name="payments.provider_statements",

@@ -193,3 +193,9 @@ class SubjectNotPayable(ApplicationError):
     code = "subject_not_payable"
     status = 409
     default_message = _("该订单已无法支付（已支付、已取消或已过期）。")
+
+
+class ClawbackExceedsSettled(ApplicationError):
+    code = "clawback_exceeds_settled"
+    status = 409
+    default_message = _("追回金额超过该订单结算给店铺的金额。")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from yaji.payments.refunds import refunds_submit_pending
 from yaji.payments.services import payment_intents_expire_due
+from yaji.payments.shop_finance import shop_payouts_submit_pending
 from yaji.payments.withdrawals import withdrawals_submit_pending
 
 
@@ -13,4 +14,5 @@ def payments_housekeeping() -> dict[str, int]:
         "intents_expired": payment_intents_expire_due(),
         "refunds_submitted": refunds_submit_pending(),
         "withdrawals_submitted": withdrawals_submit_pending(),
+        "shop_payouts_submitted": shop_payouts_submit_pending(),
     }

@@ -719,6 +719,10 @@ class ShopPayout(models.Model):
     shop = models.ForeignKey(
         "catalog.Shop", verbose_name=_("店铺"), on_delete=models.PROTECT, related_name="+"
     )
+    # The shop owner's bank card at the time of the batch (number encrypted on the card).
+    card = models.ForeignKey(
+        BankCard, verbose_name=_("银行卡"), on_delete=models.PROTECT, related_name="+"
+    )
     amount_fen = models.BigIntegerField(_("金额"))
     currency = models.CharField(max_length=3, default="CNY")
     status = models.CharField(

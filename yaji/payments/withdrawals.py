@@ -60,6 +60,8 @@ from yaji.payments.models import (
     WITHDRAWAL_OPEN_STATUSES,
     BankCard,
     ProviderNotification,
+    ShopPayout,
+    ShopPayoutStatus,
     Withdrawal,
     WithdrawalStatus,
 )
@@ -68,6 +70,7 @@ from yaji.payments.providers.base import PayoutNotification, PayoutRequest
 from yaji.payments.providers.sandbox_payout import PAYOUT_PROVIDER_NAME
 from yaji.payments.selectors import bank_card_get_for_user
 from yaji.payments.services import NotificationResult, _safe_headers
+from yaji.payments.shop_finance import SHOP_PAYOUT_PREFIX, shop_payout_callback_apply
 
 logger = logging.getLogger(__name__)
 
@@ -359,6 +362,13 @@ def _payout_notification_apply(
             )
     except IntegrityError:
         return NotificationResult(outcome="duplicate")
+    if notification.out_reference.startswith(SHOP_PAYOUT_PREFIX):
+        # A payout of a shop's payable (same provider, same callbacks): ADR 0032.
+        outcome, payout = shop_payout_callback_apply(notification)
+        record.processed = True
+        record.outcome = outcome
+        record.save(update_fields=["processed", "outcome", "updated_at"])
+        return NotificationResult(outcome=outcome, intent_id=str(payout.pk) if payout else None)
     try:
         withdrawal_id = uuid.UUID(notification.out_reference)
     except ValueError:
@@ -471,11 +481,19 @@ def check_payout_clearing(progress: Progress) -> list[Discrepancy]:
         .annotate(total=Sum("amount_fen"))
         .values("total")
     )
+    # Shop payouts in flight wait in the same clearing account (ADR 0032).
+    open_shop = (
+        ShopPayout.objects.filter(status=ShopPayoutStatus.PROCESSING, currency=OuterRef("currency"))
+        .order_by()
+        .values("currency")
+        .annotate(total=Sum("amount_fen"))
+        .values("total")
+    )
     rows = list(
         LedgerAccount.objects.filter(
             kind=AccountKind.PAYOUT_CLEARING, owner__isnull=True, owner_ref=""
         )
-        .annotate(expected=Coalesce(Subquery(open_total), 0))
+        .annotate(expected=Coalesce(Subquery(open_total), 0) + Coalesce(Subquery(open_shop), 0))
         .values("pk", "currency", "balance", "expected")
     )
     progress.start(len(rows) + 1)
@@ -486,7 +504,7 @@ def check_payout_clearing(progress: Progress) -> list[Discrepancy]:
             found.append(
                 Discrepancy(
                     subject=f"payout_clearing account #{row['pk']} {row['currency']}",
-                    expected=f"{row['expected']} minor units (open withdrawals)",
+                    expected=f"{row['expected']} minor units (open withdrawals and shop payouts)",
                     actual=f"{row['balance']} minor units",
                 )
             )
