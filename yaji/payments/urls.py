@@ -13,4 +13,6 @@ urlpatterns = [
     path("wallet/intents/<str:intent_id>/status/", views.intent_status, name="intent_status"),
     path("wallet/intents/<str:intent_id>/pay/", views.intent_pay, name="intent_pay"),
     path("pay/sandbox/<str:reference>/", views.sandbox_pay, name="sandbox_pay"),
+    path("shops/<slug:slug>/finance/", views.shop_finance, name="shop_finance"),
+    path("finance/", views.operator_finance, name="finance"),
 ]

@@ -7,18 +7,35 @@ user may not see is a 404, never a hint.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import segno
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yaji.accounts.models import Role
+from yaji.accounts.permissions import has_role
+from yaji.catalog import selectors as catalog_selectors
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
+from yaji.ledger import selectors as ledger_selectors
+from yaji.ledger.reconciliation import reconciliation_run
 from yaji.payments import selectors, services, withdrawals
-from yaji.payments.models import PaymentIntent, SandboxPaymentStatus
+from yaji.payments import shop_finance as shop_finance_service
+from yaji.payments.commission import default_commission_bps
+from yaji.payments.models import (
+    CommissionRate,
+    PaymentIntent,
+    PayoutBatch,
+    SandboxPaymentStatus,
+    ShopTier,
+)
 from yaji.payments.providers.sandbox import sandbox_payer_decide, sandbox_payment_get
 
 HISTORY_PAGE = 20
@@ -197,3 +214,112 @@ def sandbox_pay(request: HttpRequest, reference: str) -> HttpResponse:
         "error": error,
     }
     return render(request, "payments/sandbox_pay.html", context, status=409 if error else 200)
+
+
+# --- shop finance (shop owners and managers) and operator finance (finance, operators) --------
+
+
+def _month_bounds(raw: str) -> tuple[datetime, datetime, str]:
+    """``YYYY-MM`` (default: this month, local time) → [start, end) as aware datetimes."""
+    today = timezone.localdate()
+    year, month = today.year, today.month
+    if len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit():
+        if 2000 <= int(raw[:4]) <= 2100 and 1 <= int(raw[5:]) <= 12:
+            year, month = int(raw[:4]), int(raw[5:])
+    tz = timezone.get_current_timezone()
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return start, end, f"{year:04d}-{month:02d}"
+
+
+def _yuan(fen: int) -> str:
+    return format_money(Money(fen, "CNY"))
+
+
+@login_required
+@require_GET
+def shop_finance(request: HttpRequest, slug: str) -> HttpResponse:
+    """A shop's balance, its statement for one month, the orders settled, and its payouts."""
+    try:
+        shop = catalog_selectors.shop_get_managed(user=request.user, slug=slug)
+    except ApplicationError as exc:
+        raise Http404 from exc
+    start, end, month = _month_bounds(request.GET.get("month") or "")
+    statement = shop_finance_service.shop_statement(shop_id=shop.pk, start=start, end=end)
+    balance = ledger_selectors.account_balance(
+        shop_finance_service.shop_payable_account(shop_id=shop.pk)
+    )
+    previous = (start - timedelta(days=1)).strftime("%Y-%m")
+    return render(
+        request,
+        "payments/shop_finance.html",
+        {
+            "shop": shop,
+            "month": month,
+            "previous_month": previous,
+            "next_month": end.strftime("%Y-%m"),
+            "balance": format_money(balance),
+            "statement": statement,
+            "rows": [
+                (_("结算订单数"), str(statement.orders), "orders"),
+                (_("托管金额"), _yuan(statement.gross_fen), "gross"),
+                (_("结算时退给买家"), _yuan(statement.refunded_fen), "refunded"),
+                (_("平台佣金"), _yuan(statement.commission_fen), "commission"),
+                (_("版税"), _yuan(statement.royalty_fen), "royalty"),
+                (_("结算所得"), _yuan(statement.settled_net_fen), "settled-net"),
+                (_("结算后追回"), _yuan(statement.clawback_fen), "clawback"),
+                (_("本期净额"), _yuan(statement.net_fen), "net"),
+                (_("打款"), _yuan(statement.payouts_fen), "payouts"),
+                (_("打款失败退回"), _yuan(statement.returned_fen), "returned"),
+                (_("期初余额"), _yuan(statement.opening_fen), "opening"),
+                (_("期末余额"), _yuan(statement.closing_fen), "closing"),
+            ],
+            "settlements": shop_finance_service.shop_settlements(
+                shop_id=shop.pk, start=start, end=end
+            ),
+            "payouts": shop_finance_service.shop_payouts(shop_id=shop.pk),
+        },
+    )
+
+
+def _finance_staff(user: object) -> bool:
+    return has_role(user, Role.FINANCE) or has_role(user, Role.OPERATOR)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operator_finance(request: HttpRequest) -> HttpResponse:
+    """Finance and operators: the reconciliation report (run on demand), commission rates and
+    shop tiers (edited in the admin), payout batches (finance only)."""
+    user = request.user
+    if not _finance_staff(user):
+        raise Http404
+    results = None
+    batch = None
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "reconcile":
+        results = reconciliation_run()
+    elif request.method == "POST" and request.POST.get("action") == "payout":
+        if not has_role(user, Role.FINANCE):
+            raise Http404
+        try:
+            batch = shop_finance_service.payout_batch_create(actor=user)  # type: ignore[arg-type]
+        except ApplicationError as exc:
+            error = str(exc.message)
+    return render(
+        request,
+        "payments/finance.html",
+        {
+            "results": results,
+            "failed": [r for r in results or [] if not r.ok],
+            "batch": batch,
+            "error": error,
+            "can_pay_out": has_role(user, Role.FINANCE),
+            "default_bps": default_commission_bps(),
+            "rates": CommissionRate.objects.select_related("category", "tier").order_by(
+                "category__slug", "tier__code"
+            ),
+            "tiers": ShopTier.objects.annotate(shop_count=Count("shops")).order_by("code"),
+            "batches": PayoutBatch.objects.order_by("-created_at")[:10],
+        },
+    )
