@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
 from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yaji.accounts.models import Role
@@ -223,9 +223,9 @@ def _month_bounds(raw: str) -> tuple[datetime, datetime, str]:
     """``YYYY-MM`` (default: this month, local time) → [start, end) as aware datetimes."""
     today = timezone.localdate()
     year, month = today.year, today.month
-    if len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit():
-        if 2000 <= int(raw[:4]) <= 2100 and 1 <= int(raw[5:]) <= 12:
-            year, month = int(raw[:4]), int(raw[5:])
+    well_formed = len(raw) == 7 and raw[4] == "-" and raw[:4].isdigit() and raw[5:].isdigit()
+    if well_formed and 2000 <= int(raw[:4]) <= 2100 and 1 <= int(raw[5:]) <= 12:
+        year, month = int(raw[:4]), int(raw[5:])
     tz = timezone.get_current_timezone()
     start = datetime(year, month, 1, tzinfo=tz)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)

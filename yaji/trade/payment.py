@@ -76,7 +76,7 @@ def checkout_payment_start(
             provider=provider,
             subject=payments_services.intent_subject(kind=SUBJECT_KIND, subject_id=checkout.pk),
             expires_at=checkout.pay_by,
-            return_url=reverse("trade:checkout_pay", args=[checkout.pk]),
+            return_url=reverse("trade:checkout_pay", args=[checkout.pk]) + "?returned=1",
         )
     except SubjectNotPayable as exc:
         # Wallet-only and the checkout closed between our check and the payment.

@@ -197,7 +197,7 @@ def checkout_pay(request: HttpRequest, checkout_id: str) -> HttpResponse:
             "enough": balance.amount >= found.total_fen,
             "error": error,
             "wallet_url": reverse("payments:wallet"),
-            "returned": bool(request.GET.get("intent")),
+            "returned": bool(request.GET.get("returned")),
             "intents": payment.checkout_intents(checkout=found),
         },
         status=409 if error else 200,

@@ -101,7 +101,7 @@ def test_pay_a_two_shop_checkout_through_the_sandbox_pay_page_over_the_api() -> 
     assert payer.get(pay_path).status_code == 200
     back = payer.post(pay_path, {"action": "pay"})
     assert back.status_code == 302
-    assert back["Location"] == f"/checkout/{checkout.pk}/"
+    assert back["Location"] == f"/checkout/{checkout.pk}/?returned=1"
 
     # then nothing is paid until the signed notification arrives
     assert api.get(f"/checkouts/{checkout.pk}").json()["status"] == "pending"
