@@ -66,7 +66,7 @@ class Command(BaseCommand):
             action="append",
             dest="cases",
             help="Run only this case (repeatable). redpackets: hot, spread, sold-out; "
-            "ledger: topup; flashsale: storm.",
+            "ledger: topup, transfer; flashsale: storm.",
         )
         parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per case.")
         parser.add_argument("--concurrency", type=int, default=64, help="Concurrent clients.")
