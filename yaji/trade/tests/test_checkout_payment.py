@@ -331,3 +331,18 @@ def test_the_site_pays_a_checkout_online_with_the_wallet_first() -> None:
     assert returned.status_code == 200
     assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.PAID
     assert "pay-intents" in returned.content.decode()
+
+
+def test_a_wallet_payment_stays_within_its_query_budget() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    buyer = buyer_funded(1_000_000)
+    checkout = placed(buyer, shops=2)
+    with CaptureQueriesContext(connection) as captured:
+        payment.checkout_payment_start(
+            buyer=buyer, checkout_id=checkout.pk, wallet_amount_fen=checkout.total_fen
+        )
+    # 55 for one order (measured 2026-12-01, savepoints included); each further order adds
+    # its escrow account, balance update, events and outbox row — never per-line queries.
+    assert len(captured) <= 75, len(captured)
