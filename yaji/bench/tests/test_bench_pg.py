@@ -81,11 +81,15 @@ def test_redpackets_cases_keep_every_invariant() -> None:
     assert all(result.ok for result in reconciliation_run())
 
 
-def test_ledger_topups_settle_exactly_once_over_http() -> None:
-    (line,) = _bench("ledger")
+def test_ledger_topups_and_wallet_transfers_move_money_exactly_once_over_http() -> None:
+    topup, transfer = _bench("ledger")
 
-    _assert_sound(line, scenario="topup")
-    assert line["statuses"] == {"200": 30}
+    _assert_sound(topup, scenario="topup")
+    assert topup["statuses"] == {"200": 30}
+    # 30 checkouts of 5 buyers (6 each) paid from their wallets, all at once.
+    _assert_sound(transfer, scenario="transfer")
+    assert transfer["statuses"] == {"201": 30}
+    assert transfer["buyers"] == 5
     assert all(result.ok for result in reconciliation_run())
 
 
