@@ -13,6 +13,7 @@ class PaymentsConfig(AppConfig):
         from yaji.payments.housekeeping import payments_housekeeping
         from yaji.payments.providers.sandbox import sandbox_subscribers_register
         from yaji.payments.providers.sandbox_payout import sandbox_payout_subscribers_register
+        from yaji.payments.providers.wechatpay import wechatpay_certificates_refresh_job
         from yaji.payments.refunds import check_refunds_in_flight, check_refunds_posted
         from yaji.payments.shop_finance import check_shop_payables
         from yaji.payments.statements import check_provider_statements
@@ -24,6 +25,11 @@ class PaymentsConfig(AppConfig):
         sandbox_payout_subscribers_register()
         # Expire unpaid intents, retry refunds and payouts a provider could not take yet.
         periodic_register(name="payments.housekeeping", every_s=60.0, run=payments_housekeeping)
+        periodic_register(
+            name="payments.wechatpay_certificates",
+            every_s=12 * 3600.0,
+            run=wechatpay_certificates_refresh_job,
+        )
         reconciliation_check_register(
             name="payments.payout_clearing",
             description="payout clearing equals the money of open withdrawals",

@@ -753,3 +753,24 @@ class ShopPayout(models.Model):
 
     def __str__(self) -> str:
         return f"shop #{self.shop_id} {self.amount_fen} {self.status}"
+
+
+class WechatPayPlatformCertificate(models.Model):
+    """A WeChat Pay platform certificate downloaded from ``/v3/certificates`` (decrypted with
+    the APIv3 key). Several are kept: during a rotation WeChat Pay signs with the new one while
+    answers and notifications signed with the old one are still valid."""
+
+    serial_no = models.CharField(_("证书序列号"), max_length=64, unique=True)
+    pem = models.TextField(_("证书"))
+    effective_at = models.DateTimeField(_("生效时间"))
+    expires_at = models.DateTimeField(_("过期时间"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("微信支付平台证书")
+        verbose_name_plural = _("微信支付平台证书")
+        ordering = ["-effective_at"]
+
+    def __str__(self) -> str:
+        return self.serial_no

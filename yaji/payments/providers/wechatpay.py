@@ -243,6 +243,54 @@ def aead_encrypt(apiv3_key: bytes, *, nonce: str, associated_data: str, plaintex
     return base64.b64encode(sealed).decode()
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformCertificate:
+    serial_no: str
+    pem: str
+    effective_at: datetime
+    expires_at: datetime
+    public_key: rsa.RSAPublicKey
+
+
+def platform_certificates_decode(body: bytes, *, apiv3_key: bytes) -> list[PlatformCertificate]:
+    """The ``/v3/certificates`` answer: ``{"data": [{"serial_no", "effective_time",
+    "expire_time", "encrypt_certificate": {"algorithm": "AEAD_AES_256_GCM", "nonce",
+    "associated_data", "ciphertext"}}]}``; each certificate is decrypted with the APIv3 key and
+    must carry the serial number it is listed under (hex, as WeChat Pay writes it)."""
+    try:
+        items = json.loads(body)["data"]
+        found = []
+        for item in items:
+            sealed = item["encrypt_certificate"]
+            if sealed.get("algorithm") != "AEAD_AES_256_GCM":
+                raise ValueError("unsupported algorithm")
+            pem = aead_decrypt(
+                apiv3_key,
+                nonce=str(sealed["nonce"]),
+                associated_data=str(sealed.get("associated_data") or ""),
+                ciphertext_b64=str(sealed["ciphertext"]),
+            )
+            cert = x509.load_pem_x509_certificate(pem)
+            serial = str(item["serial_no"])
+            if f"{cert.serial_number:X}" != serial.upper().lstrip("0"):
+                raise ValueError("certificate serial does not match its listing")
+            key = cert.public_key()
+            if not isinstance(key, rsa.RSAPublicKey):
+                raise ValueError("the platform key must be an RSA public key")
+            found.append(
+                PlatformCertificate(
+                    serial_no=serial,
+                    pem=pem.decode(),
+                    effective_at=datetime.fromisoformat(str(item["effective_time"])),
+                    expires_at=datetime.fromisoformat(str(item["expire_time"])),
+                    public_key=key,
+                )
+            )
+        return found
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise MalformedNotification(extra={"reason": "platform certificates"}) from exc
+
+
 def jsapi_pay_params(
     *,
     appid: str,
@@ -363,7 +411,14 @@ class WechatPayProvider:
 
     # -- HTTP --
 
-    def _request(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        bootstrap: bool = False,
+    ) -> Any:
         """Signed request; the 2xx answer's signature is verified before its body is trusted."""
         body = (
             json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -401,8 +456,56 @@ class WechatPayProvider:
                     "message": str(error.get("message", ""))[:200],
                 }
             )
-        wechatpay_verify(response.headers, response.body, platform_keys=self.config.platform_keys)
+        keys = self.platform_keys()
+        if bootstrap:
+            # /v3/certificates may be signed with a certificate we do not have yet (the first
+            # download, or a rotation): WeChat Pay's guide verifies it with the certificates
+            # the answer itself carries, decrypted with our APIv3 key (which a forger lacks).
+            keys.update(
+                (cert.serial_no, cert.public_key)
+                for cert in platform_certificates_decode(
+                    response.body, apiv3_key=self.config.apiv3_key
+                )
+            )
+        wechatpay_verify(response.headers, response.body, platform_keys=keys)
         return json.loads(response.body) if response.body else None
+
+    # -- platform certificates --
+
+    def platform_keys(self) -> dict[str, rsa.RSAPublicKey]:
+        """The configured platform key plus every downloaded certificate still valid."""
+        from yaji.payments.models import WechatPayPlatformCertificate
+
+        keys = dict(self.config.platform_keys)
+        now = clock.now()
+        for row in WechatPayPlatformCertificate.objects.filter(
+            effective_at__lte=now + timedelta(days=1), expires_at__gt=now
+        ):
+            try:
+                keys.setdefault(row.serial_no, load_platform_key(row.pem.encode()))
+            except ValueError:  # pragma: no cover - stored only after decoding once
+                continue
+        return keys
+
+    def platform_certificates_refresh(self) -> list[str]:
+        """Download ``/v3/certificates`` and keep every certificate (new serials added, known
+        ones left as they are); returns the serials WeChat Pay listed."""
+        from yaji.payments.models import WechatPayPlatformCertificate
+
+        payload = self._request("GET", "/v3/certificates", bootstrap=True)
+        certificates = platform_certificates_decode(
+            json.dumps(payload).encode(), apiv3_key=self.config.apiv3_key
+        )
+        for cert in certificates:
+            WechatPayPlatformCertificate.objects.update_or_create(
+                serial_no=cert.serial_no,
+                defaults={
+                    "pem": cert.pem,
+                    "effective_at": cert.effective_at,
+                    "expires_at": cert.expires_at,
+                },
+            )
+        return [cert.serial_no for cert in certificates]
 
     # -- payments --
 
@@ -467,7 +570,7 @@ class WechatPayProvider:
         )
 
     def _resource(self, headers: Mapping[str, str], body: bytes) -> tuple[dict, dict]:
-        wechatpay_verify(headers, body, platform_keys=self.config.platform_keys)
+        wechatpay_verify(headers, body, platform_keys=self.platform_keys())
         try:
             envelope = json.loads(body)
             resource = envelope["resource"]
@@ -619,3 +722,14 @@ class WechatPayProvider:
         except (IndexError, KeyError, ValueError, InvalidOperation, ApplicationError) as exc:
             raise MalformedStatement(extra={"reason": str(exc)[:200]}) from exc
         return records
+
+
+def wechatpay_certificates_refresh_job() -> dict[str, int]:
+    """Periodic: keep the platform certificates current when WeChat Pay is the provider (WeChat
+    Pay publishes a new certificate well before it starts signing with it)."""
+    from yaji.payments.providers import default_provider_name, provider_get
+
+    if default_provider_name() != PROVIDER_NAME:
+        return {"certificates": 0}
+    provider = provider_get(PROVIDER_NAME)
+    return {"certificates": len(provider.platform_certificates_refresh())}  # type: ignore[attr-defined]

@@ -238,6 +238,7 @@ def test_resource_decryption_with_a_known_key_nonce_and_ciphertext() -> None:
         )
 
 
+@pytest.mark.django_db  # the provider reads downloaded platform certificates
 def test_payment_notification_is_verified_and_decrypted() -> None:
     provider, _fake = wx.make_provider()
     body = wx.payment_notification(out_trade_no="a" * 32, total=888, event_id="EV-1")
@@ -516,6 +517,7 @@ BILL = (
 ).encode()
 
 
+@pytest.mark.django_db  # the provider reads downloaded platform certificates
 def test_trade_bill_is_downloaded_hash_checked_and_parsed() -> None:
     provider, fake = wx.make_provider()
     fake.add_bill("2026-11-21", BILL)
