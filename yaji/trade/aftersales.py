@@ -36,6 +36,7 @@ from yaji.trade.services import (
     escrow_account_for,
     shop_payable_account_for,
 )
+from yaji.trade.settlement import order_split, settlement_postings, settlement_record
 
 OPEN_STATUSES = AFTER_SALE_OPEN
 REQUESTABLE_ORDER_STATUSES = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
@@ -121,8 +122,6 @@ def _expect(after_sale: AfterSale, *statuses: str) -> None:
 def _refund(after_sale: AfterSale, *, actor: User | None, note: str) -> None:
     """Escrow → buyer (the agreed amount), the rest settles to the shop; the order closes."""
     order = Order.objects.select_for_update().get(pk=after_sale.order_id)
-    from yaji.trade.settlement import order_split, settlement_postings, settlement_record
-
     # What the shop side keeps is split like a completion (commission, royalties, shop).
     split = order_split(order, refunded_fen=after_sale.amount_fen)
     commission = split.commission_fen

@@ -85,6 +85,7 @@ from yaji.trade.models import (
     ShippingOption,
     ShippingTemplate,
 )
+from yaji.trade.settlement import order_split, settlement_postings, settlement_record
 
 CURRENCY = "CNY"
 MAX_LINE_QUANTITY = 99
@@ -831,8 +832,6 @@ def order_delivered_record(*, order: Order, at: datetime, note: str = "") -> Non
 
 def _order_complete(order: Order, *, actor: User | None, note: str) -> None:
     """Complete and settle: escrow → platform commission + the shop's payable."""
-    from yaji.trade.settlement import order_split, settlement_postings, settlement_record
-
     now = clock.now()
     # Commission per category and shop tier, royalties of licensed designs (ADR 0032).
     split = order_split(order)
