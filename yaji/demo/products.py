@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from yaji.accounts.models import User
@@ -20,7 +24,8 @@ from yaji.catalog import selectors as catalog_selectors
 from yaji.catalog import services as catalog
 from yaji.catalog.defaults import catalog_defaults_seed
 from yaji.catalog.glb import glb_vase
-from yaji.catalog.models import Attribute, Product, Shop
+from yaji.catalog.models import Attribute, Category, Product, Shop, Tag, Variant
+from yaji.core import clock
 from yaji.core.errors import NotFound
 from yaji.demo.shops import REVIEWER_EMAIL
 
@@ -519,7 +524,8 @@ def demo_catalogue() -> list[CatalogueProduct]:
                 break
             item_zh, item_en, category, _shape, low, high, option, values = ITEMS[item]
             motif_zh, motif_en, _bg, _ink, _pattern, motif_attrs = MOTIFS[motif]
-            title_zh = f"{craft_zh}{motif_zh}{item_zh}"
+            prefix = "" if craft_zh and craft_zh in motif_zh else craft_zh
+            title_zh = f"{prefix}{motif_zh}{item_zh}"
             if title_zh in taken:
                 continue
             taken.add(title_zh)
@@ -837,3 +843,358 @@ def catalogue_chapter() -> Iterator[str]:
         ):
             _catalogue_product_build(spec, shop, reviewer)
         yield spec.title_zh
+
+
+# --- search judgements: graded relevance of the demo catalogue for the labelled queries --------
+
+# The hand-written products in the terms of the generated catalogue (item, motif, attributes).
+_HANDWRITTEN_TRUTH: dict[str, tuple[str, str]] = {
+    "双面绣团扇·宋人花鸟": ("fan", "songbird"),
+    "景泰蓝掐丝书签": ("bookmark", ""),
+    "苗银錾刻手镯（可刻字）": ("bangle", ""),
+    "千里江山真丝方巾": ("scarf", "landscape"),
+    "景泰蓝缠枝莲梅瓶": ("vase", "lotus"),
+    "云纹茶席布": ("teamat", "cloud"),
+}
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What a demo product is, as a person labelling queries sees it."""
+
+    title_zh: str
+    item: str
+    motif: str
+    category: str
+    attributes: frozenset[tuple[str, str]]
+    shop_slug: str
+
+
+def catalogue_truth() -> list[Truth]:
+    out = [
+        Truth(
+            spec.title_zh,
+            *_HANDWRITTEN_TRUTH[spec.title_zh],
+            spec.category,
+            frozenset(spec.attributes),
+            spec.shop_slug,
+        )
+        for spec in DEMO_PRODUCTS
+    ]
+    out.extend(
+        Truth(p.title_zh, p.item, p.motif, p.category, frozenset(p.attributes), p.shop_slug)
+        for p in demo_catalogue()
+    )
+    return out
+
+
+# A rule: (grade, conditions) — every condition must hold; a product's grade for a query is the
+# highest grade of the rules it satisfies. Conditions: item / motif / category / shop are sets
+# of keys, anything else is an attribute kind with allowed values.
+Rule = tuple[int, dict[str, tuple[str, ...]]]
+
+
+def _holds(truth: Truth, conditions: dict[str, tuple[str, ...]]) -> bool:
+    for key, allowed in conditions.items():
+        if key in ("item", "motif", "category"):
+            if getattr(truth, key) not in allowed:
+                return False
+        elif key == "shop":
+            if truth.shop_slug not in allowed:
+                return False
+        elif not any((key, value) in truth.attributes for value in allowed):
+            return False
+    return True
+
+
+def _i(*items: str) -> dict[str, tuple[str, ...]]:
+    return {"item": items}
+
+
+_TEA = ("teaset", "teapot", "teacup", "jianzhan")
+# (query, group, rules). Groups: two_char, phrase, english, pinyin, initials, traditional, typo.
+EVAL_QUERIES: tuple[tuple[str, str, tuple[Rule, ...]], ...] = (
+    # two-character words
+    ("丝巾", "two_char", ((3, _i("scarf")), (1, _i("shawl")))),
+    ("茶具", "two_char", ((3, _i("teaset")), (2, _i("teapot", "teacup")), (1, _i("jianzhan")))),
+    ("书签", "two_char", ((3, _i("bookmark")),)),
+    ("花瓶", "two_char", ((3, _i("vase")),)),
+    ("手镯", "two_char", ((3, _i("bangle")),)),
+    ("团扇", "two_char", ((3, _i("fan")),)),
+    ("茶壶", "two_char", ((3, _i("teapot")), (1, _i("teaset")))),
+    ("耳环", "two_char", ((3, _i("earrings")),)),
+    ("灯笼", "two_char", ((3, _i("lantern")),)),
+    ("剪纸", "two_char", ((3, _i("papercut")), (2, {"craft": ("剪纸",)}))),
+    ("红包", "two_char", ((3, _i("redenvelope")),)),
+    ("卫衣", "two_char", ((3, _i("sweatshirt")),)),
+    ("画册", "two_char", ((3, _i("book")),)),
+    ("春联", "two_char", ((3, _i("couplets")),)),
+    ("风筝", "two_char", ((3, _i("kite")),)),
+    ("皮影", "two_char", ((3, _i("puppet")),)),
+    ("紫砂", "two_char", ((3, {"craft": ("紫砂",)}),)),
+    ("苏绣", "two_char", ((3, {"craft": ("苏绣",)}),)),
+    ("建盏", "two_char", ((3, _i("jianzhan")), (1, _i("teacup")))),
+    ("香炉", "two_char", ((3, _i("burner")),)),
+    ("茶杯", "two_char", ((3, _i("teacup")), (2, _i("jianzhan")), (1, _i("mug")))),
+    ("发簪", "two_char", ((3, _i("hairpin")),)),
+    ("砚台", "two_char", ((3, _i("inkstone")),)),
+    ("印章", "two_char", ((3, _i("seal")),)),
+    ("屏风", "two_char", ((3, _i("screen")),)),
+    ("熊猫", "two_char", ((3, {"motif": ("panda",)}),)),
+    # long phrases
+    (
+        "苏绣缠枝莲丝巾",
+        "phrase",
+        (
+            (3, {**_i("scarf"), "motif": ("lotus",), "craft": ("苏绣",)}),
+            (2, {**_i("scarf"), "craft": ("苏绣",)}),
+            (1, _i("scarf")),
+        ),
+    ),
+    ("景泰蓝花瓶", "phrase", ((3, {**_i("vase"), "craft": ("景泰蓝",)}), (1, _i("vase")))),
+    ("青花瓷茶杯", "phrase", ((3, {**_i("teacup"), "craft": ("青花瓷",)}), (1, _i("teacup")))),
+    ("故宫瑞兽冰箱贴", "phrase", ((3, {**_i("magnet"), "motif": ("beast",)}), (1, _i("magnet")))),
+    ("敦煌飞天丝巾", "phrase", ((3, {**_i("scarf"), "motif": ("apsara",)}), (1, _i("scarf")))),
+    ("宋画花鸟团扇", "phrase", ((3, {**_i("fan"), "motif": ("songbird",)}), (1, _i("fan")))),
+    (
+        "送给妈妈的真丝丝巾",
+        "phrase",
+        ((3, {**_i("scarf"), "material": ("丝绸",)}), (2, _i("scarf"))),
+    ),
+    ("适合泡茶的紫砂壶", "phrase", ((3, {**_i("teapot"), "craft": ("紫砂",)}), (1, _i("teapot")))),
+    (
+        "中秋节玉兔礼盒",
+        "phrase",
+        ((3, {**_i("giftbox"), "motif": ("rabbit",)}), (1, _i("giftbox"))),
+    ),
+    ("熊猫帆布包", "phrase", ((3, {**_i("tote"), "motif": ("panda",)}), (1, _i("tote")))),
+    ("青绿山水装饰画", "phrase", ((3, {**_i("print"), "motif": ("landscape",)}), (1, _i("print")))),
+    ("苗银手镯", "phrase", ((3, {**_i("bangle"), "craft": ("苗银",)}), (1, _i("bangle")))),
+    ("蜡染抱枕", "phrase", ((3, {**_i("cushion"), "craft": ("蜡染",)}), (1, _i("cushion")))),
+    ("龙纹茶具套装", "phrase", ((3, {**_i("teaset"), "motif": ("dragon",)}), (1, _i("teaset")))),
+    # English
+    ("silk scarf", "english", ((3, _i("scarf")), (1, _i("shawl")))),
+    ("teapot", "english", ((3, _i("teapot")), (1, _i("teaset")))),
+    ("tea set", "english", ((3, _i("teaset")), (2, _i("teapot", "teacup")), (1, _i("jianzhan")))),
+    ("cloisonne vase", "english", ((3, {**_i("vase"), "craft": ("景泰蓝",)}), (1, _i("vase")))),
+    ("bookmark", "english", ((3, _i("bookmark")),)),
+    ("bangle", "english", ((3, _i("bangle")),)),
+    ("lantern", "english", ((3, _i("lantern")),)),
+    ("phone case", "english", ((3, _i("phonecase")),)),
+    ("blue and white porcelain", "english", ((3, {"craft": ("青花瓷",)}),)),
+    ("kite", "english", ((3, _i("kite")),)),
+    ("panda tote bag", "english", ((3, {**_i("tote"), "motif": ("panda",)}), (1, _i("tote")))),
+    ("incense burner", "english", ((3, _i("burner")),)),
+    ("hairpin", "english", ((3, _i("hairpin")),)),
+    ("fridge magnet", "english", ((3, _i("magnet")),)),
+    ("sweatshirt", "english", ((3, _i("sweatshirt")),)),
+    ("Dunhuang", "english", ((3, {"motif": ("apsara",)}), (2, {"shop": ("dunhuang-colours",)}))),
+    # full pinyin
+    ("sijin", "pinyin", ((3, _i("scarf")), (1, _i("shawl")))),
+    ("chaju", "pinyin", ((3, _i("teaset")), (2, _i("teapot", "teacup")), (1, _i("jianzhan")))),
+    ("qinghuaci", "pinyin", ((3, {"craft": ("青花瓷",)}),)),
+    ("jingtailan", "pinyin", ((3, {"craft": ("景泰蓝",)}),)),
+    ("shuqian", "pinyin", ((3, _i("bookmark")),)),
+    ("tuanshan", "pinyin", ((3, _i("fan")),)),
+    ("zisha", "pinyin", ((3, {"craft": ("紫砂",)}),)),
+    ("denglong", "pinyin", ((3, _i("lantern")),)),
+    ("jianzhan", "pinyin", ((3, _i("jianzhan")), (1, _i("teacup")))),
+    ("suxiu", "pinyin", ((3, {"craft": ("苏绣",)}),)),
+    # pinyin initials
+    ("qhc", "initials", ((3, {"craft": ("青花瓷",)}),)),
+    ("jtl", "initials", ((3, {"craft": ("景泰蓝",)}),)),
+    ("sx", "initials", ((3, {"craft": ("苏绣",)}),)),
+    ("sq", "initials", ((3, _i("bookmark")),)),
+    ("dl", "initials", ((3, _i("lantern")),)),
+    ("fz", "initials", ((3, _i("kite")),)),
+    ("cj", "initials", ((3, _i("teaset")), (2, _i("teapot", "teacup")), (1, _i("jianzhan")))),
+    # traditional characters
+    ("絲巾", "traditional", ((3, _i("scarf")), (1, _i("shawl")))),
+    ("書簽", "traditional", ((3, _i("bookmark")),)),
+    ("團扇", "traditional", ((3, _i("fan")),)),
+    ("蘇繡", "traditional", ((3, {"craft": ("苏绣",)}),)),
+    ("景泰藍", "traditional", ((3, {"craft": ("景泰蓝",)}),)),
+    ("燈籠", "traditional", ((3, _i("lantern")),)),
+    ("龍紋", "traditional", ((3, {"motif": ("dragon",)}),)),
+    ("青花瓷茶壺", "traditional", ((3, {**_i("teapot"), "craft": ("青花瓷",)}), (1, _i("teapot")))),
+    ("項鏈", "traditional", ((3, _i("necklace")),)),
+    # typos
+    ("景泰兰", "typo", ((3, {"craft": ("景泰蓝",)}),)),
+    ("青花磁", "typo", ((3, {"craft": ("青花瓷",)}),)),
+    ("苏秀", "typo", ((3, {"craft": ("苏绣",)}),)),
+    ("紫沙壶", "typo", ((3, {**_i("teapot"), "craft": ("紫砂",)}), (1, _i("teapot")))),
+    ("scraf", "typo", ((3, _i("scarf")),)),
+    ("porcelian", "typo", ((3, {"craft": ("青花瓷",)}), (1, {"material": ("陶瓷",)}))),
+    ("cloisone", "typo", ((3, {"craft": ("景泰蓝",)}),)),
+    ("lanten", "typo", ((3, _i("lantern")),)),
+    ("braclet", "typo", ((3, _i("bangle")),)),
+)
+
+
+def search_judgements() -> list[dict[str, object]]:
+    """The labelled query set: each query with its graded relevant demo products (by title),
+    computed from what the products are (item, motif, craft ...), never from a search."""
+    truths = catalogue_truth()
+    out: list[dict[str, object]] = []
+    for query, group, rules in EVAL_QUERIES:
+        relevant: dict[str, int] = {}
+        for truth in truths:
+            grade = max((g for g, cond in rules if _holds(truth, cond)), default=0)
+            if grade:
+                relevant[truth.title_zh] = grade
+        out.append(
+            {
+                "q": query,
+                "group": group,
+                "relevant": dict(sorted(relevant.items(), key=lambda kv: (-kv[1], kv[0]))),
+            }
+        )
+    return out
+
+
+# --- bulk seeding: the same catalogue, inserted directly (evaluation runs, benchmarks) ---------
+
+BULK_BATCH = 2000
+BULK_OWNER_PASSWORD = "yaji-demo-2026"  # noqa: S105  # the demo password, as in world.py
+
+
+def _bulk_shops() -> dict[str, Shop]:
+    """Every demo shop by slug; missing ones are opened directly (no application), each with
+    an owner account of its own. Only the seeding path does this: the demo world applies."""
+    from yaji.demo.shops import DEMO_SHOPS, demo_makers
+
+    shops = {s.slug: s for s in Shop.objects.all()}
+    for spec in [*DEMO_SHOPS, *(m.shop for m in demo_makers())]:
+        if spec.slug in shops:
+            continue
+        owner = user_by_identifier(identifier=spec.owner_email)
+        if owner is None:
+            owner = User.objects.create_user(
+                spec.owner_email, BULK_OWNER_PASSWORD, display_name=spec.name_zh
+            )
+        shops[spec.slug] = Shop.objects.create(
+            owner=owner,
+            name_zh=spec.name_zh,
+            name_en=spec.name_en,
+            slug=spec.slug,
+            shop_type=spec.shop_type,
+            story_zh=spec.story_zh,
+            story_en=spec.story_en,
+            region=spec.region,
+        )
+    return shops
+
+
+def _bulk_specs() -> list[CatalogueProduct]:
+    """The hand-written products in the generated form, then the generated catalogue."""
+    out = []
+    for n, spec in enumerate(DEMO_PRODUCTS):
+        _sku, price, stock, options = spec.variants[0]
+        (option, value), *_rest = options.items()
+        out.append(
+            CatalogueProduct(
+                shop_slug=spec.shop_slug,
+                item=_HANDWRITTEN_TRUTH[spec.title_zh][0],
+                motif=_HANDWRITTEN_TRUTH[spec.title_zh][1] or "cloud",
+                title_zh=spec.title_zh,
+                title_en=spec.title_en,
+                story_zh=spec.story_zh,
+                story_en=spec.story_en,
+                category=spec.category,
+                sku=f"H{n:02d}",
+                price_fen=price,
+                stock=stock,
+                options=(option, (value,)),
+                attributes=spec.attributes,
+                tags=spec.tags,
+                kind="standard",
+                extra=(),
+            )
+        )
+    return [*out, *demo_catalogue()]
+
+
+def bulk_title(spec: CatalogueProduct, copy: int) -> str:
+    """The title of the ``copy``-th seeded copy of a catalogue product (0 is the original)."""
+    return spec.title_zh if copy == 0 else f"{spec.title_zh} · 第{copy + 1}批"
+
+
+def catalogue_bulk_seed(*, total: int, on_progress: Callable[[int, int], Any] | None = None) -> int:
+    """Top the listed catalogue up to ``total`` products with bulk inserts: the demo catalogue
+    first, then numbered batches of it (``… · 第2批``), listed in active shops, without images.
+    Deterministic and re-runnable (what exists is kept); returns how many were inserted."""
+    catalog_defaults_seed()
+    shops = _bulk_shops()
+    specs = _bulk_specs()
+    categories = dict(Category.objects.values_list("slug", "id"))
+    attributes = {(a.kind, a.value_zh): a.pk for a in Attribute.objects.all()}
+    tag_names = sorted({t for spec in specs for t in spec.tags})
+    Tag.objects.bulk_create([Tag(name=n) for n in tag_names], ignore_conflicts=True)
+    tags = dict(Tag.objects.filter(name__in=tag_names).values_list("name", "id"))
+    existing = set(Product.objects.values_list("shop_id", "title_zh"))
+    now = clock.now()
+    wanted = [(n, specs[n % len(specs)], n // len(specs)) for n in range(total)]
+    todo = [
+        (n, spec, copy)
+        for n, spec, copy in wanted
+        if (shops[spec.shop_slug].pk, bulk_title(spec, copy)) not in existing
+    ]
+    if on_progress is not None:
+        on_progress(0, len(todo))
+    inserted = 0
+    AttributeLink = Product.attributes.through
+    TagLink = Product.tags.through
+    for start in range(0, len(todo), BULK_BATCH):
+        chunk = todo[start : start + BULK_BATCH]
+        with transaction.atomic():
+            products = Product.objects.bulk_create(
+                [
+                    Product(
+                        shop=shops[spec.shop_slug],
+                        kind=Product.Kind.STANDARD,
+                        title_zh=bulk_title(spec, copy),
+                        title_en=spec.title_en if copy == 0 else f"{spec.title_en} #{copy + 1}",
+                        story_zh=spec.story_zh,
+                        story_en=spec.story_en,
+                        category_id=categories.get(spec.category),
+                        status=Product.Status.LISTED,
+                        created_by_id=shops[spec.shop_slug].owner_id,
+                        submitted_at=now,
+                        reviewed_at=now,
+                        listed_at=now - timedelta(minutes=n),
+                    )
+                    for n, spec, copy in chunk
+                ]
+            )
+            variants, attribute_links, tag_links = [], [], []
+            for product, (_n, spec, copy) in zip(products, chunk, strict=True):
+                option, values = spec.options
+                variants.extend(
+                    Variant(
+                        product=product,
+                        sku=f"{spec.sku}-{copy + 1}-{i + 1}",
+                        options={option: value},
+                        price_fen=spec.price_fen + i * 1000,
+                        stock=spec.stock,
+                        position=i,
+                    )
+                    for i, value in enumerate(values)
+                )
+                attribute_links.extend(
+                    AttributeLink(product_id=product.pk, attribute_id=attributes[pair])
+                    for pair in spec.attributes
+                    if pair in attributes
+                )
+                tag_links.extend(TagLink(product_id=product.pk, tag_id=tags[t]) for t in spec.tags)
+            Variant.objects.bulk_create(variants)
+            AttributeLink.objects.bulk_create(attribute_links)
+            TagLink.objects.bulk_create(tag_links)
+        inserted += len(chunk)
+        if on_progress is not None:
+            on_progress(inserted, len(todo))
+    return inserted
+
+
+def judgements_json() -> str:
+    """The labelled query set as stored in the repository (``yaji demo-data --search-labels``)."""
+    return json.dumps(search_judgements(), ensure_ascii=False, indent=1) + "\n"
