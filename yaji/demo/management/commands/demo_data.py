@@ -27,6 +27,11 @@ class Command(BaseCommand):
             "(benchmarks: --products 100000), then reindex search",
         )
         parser.add_argument(
+            "--catalogue-only",
+            action="store_true",
+            help="with --products: only the bulk catalogue and its index, not the demo world",
+        )
+        parser.add_argument(
             "--search-labels",
             action="store_true",
             help="only rewrite the labelled search queries (yaji/search/data/eval_queries.json) "
@@ -39,10 +44,11 @@ class Command(BaseCommand):
         buyers: int,
         minors: int,
         quiet: bool,
-        products: int | None,  # type: ignore[no-untyped-def]
+        products: int | None,
         search_labels: bool,
+        catalogue_only: bool,
         **options,
-    ):
+    ):  # type: ignore[no-untyped-def]
         if search_labels:
             QUERIES_PATH.write_text(judgements_json(), encoding="utf-8")
             self.stdout.write(f"Wrote {QUERIES_PATH}")
@@ -58,7 +64,8 @@ class Command(BaseCommand):
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            for title, steps, chapter in chapters(buyers=buyers, minors=minors):
+            world = [] if catalogue_only and products else chapters(buyers=buyers, minors=minors)
+            for title, steps, chapter in world:
                 task = progress.add_task(title, total=steps, current="")
                 for label in chapter():
                     progress.update(task, advance=1, current=label)
@@ -75,7 +82,7 @@ class Command(BaseCommand):
                     batch_size=1000, on_start=lambda total: progress.update(task, total=total)
                 ):
                     progress.update(task, completed=done, current="indexed")
-        if quiet:
+        if quiet or (catalogue_only and products):
             return
         people = demo_people(buyers=buyers, minors=minors)
         self.stdout.write(
