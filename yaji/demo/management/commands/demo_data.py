@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -82,6 +83,11 @@ class Command(BaseCommand):
                     batch_size=1000, on_start=lambda total: progress.update(task, total=total)
                 ):
                     progress.update(task, completed=done, current="indexed")
+                if connection.vendor == "postgresql":
+                    # Fresh planner statistics: after a bulk load the planner would otherwise
+                    # still think the tables are empty and pick nested loops over 100k rows.
+                    with connection.cursor() as cursor:
+                        cursor.execute("ANALYZE")
         if quiet or (catalogue_only and products):
             return
         people = demo_people(buyers=buyers, minors=minors)
