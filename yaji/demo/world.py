@@ -21,8 +21,8 @@ from yaji.accounts.models import Role, User
 from yaji.accounts.selectors import user_by_identifier
 from yaji.community.demo import COMMUNITY_STEPS, community_chapter
 from yaji.demo.orders import DEMO_ORDERS, orders_chapter
-from yaji.demo.products import DEMO_PRODUCTS, products_chapter
-from yaji.demo.shops import DEMO_SHOPS, shops_chapter
+from yaji.demo.products import DEMO_PRODUCTS, catalogue_chapter, demo_catalogue, products_chapter
+from yaji.demo.shops import DEMO_SHOPS, MAKERS, makers_chapter, shops_chapter
 from yaji.search.services import search_index_rebuild
 
 DEMO_PASSWORD = "yaji-demo-2026"  # noqa: S105  # public, printed by the command
@@ -255,8 +255,10 @@ def chapters(*, buyers: int = 24, minors: int = 3) -> list[tuple[str, int, Chapt
     return [
         ("people 人物", len(people), lambda: _people_chapter(people)),
         ("shops 店铺", len(DEMO_SHOPS), shops_chapter),
+        ("makers 更多店铺", len(MAKERS), makers_chapter),
         ("products 商品", len(DEMO_PRODUCTS), products_chapter),
+        ("catalogue 商品目录", len(demo_catalogue()), catalogue_chapter),
         ("community 社区", COMMUNITY_STEPS, community_chapter),
         ("orders 订单", len(DEMO_ORDERS), orders_chapter),
-        ("search 搜索索引", len(DEMO_PRODUCTS), _search_chapter),
+        ("search 搜索索引", len(DEMO_PRODUCTS) + len(demo_catalogue()), _search_chapter),
     ]

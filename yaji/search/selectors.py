@@ -7,12 +7,14 @@ delivered.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -203,57 +205,127 @@ def _filtered(
     return qs
 
 
-def _facets(
+FACET_CACHE_SECONDS = 60
+FACET_GENERATION_KEY = "search:facets:generation"
+_FIELD_FACETS = {"category": "category_id", "price": "price_band", "shop_type": "shop_type"}
+
+
+def facets_generation() -> int:
+    """Bumped after every index write (see services); part of the facet cache key."""
+    return int(cache.get(FACET_GENERATION_KEY) or 0)
+
+
+def facets_generation_bump() -> None:
+    try:
+        cache.incr(FACET_GENERATION_KEY)
+    except ValueError:
+        cache.add(FACET_GENERATION_KEY, 1, timeout=None)
+
+
+def _field_counts(qs: QuerySet[SearchDocument], names: list[str]) -> dict[str, dict[Any, int]]:
+    """Counts per value of several document fields in one GROUP BY pass."""
+    columns = [_FIELD_FACETS[n] for n in names]
+    out: dict[str, dict[Any, int]] = {n: defaultdict(int) for n in names}
+    for *values, n in qs.order_by().values_list(*columns).annotate(n=Count("pk")):
+        for name, value in zip(names, values, strict=True):
+            if value is not None:
+                out[name][value] += n
+    return out
+
+
+def _attribute_counts(
+    qs: QuerySet[SearchDocument], kinds: list[str]
+) -> dict[str, list[tuple[str, int]]]:
+    """Counts per value of several attribute kinds in one pass over the facet values."""
+    out: dict[str, list[tuple[str, int]]] = {k: [] for k in kinds}
+    rows = (
+        qs.filter(facets__kind__in=kinds)
+        .values_list("facets__kind", "facets__value")
+        .annotate(n=Count("pk"))
+        .order_by("facets__kind", "-n", "facets__value")
+    )
+    for kind, value, n in rows:
+        out[kind].append((value, n))
+    return out
+
+
+def _facet_counts(
     matched: QuerySet[SearchDocument], params: SearchParams, category_ids: list[int] | None
+) -> dict[str, Any]:
+    """Each facet counts under every filter but its own. Facets with no selected value share
+    one filtered set, so they are counted together (one query for the document fields, one
+    for the attributes); a facet with a selected value gets its own."""
+    counts: dict[str, Any] = {}
+    shared = [n for n in FACETS if not getattr(params, n)]
+    groups: list[tuple[str, list[str]]] = [("", shared)] + [
+        (n, [n]) for n in FACETS if getattr(params, n)
+    ]
+    for skip, names in groups:
+        if not names:
+            continue
+        qs = _filtered(matched, params, category_ids=category_ids, skip=skip)
+        fields = [n for n in names if n in _FIELD_FACETS]
+        kinds = [n for n in names if n in ATTRIBUTE_FACETS]
+        if fields:
+            counts.update(_field_counts(qs, fields))
+        if kinds:
+            counts.update(_attribute_counts(qs, kinds))
+    return counts
+
+
+def _facets(
+    matched: QuerySet[SearchDocument],
+    params: SearchParams,
+    category_ids: list[int] | None,
+    *,
+    cache_key: str,
 ) -> list[Facet]:
-    facets = []
     en = _en()
+    key = f"search:facets:{facets_generation()}:{int(en)}:{cache_key}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = {
+            k: (dict(v) if isinstance(v, dict) else v)
+            for k, v in _facet_counts(matched, params, category_ids).items()
+        }
+        cache.set(key, counts, FACET_CACHE_SECONDS)
+    facets = []
     for name in FACETS:
-        qs = _filtered(matched, params, category_ids=category_ids, skip=name)
         selected = getattr(params, name)
         buckets: list[FacetBucket] = []
+        found = counts.get(name) or {}
         if name == "category":
-            counts = dict(
-                qs.exclude(category_id=None).values_list("category_id").annotate(n=Count("pk"))
-            )
-            categories = Category.objects.filter(pk__in=list(counts)).order_by("position", "id")
+            categories = Category.objects.filter(pk__in=list(found)).order_by("position", "id")
             buckets = [
                 FacetBucket(
                     c.slug,
                     (c.name_en if en and c.name_en else c.name_zh),
-                    counts[c.pk],
+                    found[c.pk],
                     c.slug == selected,
                 )
                 for c in categories
             ]
         elif name == "price":
-            counts = dict(qs.values_list("price_band").annotate(n=Count("pk")))
             buckets = [
-                FacetBucket(str(band), str(label), counts[band], band == selected)
+                FacetBucket(str(band), str(label), found[band], band == selected)
                 for band, label in PriceBand.choices
-                if counts.get(band)
+                if found.get(band)
             ]
         elif name == "shop_type":
-            counts = dict(qs.values_list("shop_type").annotate(n=Count("pk")))
             buckets = [
-                FacetBucket(str(value), str(label), counts[value], value == selected)
+                FacetBucket(str(value), str(label), found[value], value == selected)
                 for value, label in ShopType.choices
-                if counts.get(value)
+                if found.get(value)
             ]
         else:
-            rows = (
-                qs.filter(facets__kind=name)
-                .values_list("facets__value")
-                .annotate(n=Count("pk"))
-                .order_by("-n", "facets__value")
-            )
+            rows = found or []
             english = (
                 dict(
                     Attribute.objects.filter(kind=name, value_zh__in=[v for v, _n in rows])
                     .exclude(value_en="")
                     .values_list("value_zh", "value_en")
                 )
-                if en
+                if en and rows
                 else {}
             )
             buckets = [
@@ -317,6 +389,15 @@ def _reranked(
     return scored
 
 
+def _facets_key(terms: list[QueryTerm], params: SearchParams, *, relaxed: bool) -> str:
+    """What the facet counts depend on: the match and the filters (not sort or page)."""
+    text = "|".join("/".join((t.word, *t.alternatives)) for t in terms)
+    raw = f"{text}|{int(relaxed)}|" + "|".join(
+        f"{k}={v}" for k, v in sorted(params.filters().items())
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
 def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
     """Search listed products: text + filters, facet counts (unless ``facets`` is False, for
     rows that show no sidebar), one sorted page."""
@@ -358,7 +439,14 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
         params=params,
         hits=_hits(page),
         total=total,
-        facets=_facets(indexed, params, category_ids) if facets else [],
+        facets=_facets(
+            indexed,
+            params,
+            category_ids,
+            cache_key=_facets_key(terms, params, relaxed=relaxed),
+        )
+        if facets
+        else [],
         relaxed=relaxed,
         scores=scores,
     )

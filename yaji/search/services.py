@@ -36,6 +36,7 @@ from yaji.search.models import (
     SearchTerm,
     price_band_of,
 )
+from yaji.search.selectors import facets_generation_bump
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,10 @@ def _remove(product_ids: Iterable[int]) -> int:
 
 
 def _refresh(product_ids: list[int]) -> None:
+    # Cached facet counts are keyed by the index generation: a write retires them now and
+    # again on commit (so nothing counted from the uncommitted state outlives the commit).
+    facets_generation_bump()
+    transaction.on_commit(facets_generation_bump)
     products = list(_source_qs().filter(pk__in=product_ids))
     searchable = [p for p in products if _searchable(p)]
     keep = {p.pk for p in searchable}

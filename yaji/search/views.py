@@ -35,7 +35,7 @@ def params_from(request: HttpRequest) -> SearchParams:
         q=get.get("q", "")[:400],
         sort=get.get("sort") or "relevance",
         page=_int(get.get("page"), 1),
-        page_size=PAGE_SIZE,
+        page_size=_int(get.get("page_size"), PAGE_SIZE),
         **{name: get.get(name, "")[:60] for name in FACETS},
     )
 

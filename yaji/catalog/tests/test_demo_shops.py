@@ -27,8 +27,11 @@ def test_demo_shops_are_approved_applications_and_rerunnable() -> None:
     call_command("demo_data", buyers=2, minors=0, quiet=True)
 
     shops = {s.slug: s for s in Shop.objects.select_related("owner")}
-    assert {slug: s.shop_type for slug, s in shops.items()} == EXPECTED
-    assert ShopApplication.objects.filter(status="approved").count() == len(EXPECTED)
+    types = {slug: s.shop_type for slug, s in shops.items()}
+    assert EXPECTED.items() <= types.items()
+    assert len(shops) == 42  # the seven storied shops and 35 more makers
+    assert set(types.values()) == {"heritage_workshop", "creator", "museum", "brand", "studio"}
+    assert ShopApplication.objects.filter(status="approved").count() == len(shops)
     assert not ShopApplication.objects.exclude(status="approved").exists()
     for shop in shops.values():
         assert shop.story_zh and shop.story_en and shop.region

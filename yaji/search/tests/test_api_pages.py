@@ -198,7 +198,10 @@ def test_query_count_is_constant_in_page_size(client: Client, products) -> None:
     from django.test.utils import CaptureQueriesContext
 
     counts = []
-    client.get("/api/v1/search", {"q": "丝巾"})  # the first search of the hour creates its bucket
+    with CaptureQueriesContext(connection) as cold:
+        # The first search of the hour creates its bucket and counts the facets (then cached).
+        client.get("/api/v1/search", {"q": "丝巾"})
+    client.get("/api/v1/search", {"sort": "newest"})
     for size in (1, 3):
         with CaptureQueriesContext(connection) as ctx:
             response = client.get("/api/v1/search", {"q": "丝巾", "page_size": size})
@@ -211,3 +214,36 @@ def test_query_count_is_constant_in_page_size(client: Client, products) -> None:
     # 6 facets + their category names, count, FTS ranking, filter set, signals, products,
     # images, and the trending counter (an UPDATE inside a savepoint).
     assert max(counts) <= 16, counts
+    assert len(cold.captured_queries) <= 16, len(cold.captured_queries)
+
+
+PAGE_QUERY_BUDGET = 12  # the catalog issue's target: per product or list page, any page size
+
+
+def test_list_and_product_pages_stay_within_the_query_budget(client: Client, products) -> None:  # type: ignore[no-untyped-def]
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/search/", {"sort": "newest"})  # counts (and caches) the facets of this set
+    counts = {}
+    for size in (1, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/search/", {"sort": "newest", "page_size": size})
+        assert response.status_code == 200
+        assert response.content.count(b'data-testid="search-hit"') == size
+        counts[size] = len(ctx.captured_queries)
+    assert counts[1] == counts[3], counts  # no query per product card
+    assert counts[3] <= PAGE_QUERY_BUDGET, counts
+
+    product_counts = []
+    for product in products.values():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/products/{product.pk}/")
+        assert response.status_code == 200
+        product_counts.append(len(ctx.captured_queries))
+    assert max(product_counts) <= PAGE_QUERY_BUDGET, product_counts
+
+
+def test_absurd_page_sizes_on_the_list_page_are_a_clear_4xx(client: Client, products) -> None:  # type: ignore[no-untyped-def]
+    for size in ("0", "100000", "-5", "abc"):
+        response = client.get("/search/", {"page_size": size})
+        assert response.status_code == 422, size  # InvalidPage, with its message

@@ -249,3 +249,23 @@ def test_query_syntax_is_not_interpreted(world) -> None:  # type: ignore[no-unty
     ]:
         search_run(SearchParams(q=query))  # no syntax error from either backend
     assert titles(SearchParams(q="丝巾 OR 书签")) == []  # OR is just a word here
+
+
+def test_cached_facet_counts_follow_every_index_write(world) -> None:  # type: ignore[no-untyped-def]
+    # given facet counts computed (and cached) for a browse page
+    first = {
+        f.name: {b.value: b.count for b in f.buckets} for f in search_run(SearchParams()).facets
+    }
+    assert first["shop_type"]["museum"] == 1
+    museum = world["shops"][1]  # type: ignore[index]
+
+    # when another museum product is listed and indexed
+    listed(museum, title_zh="故宫瑞兽冰箱贴", category_slug="museum", price_fen=3800)
+    relay()
+
+    # then the same page counts it at once (the index write retired the cached counts)
+    again = {
+        f.name: {b.value: b.count for b in f.buckets} for f in search_run(SearchParams()).facets
+    }
+    assert again["shop_type"]["museum"] == 2
+    assert again["price"]["0-100"] == first["price"]["0-100"] + 1

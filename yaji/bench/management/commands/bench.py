@@ -4,6 +4,7 @@
     yaji bench redpackets --case hot --requests 10000 --concurrency 64 --repeat 3 --json
     yaji bench ledger --json                   # wallet top-ups settled by provider notifications
     yaji bench flashsale --requests 5000       # buyers storm one variant on flash sale
+    yaji bench catalog --keep-db               # 100k products: search, product and list pages
 
 Needs PostgreSQL (``DATABASE_URL=postgres://…``). Starts ``yaji serve`` on a free 127.0.0.1
 port in a scratch database ``<name>_run`` (see ``--keep-db`` / ``--in-place``), seeds through
@@ -27,13 +28,14 @@ from yaji.bench.cases import CasePlan
 from yaji.bench.database import bench_database, require_postgres
 from yaji.bench.results import CaseResult, summary_table
 from yaji.bench.runner import BenchOptions, bench_run
-from yaji.bench.scenarios import flashsale, ledger, redpackets
+from yaji.bench.scenarios import catalog, flashsale, ledger, redpackets
 from yaji.bench.server import default_workers
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "redpackets": redpackets.CASES,
     "ledger": ledger.CASES,
     "flashsale": flashsale.CASES,
+    "catalog": catalog.CASES,
 }
 MAX_REQUESTS = 50_000
 MAX_CONCURRENCY = 256
@@ -66,7 +68,7 @@ class Command(BaseCommand):
             action="append",
             dest="cases",
             help="Run only this case (repeatable). redpackets: hot, spread, sold-out; "
-            "ledger: topup, transfer; flashsale: storm.",
+            "ledger: topup, transfer; flashsale: storm; catalog: product, list.",
         )
         parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per case.")
         parser.add_argument("--concurrency", type=int, default=64, help="Concurrent clients.")
@@ -87,6 +89,12 @@ class Command(BaseCommand):
             "--in-place",
             action="store_true",
             help="Use DATABASE_URL's database itself (migrated, disposable), no scratch copy.",
+        )
+        parser.add_argument(
+            "--products",
+            type=int,
+            default=catalog.PRODUCTS_DEFAULT,
+            help="catalog: listed products to seed (if absent) before measuring.",
         )
         parser.add_argument(
             "--redis", action="store_true", help="Give the server REDIS_URL (the claim gate)."
@@ -143,14 +151,24 @@ class Command(BaseCommand):
             with bench_database(
                 in_place=options["in_place"], keep=options["keep_db"], say=console.log
             ) as database:
-                results = bench_run(
-                    scenario=scenario,
-                    plans=_plans(scenario, requests=bench.requests, names=names),
-                    options=bench,
-                    database=database,
-                    console=console,
-                    emit=emit,
-                )
+                if scenario == "catalog":
+                    results = catalog.catalog_bench(
+                        names=names,
+                        options=bench,
+                        database=database,
+                        console=console,
+                        emit=emit,
+                        products=options["products"],
+                    )
+                else:
+                    results = bench_run(
+                        scenario=scenario,
+                        plans=_plans(scenario, requests=bench.requests, names=names),
+                        options=bench,
+                        database=database,
+                        console=console,
+                        emit=emit,
+                    )
         except KeyboardInterrupt:
             raise CommandError("interrupted; the server was stopped") from None
         finally:
