@@ -16,4 +16,5 @@ urlpatterns = [
     path("shop-orders/<int:order_id>/ship/", views.shop_order_ship, name="shop_order_ship"),
     path("after-sales/<int:after_sale_id>/shop/", views.shop_after_sale, name="shop_after_sale"),
     path("review/disputes/", views.disputes, name="disputes"),
+    path("after-sales/photos/<int:photo_id>/", views.after_sale_photo, name="after_sale_photo"),
 ]

@@ -10,7 +10,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yaji.accounts.models import Role
 from yaji.accounts.permissions import has_role
 from yaji.catalog import selectors as catalog_selectors
+from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
 from yaji.payments import selectors as payments_selectors
@@ -242,6 +243,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
                     kind=request.POST.get("kind", ""),
                     reason=request.POST.get("reason", ""),
                     amount_fen=Money.parse(amount, "CNY").amount if amount else None,
+                    photos=request.FILES.getlist("photos"),
                 )
                 messages.success(request, _("售后申请已提交，等待店铺处理。"))
             elif request.POST.get("action") == "return":
@@ -377,6 +379,22 @@ def disputes(request: HttpRequest) -> HttpResponse:
     open_disputes = (
         AfterSale.objects.filter(status=AfterSaleStatus.DISPUTED)
         .select_related("order", "order__shop", "buyer")
+        .prefetch_related("photos")
         .order_by("updated_at")
     )
     return render(request, "trade/disputes.html", {"disputes": open_disputes})
+
+
+@login_required
+@require_GET
+def after_sale_photo(request: HttpRequest, photo_id: int) -> FileResponse:
+    """A photo of an after-sales request: its buyer, the shop and operators; anyone else 404."""
+    try:
+        photo = aftersales.after_sale_photo_get(user=request.user, photo_id=min(photo_id, MAX_ID))  # type: ignore[arg-type]
+        handle = private_storage.open(photo.file.name, "rb")
+    except (ApplicationError, FileNotFoundError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type="image/webp")  # re-encoded at upload
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
