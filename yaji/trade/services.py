@@ -51,6 +51,7 @@ from yaji.ledger.services import (
     wallet_account_for_user,
 )
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
+from yaji.trade.divisions import division_check
 from yaji.trade.errors import (
     AddressRequired,
     CartEmpty,
@@ -305,7 +306,8 @@ def address_create(
     postal_code: str = "",
     is_default: bool = False,
 ) -> Address:
-    """Add an address. In China province and city are required and the phone is a mobile."""
+    """Add an address. In China the phone is a mobile and province / city / district must be a
+    real division (``unknown_division``); elsewhere the address is free-form."""
     country = (country or "CN").strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise InvalidAddress(extra={"field": "country"})
@@ -324,6 +326,10 @@ def address_create(
         "district": _text(district, field="district", max_length=30, required=False),
         "postal_code": _text(postal_code, field="postal_code", max_length=12, required=False),
     }
+    if country == "CN":
+        division_check(
+            province=fields["province"], city=fields["city"], district=fields["district"]
+        )
     User.objects.select_for_update().filter(pk=user.pk).first()  # one default at a time
     first = not Address.objects.filter(user=user).exists()
     if is_default or first:

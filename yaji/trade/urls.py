@@ -9,6 +9,7 @@ urlpatterns = [
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/lines/<int:line_id>/", views.cart_line, name="cart_line"),
     path("checkout/", views.checkout, name="checkout"),
+    path("addresses/divisions/", views.division_options, name="division_options"),
     path("checkout/<str:checkout_id>/", views.checkout_pay, name="checkout_pay"),
     path("orders/", views.orders, name="orders"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),

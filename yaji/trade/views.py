@@ -23,7 +23,7 @@ from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
 from yaji.payments import selectors as payments_selectors
-from yaji.trade import aftersales, reviews, selectors, services
+from yaji.trade import aftersales, divisions, reviews, selectors, services
 from yaji.trade.models import AfterSale, AfterSaleStatus, Cart, OrderStatus, ShippingOption
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 
@@ -103,6 +103,31 @@ def cart_line(request: HttpRequest, line_id: int) -> HttpResponse:
     return redirect("trade:cart")
 
 
+def _division_choices(form: object) -> dict[str, object]:
+    """The province / city / district lists of the address form, for what is chosen so far."""
+    get = getattr(form, "get", lambda _key, default="": default)
+    province, city = str(get("province", ""))[:30], str(get("city", ""))[:30]
+    return {
+        "provinces": divisions.provinces(),
+        "cities": divisions.cities(province),
+        "districts": divisions.districts(province, city),
+    }
+
+
+@require_GET
+def division_options(request: HttpRequest) -> HttpResponse:
+    """HTMX: the ``<option>``s of the next level — a province's cities (and an emptied district
+    list), or a city's districts."""
+    province = request.GET.get("province", "")[:30]
+    if request.GET.get("level") == "district":
+        names = divisions.districts(province, request.GET.get("city", "")[:30])
+        return render(request, "trade/partials/division_options.html", {"names": names})
+    names = divisions.cities(province)
+    return render(
+        request, "trade/partials/division_options.html", {"names": names, "reset_district": True}
+    )
+
+
 def _checkout_context(request: HttpRequest, **extra: object) -> dict:
     user = request.user
     view = selectors.cart_view(cart=selectors.cart_find(user=user))  # type: ignore[arg-type]
@@ -112,6 +137,7 @@ def _checkout_context(request: HttpRequest, **extra: object) -> dict:
         "shipping_options": ShippingOption.choices,
         "balance": format_money(payments_selectors.wallet_balance(user=user)),  # type: ignore[arg-type]
         "form": request.POST,
+        **_division_choices(request.POST),
         **extra,
     }
 
