@@ -9,13 +9,19 @@ reconciliation check expects of every order that is not in flight.
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Sequence
 
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role
+from yaji.catalog.images import image_process
 from yaji.catalog.permissions import shop_can_manage
+from yaji.catalog.uploads import private_storage
 from yaji.core import clock
 from yaji.core.errors import NotFound
 from yaji.core.outbox import outbox_publish
@@ -24,6 +30,7 @@ from yaji.trade.errors import AfterSaleNotAllowed, InvalidAfterSale, InvalidShip
 from yaji.trade.models import (
     AfterSale,
     AfterSaleKind,
+    AfterSalePhoto,
     AfterSaleStatus,
     Order,
     OrderEvent,
@@ -63,9 +70,49 @@ def _changed(after_sale: AfterSale) -> None:
     )
 
 
-@transaction.atomic(durable=True)
+PHOTOS_MAX = 6
+
+
 def after_sale_request(
-    *, buyer: User, order_id: int, kind: str, reason: str, amount_fen: int | None = None
+    *,
+    buyer: User,
+    order_id: int,
+    kind: str,
+    reason: str,
+    amount_fen: int | None = None,
+    photos: Sequence[UploadedFile] = (),
+) -> AfterSale:
+    """Ask for a refund, or a return and refund, on a shipped order: a reason, up to 6 photos.
+
+    Photos are checked and re-encoded like product images (metadata stripped) before the
+    transaction and kept in private storage; a request that fails leaves no file behind.
+    """
+    if len(photos) > PHOTOS_MAX:
+        raise InvalidAfterSale(extra={"field": "photos", "max": PHOTOS_MAX})
+    processed = [image_process(photo) for photo in photos]  # outside the transaction
+    saved: list[str] = []
+    try:
+        with transaction.atomic(durable=True):
+            after_sale = _after_sale_open(
+                buyer=buyer, order_id=order_id, kind=kind, reason=reason, amount_fen=amount_fen
+            )
+            for image in processed:
+                name = private_storage.save(
+                    f"after-sales/{after_sale.pk}/{uuid.uuid4().hex}.webp", ContentFile(image.full)
+                )
+                saved.append(name)
+                AfterSalePhoto.objects.create(
+                    after_sale=after_sale, file=name, width=image.width, height=image.height
+                )
+    except BaseException:
+        for name in saved:
+            private_storage.delete(name)
+        raise
+    return after_sale
+
+
+def _after_sale_open(
+    *, buyer: User, order_id: int, kind: str, reason: str, amount_fen: int | None
 ) -> AfterSale:
     order = Order.objects.select_for_update().filter(pk=order_id, buyer=buyer).first()
     if order is None:
@@ -93,6 +140,23 @@ def after_sale_request(
     )
     _changed(after_sale)
     return after_sale
+
+
+def after_sale_photo_get(*, user: User, photo_id: int) -> AfterSalePhoto:
+    """A request's photo, for its buyer, the shop's managers and operators; else not found."""
+    photo = (
+        AfterSalePhoto.objects.select_related("after_sale__order__shop").filter(pk=photo_id).first()
+    )
+    if photo is None:
+        raise NotFound()
+    after_sale = photo.after_sale
+    if not (
+        after_sale.buyer_id == user.pk
+        or shop_can_manage(user, after_sale.order.shop)
+        or has_role(user, Role.OPERATOR)
+    ):
+        raise NotFound()
+    return photo
 
 
 def _lock(after_sale_id: int, *, where: Q | None = None) -> AfterSale:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status, UploadedFile
+from ninja.operation import Operation
 from ninja.responses import codes_4xx
+from ninja.utils import contribute_operation_callback
 
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
-from yaji.core.idempotency import idempotent
+from yaji.core.idempotency import IDEMPOTENCY_HEADER, idempotency_scope, idempotent
 from yaji.trade import aftersales, carriers, flash, payment, reviews, selectors, services
-from yaji.trade.models import Checkout, Order
+from yaji.trade.errors import FlashSaleSoldOut
+from yaji.trade.models import Checkout, Order, OrderEvent, OrderLine
 from yaji.trade.schemas import (
     AddressIn,
     AddressOut,
@@ -82,7 +89,18 @@ def _cart(user: User) -> dict:
     }
 
 
-def _order(order: Order) -> dict:
+def _order(
+    order: Order,
+    *,
+    lines: list[OrderLine] | None = None,
+    events: list[OrderEvent] | None = None,
+    placed: bool = False,
+) -> dict:
+    """An order as the API shows it; ``lines``/``events`` given: rendered from them, not read.
+
+    ``placed``: the order was written in this request, so none of its lines has an edition
+    number yet (they are issued at payment).
+    """
     return {
         **{
             field: getattr(order, field)
@@ -117,13 +135,15 @@ def _order(order: Order) -> dict:
                 "unit_price_fen": line.unit_price_fen,
                 "quantity": line.quantity,
                 "total_fen": line.total_fen,
-                "edition_numbers": [unit.number for unit in line.edition_units.all()],
+                "edition_numbers": (
+                    [] if placed else [unit.number for unit in line.edition_units.all()]
+                ),
             }
-            for line in order.lines.all()
+            for line in (order.lines.all() if lines is None else lines)
         ],
         "events": [
             {"status": event.status, "note": event.note, "created_at": event.created_at}
-            for event in order.events.all()
+            for event in (order.events.all() if events is None else events)
         ],
     }
 
@@ -137,6 +157,23 @@ def _checkout(checkout: Checkout) -> dict:
         "pay_by": checkout.pay_by,
         "paid_at": checkout.paid_at,
         "orders": [_order(order) for order in checkout.orders.all()],
+    }
+
+
+def _placement(placement: services.Placement) -> dict:
+    """The answer to a placement from the rows it wrote: the same body a GET would give."""
+    checkout = placement.checkout
+    return {
+        "id": checkout.pk,
+        "status": checkout.status,
+        "total_fen": checkout.total_fen,
+        "currency": checkout.currency,
+        "pay_by": checkout.pay_by,
+        "paid_at": checkout.paid_at,
+        "orders": [
+            _order(placed.order, lines=placed.lines, events=placed.events, placed=True)
+            for placed in placement.orders
+        ],
     }
 
 
@@ -199,22 +236,60 @@ def address_delete(request: HttpRequest, address_id: int):  # type: ignore[no-un
 
 # --- checkout ---------------------------------------------------------------------------------
 
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
+
+
+def _plausible_key(key: str) -> bool:
+    # The idempotency layer's own rule (1–255 printable ASCII, no edge spaces); a key it would
+    # refuse goes on to it, so that the caller hears 400 invalid_idempotency_key, not 409.
+    return 0 < len(key) <= 255 and key.isascii() and key.isprintable() and key == key.strip()
+
+
+def flash_sold_out_gate(func: ViewFunc) -> ViewFunc:
+    """Answer 409 ``flash_sale_sold_out`` before the idempotency layer and the placement.
+
+    Put it above ``@idempotent``: its wrapper is installed after the idempotency claim's, so
+    it runs first — after authentication and payload validation (ninja does those before any
+    view wrapper), before a key is claimed or anything is written. One read decides
+    (``flash.flash_sale_sold_out_in_cart``). A refusal here stores no idempotency record: a
+    retry with the same key is judged afresh, and succeeds if stock came back meanwhile.
+    """
+
+    def install(operation: Operation) -> None:
+        inner = operation.view_func
+
+        @functools.wraps(inner)
+        def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            key = request.headers.get(IDEMPOTENCY_HEADER)
+            if key is not None and _plausible_key(key):
+                sale_id = flash.flash_sale_sold_out_in_cart(
+                    buyer=_user(request), retry_of=(idempotency_scope(request), key)
+                )
+                if sale_id is not None:
+                    raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+            return inner(request, *args, **kwargs)
+
+        operation.view_func = gated
+
+    contribute_operation_callback(func, install)
+    return func
+
 
 @router.post(
     "/checkouts",
     response={201: CheckoutOut, **ERRORS},
     summary="Check out my cart: one order per shop, stock reserved until pay_by",
 )
+@flash_sold_out_gate
 @idempotent(required=True)
 def checkout_place(request: HttpRequest, payload: CheckoutIn):  # type: ignore[no-untyped-def]
-    user = _user(request)
-    checkout = services.checkout_place(
-        buyer=user,
+    placement = services.checkout_place_detailed(
+        buyer=_user(request),
         address_id=payload.address_id,
         shipping_options=payload.shipping_options,
         note=payload.note,
     )
-    return Status(201, _checkout(selectors.checkout_get(buyer=user, checkout_id=str(checkout.pk))))
+    return Status(201, _placement(placement))
 
 
 @router.get("/checkouts/{checkout_id}", response={200: CheckoutOut, **ERRORS}, summary="A checkout")

@@ -119,3 +119,9 @@ class InvalidAfterSale(ApplicationError):
     code = "invalid_after_sale"
     status = 400
     default_message = _("售后申请无效：请填写原因，退款金额不超过实付金额。")
+
+
+class UnknownDivision(ApplicationError):
+    code = "unknown_division"
+    status = 400
+    default_message = _("该省、市、区县不存在，请从列表中选择。")

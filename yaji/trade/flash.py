@@ -12,15 +12,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Exists, F, OuterRef, Subquery, Sum
 
 from yaji.accounts.models import User
 from yaji.catalog.models import Variant
 from yaji.catalog.permissions import shop_can_manage
 from yaji.core import clock
 from yaji.core.errors import NotFound
+from yaji.core.models import IdempotencyRecord
 from yaji.trade.errors import InvalidFlashSale
-from yaji.trade.models import FlashSale, OrderLine, OrderStatus
+from yaji.trade.models import CartLine, FlashSale, OrderLine, OrderStatus
 
 MAX_WINDOW_DAYS = 14
 
@@ -84,6 +85,19 @@ def flash_sale_active(*, variant_id: int, now: datetime | None = None) -> FlashS
     )
 
 
+def flash_sales_active(
+    *, variant_ids: list[int], now: datetime | None = None
+) -> dict[int, FlashSale]:
+    """:func:`flash_sale_active` for many variants in one query: variant id → its sale now."""
+    now = now or clock.now()
+    found: dict[int, FlashSale] = {}
+    for sale in FlashSale.objects.filter(
+        variant_id__in=sorted(set(variant_ids)), starts_at__lte=now, ends_at__gt=now
+    ).order_by("starts_at", "id"):
+        found.setdefault(sale.variant_id, sale)  # the earliest-started one, as above
+    return found
+
+
 def flash_stock_take(*, sale: FlashSale, quantity: int) -> bool:
     return (
         FlashSale.objects.filter(pk=sale.pk, stock__gte=quantity).update(
@@ -97,20 +111,70 @@ def flash_stock_return(*, sale_id: int, quantity: int) -> None:
     FlashSale.objects.filter(pk=sale_id).update(stock=F("stock") + quantity)
 
 
+LIVE_ORDER_STATUSES = (
+    OrderStatus.PENDING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.PROCESSING,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+)
+
+
 def flash_bought(*, buyer: User, sale: FlashSale) -> int:
-    live = (
-        OrderStatus.PENDING_PAYMENT,
-        OrderStatus.PAID,
-        OrderStatus.PROCESSING,
-        OrderStatus.IN_PRODUCTION,
-        OrderStatus.SHIPPED,
-        OrderStatus.DELIVERED,
-        OrderStatus.COMPLETED,
+    return flash_bought_many(buyer=buyer, sale_ids=[sale.pk]).get(sale.pk, 0)
+
+
+def flash_bought_many(*, buyer: User, sale_ids: list[int]) -> dict[int, int]:
+    """Units the buyer holds on live orders of each sale (sale id → units), in one query."""
+    rows = (
+        OrderLine.objects.filter(
+            flash_sale_id__in=sale_ids, order__buyer=buyer, order__status__in=LIVE_ORDER_STATUSES
+        )
+        .values("flash_sale_id")
+        .annotate(n=Sum("quantity"))
     )
-    total = OrderLine.objects.filter(
-        flash_sale=sale, order__buyer=buyer, order__status__in=live
-    ).aggregate(n=Sum("quantity"))["n"]
-    return total or 0
+    return {row["flash_sale_id"]: row["n"] for row in rows}
+
+
+def flash_sale_sold_out_in_cart(
+    *, buyer: User, retry_of: tuple[str, str] | None = None, now: datetime | None = None
+) -> int | None:
+    """The id of a sale running now that cannot cover what the buyer's cart wants of it.
+
+    The sold-out gate in front of checkout (ADR 0030): one read, no lock, no write, so the
+    thousands of buyers who arrive after the last unit are answered without the work of a
+    placement. It reads the sale's live stock, so units given back by a cancelled or expired
+    reservation open the gate again at once. ``retry_of`` (idempotency scope, key): when that
+    key already has a record, the gate stays open and the idempotency layer replays the
+    first answer instead — a retry of a placement that succeeded must get its 201 back.
+    """
+    now = now or clock.now()
+    cart_lines = CartLine.objects.filter(cart__user=buyer)
+    wanted = (
+        cart_lines.filter(variant_id=OuterRef("variant_id"))
+        .values("variant_id")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    sales = FlashSale.objects.filter(
+        variant_id__in=cart_lines.values("variant_id"), starts_at__lte=now, ends_at__gt=now
+    )
+    if retry_of is not None:
+        scope, key = retry_of
+        sales = sales.filter(~Exists(IdempotencyRecord.objects.filter(scope=scope, key=key)))
+    rows = sales.annotate(wanted=Subquery(wanted)).order_by("starts_at", "id")
+    seen: set[int] = set()
+    for sale_id, variant_id, stock, units in rows.values_list(
+        "id", "variant_id", "stock", "wanted"
+    ):
+        if variant_id in seen:
+            continue  # only the earliest-started sale of a variant applies (flash_sale_active)
+        seen.add(variant_id)
+        if stock < (units or 0):
+            return sale_id
+    return None
 
 
 def flash_sales_upcoming(*, now: datetime | None = None, limit: int = 50) -> list[FlashSale]:

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from yaji.catalog.models import Product, Shop, Variant
+from yaji.catalog.uploads import private_storage_get
 from yaji.core.fields import EncryptedTextField
 from yaji.core.masking import mask_name, mask_phone
 
@@ -526,3 +527,22 @@ class AfterSale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.status}"
+
+
+class AfterSalePhoto(models.Model):
+    """Evidence a buyer attaches to an after-sales request: re-encoded, in private storage.
+
+    Seen only by the buyer, the shop's managers and operators (``trade:after_sale_photo``).
+    """
+
+    after_sale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(storage=private_storage_get, upload_to="after-sales/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.file.name

@@ -144,6 +144,7 @@ def _order_qs() -> QuerySet[Order]:
         Prefetch("lines__edition_units", queryset=EditionUnit.objects.order_by("number")),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
         Prefetch("after_sales", queryset=AfterSale.objects.order_by("-created_at")),
+        "after_sales__photos",
         Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("occurred_at", "id")),
     )
 

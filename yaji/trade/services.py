@@ -27,13 +27,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.catalog import services as catalog_services
-from yaji.catalog.models import Product, Shop, Variant
+from yaji.catalog.models import CustomisationOption, Product, Shop, Variant
 from yaji.catalog.permissions import shop_can_manage
 from yaji.catalog.services import DownloadLink
 from yaji.catalog.stock import variant_stock_return, variant_stock_take
@@ -50,6 +50,7 @@ from yaji.ledger.services import (
     wallet_account_for_user,
 )
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
+from yaji.trade.divisions import division_check
 from yaji.trade.errors import (
     AddressRequired,
     CartEmpty,
@@ -65,8 +66,8 @@ from yaji.trade.errors import (
     ShippingOptionUnavailable,
 )
 from yaji.trade.flash import (
-    flash_bought,
-    flash_sale_active,
+    flash_bought_many,
+    flash_sales_active,
     flash_stock_return,
     flash_stock_take,
 )
@@ -305,7 +306,8 @@ def address_create(
     postal_code: str = "",
     is_default: bool = False,
 ) -> Address:
-    """Add an address. In China province and city are required and the phone is a mobile."""
+    """Add an address. In China the phone is a mobile and province / city / district must be a
+    real division (``unknown_division``); elsewhere the address is free-form."""
     country = (country or "CN").strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise InvalidAddress(extra={"field": "country"})
@@ -324,6 +326,10 @@ def address_create(
         "district": _text(district, field="district", max_length=30, required=False),
         "postal_code": _text(postal_code, field="postal_code", max_length=12, required=False),
     }
+    if country == "CN":
+        division_check(
+            province=fields["province"], city=fields["city"], district=fields["district"]
+        )
     User.objects.select_for_update().filter(pk=user.pk).first()  # one default at a time
     first = not Address.objects.filter(user=user).exists()
     if is_default or first:
@@ -411,11 +417,25 @@ def _bought_before(buyer: User, product_ids: Iterable[int]) -> dict[int, int]:
     return {row["product_id"]: row["n"] for row in rows}
 
 
-def _event(order: Order, status: str, *, actor: User | None = None, note: str = "") -> None:
-    OrderEvent.objects.create(order=order, status=status, actor=actor, note=note[:200])
+def _event(order: Order, status: str, *, actor: User | None = None, note: str = "") -> OrderEvent:
+    return OrderEvent.objects.create(order=order, status=status, actor=actor, note=note[:200])
 
 
-@transaction.atomic(durable=True)
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    lines: list[OrderLine]
+    events: list[OrderEvent]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What a checkout wrote, so the API can answer without reading it back."""
+
+    checkout: Checkout
+    orders: list[PlacedOrder]  # newest first, as the selectors list a checkout's orders
+
+
 def checkout_place(
     *,
     buyer: User,
@@ -423,30 +443,72 @@ def checkout_place(
     shipping_options: dict[int, str] | None = None,
     note: str = "",
 ) -> Checkout:
+    """See :func:`checkout_place_detailed`; returns the checkout only."""
+    return checkout_place_detailed(
+        buyer=buyer, address_id=address_id, shipping_options=shipping_options, note=note
+    ).checkout
+
+
+def _listed_products(product_ids: Iterable[int]) -> dict[int, Product]:
+    """The cart's products that can be bought now, with what checkout prices them from.
+
+    The same rule as the catalog's ``product_get_public`` (listed, in an active shop), loaded
+    for the whole cart in three queries — the product with its shop, the variants and the
+    customisation options — instead of the product page's seven per product.
+    """
+    ids = sorted(set(product_ids))
+    return {
+        product.pk: product
+        for product in Product.objects.filter(
+            pk__in=ids, status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE
+        )
+        .select_related("shop")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch(
+                "customisation_options",
+                queryset=CustomisationOption.objects.order_by("position", "id"),
+            ),
+        )
+    }
+
+
+@transaction.atomic(durable=True)
+def checkout_place_detailed(
+    *,
+    buyer: User,
+    address_id: int | None = None,
+    shipping_options: dict[int, str] | None = None,
+    note: str = "",
+) -> Placement:
     """Turn the buyer's cart into one order per shop under one checkout, and reserve the stock.
 
     All or nothing: a line that is unavailable, out of stock or over its per-buyer limit fails
     the whole checkout with a 4xx and nothing is written. The stock stays taken until the
     checkout is paid or it expires (``pay_by``), when ``checkouts_expire_due`` gives it back.
+
+    The hot rows (a flash sale's and a variant's stock) are decremented last, just before the
+    commit, so their row locks are held for two statements and the commit, not for the whole
+    placement: that is what a storm of buyers queues on (ADR 0030).
     """
-    User.objects.select_for_update().filter(pk=buyer.pk).first()  # a buyer's checkouts queue
-    cart = Cart.objects.filter(user=buyer).first()
-    lines = list(cart.lines.select_related("variant").order_by("id")) if cart else []
+    # A buyer's checkouts queue here, so per-buyer limits hold when one account races itself.
+    list(User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk", flat=True))
+    lines = list(CartLine.objects.filter(cart__user=buyer).select_related("variant").order_by("id"))
     if not lines:
         raise CartEmpty()
     note = (note or "").strip()
     if len(note) > 200 or "\x00" in note:
         raise InvalidAddress(extra={"field": "note", "max_length": 200})
 
-    products: dict[int, Product] = {}
+    products = _listed_products(line.variant.product_id for line in lines)
+    sales = flash_sales_active(variant_ids=[line.variant_id for line in lines])
     priced: list[_Priced] = []
     for line in lines:
-        product_id = line.variant.product_id
-        if product_id not in products:
-            products[product_id] = _listed_product(product_id)
-        product = products[product_id]
+        product = products.get(line.variant.product_id)
+        if product is None:
+            raise ProductUnavailable(extra={"product_id": line.variant.product_id})
         unit = _unit_price_fen(product, line.variant_id, line.customisation)
-        sale = flash_sale_active(variant_id=line.variant_id)
+        sale = sales.get(line.variant_id)
         if sale is not None:  # the sale price replaces the variant's; customisation still adds
             unit = sale.price_fen + unit - line.variant.price_fen
         priced.append(_Priced(line, product, line.variant, unit, sale))
@@ -454,7 +516,8 @@ def checkout_place(
     wanted: dict[int, int] = defaultdict(int)
     for item in priced:
         wanted[item.product.pk] += item.line.quantity
-    before = _bought_before(buyer, [pid for pid, p in products.items() if p.per_buyer_limit])
+    limited = [pid for pid in wanted if products[pid].per_buyer_limit]
+    before = _bought_before(buyer, limited) if limited else {}
     for product_id, quantity in wanted.items():
         limit = products[product_id].per_buyer_limit
         if limit and before.get(product_id, 0) + quantity > limit:
@@ -471,11 +534,12 @@ def checkout_place(
         if item.sale is not None:
             sale, quantity = on_sale.get(item.sale.pk, (item.sale, 0))
             on_sale[sale.pk] = (sale, quantity + item.line.quantity)
-    for sale, quantity in on_sale.values():
-        bought = flash_bought(buyer=buyer, sale=sale)
+    bought_on_sale = flash_bought_many(buyer=buyer, sale_ids=list(on_sale)) if on_sale else {}
+    for sale_id, (sale, quantity) in on_sale.items():
+        bought = bought_on_sale.get(sale_id, 0)
         if bought + quantity > sale.per_user_limit:
             raise PerBuyerLimitExceeded(
-                extra={"flash_sale_id": sale.pk, "limit": sale.per_user_limit, "bought": bought}
+                extra={"flash_sale_id": sale_id, "limit": sale.per_user_limit, "bought": bought}
             )
 
     shipped = [item for item in priced if item.product.kind not in NOT_SHIPPED_KINDS]
@@ -486,21 +550,6 @@ def checkout_place(
         address = Address.objects.filter(pk=address_id, user=buyer).first()
         if address is None:
             raise AddressRequired()
-
-    # Stock, in variant-id order so concurrent checkouts never wait on each other in a cycle.
-    per_variant: dict[int, int] = defaultdict(int)
-    for item in priced:
-        per_variant[item.variant.pk] += item.line.quantity
-    for variant_id in sorted(per_variant):
-        if not variant_stock_take(variant_id=variant_id, quantity=per_variant[variant_id]):
-            available = Variant.objects.filter(pk=variant_id).values_list("stock", flat=True)
-            raise InsufficientStock(
-                extra={"variant_id": variant_id, "available": next(iter(available), 0)}
-            )
-    for sale_id in sorted(on_sale):  # always after the variants: one lock order for everyone
-        sale, quantity = on_sale[sale_id]
-        if not flash_stock_take(sale=sale, quantity=quantity):
-            raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
 
     now = clock.now()
     by_shop: dict[int, list[_Priced]] = defaultdict(list)
@@ -532,6 +581,7 @@ def checkout_place(
         currency=CURRENCY,
         pay_by=now + pay_window(),
     )
+    placed: list[PlacedOrder] = []
     for shop, items, items_fen, fee, option, lead in plans:
         order = Order.objects.create(
             number=_order_number(now),
@@ -547,7 +597,7 @@ def checkout_place(
             note=note,
             lead_time_days=lead,
         )
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
                 product=item.product,
@@ -564,14 +614,35 @@ def checkout_place(
             )
             for item in items
         )
-        _event(order, OrderStatus.PENDING_PAYMENT, actor=buyer)
+        placed.append(
+            PlacedOrder(
+                order, order_lines, [_event(order, OrderStatus.PENDING_PAYMENT, actor=buyer)]
+            )
+        )
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     outbox_publish(
         topic=TOPIC_CHECKOUT_PLACED,
         payload={"checkout_id": str(checkout.pk), "buyer_id": buyer.pk},
         key=str(checkout.pk),
     )
-    return checkout
+
+    # Stock last. One lock order for everyone — flash sales by id, then variants by id — so
+    # concurrent checkouts never wait on each other in a cycle, and a sold-out sale is refused
+    # before its variant's row is touched. A refusal rolls back everything written above.
+    for sale_id in sorted(on_sale):
+        sale, quantity = on_sale[sale_id]
+        if not flash_stock_take(sale=sale, quantity=quantity):
+            raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+    per_variant: dict[int, int] = defaultdict(int)
+    for item in priced:
+        per_variant[item.variant.pk] += item.line.quantity
+    for variant_id in sorted(per_variant):
+        if not variant_stock_take(variant_id=variant_id, quantity=per_variant[variant_id]):
+            available = Variant.objects.filter(pk=variant_id).values_list("stock", flat=True)
+            raise InsufficientStock(
+                extra={"variant_id": variant_id, "available": next(iter(available), 0)}
+            )
+    return Placement(checkout=checkout, orders=placed[::-1])
 
 
 def _checkout_lock(*, buyer: User, checkout_id: object) -> Checkout:
@@ -686,10 +757,11 @@ def _stock_return(orders: Iterable[Order]) -> None:
         per_variant[line.variant_id] += line.quantity
         if line.flash_sale_id:
             per_sale[line.flash_sale_id] += line.quantity
-    for variant_id in sorted(per_variant):
-        variant_stock_return(variant_id=variant_id, quantity=per_variant[variant_id])
+    # The lock order of checkout: flash sales by id, then variants by id.
     for sale_id in sorted(per_sale):
         flash_stock_return(sale_id=sale_id, quantity=per_sale[sale_id])
+    for variant_id in sorted(per_variant):
+        variant_stock_return(variant_id=variant_id, quantity=per_variant[variant_id])
 
 
 def _checkout_cancel(checkout: Checkout, *, reason: str, actor: User | None) -> None:

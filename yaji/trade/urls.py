@@ -9,6 +9,7 @@ urlpatterns = [
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/lines/<int:line_id>/", views.cart_line, name="cart_line"),
     path("checkout/", views.checkout, name="checkout"),
+    path("addresses/divisions/", views.division_options, name="division_options"),
     path("checkout/<str:checkout_id>/", views.checkout_pay, name="checkout_pay"),
     path("orders/", views.orders, name="orders"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
@@ -16,4 +17,5 @@ urlpatterns = [
     path("shop-orders/<int:order_id>/ship/", views.shop_order_ship, name="shop_order_ship"),
     path("after-sales/<int:after_sale_id>/shop/", views.shop_after_sale, name="shop_after_sale"),
     path("review/disputes/", views.disputes, name="disputes"),
+    path("after-sales/photos/<int:photo_id>/", views.after_sale_photo, name="after_sale_photo"),
 ]

@@ -10,7 +10,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yaji.accounts.models import Role
 from yaji.accounts.permissions import has_role
 from yaji.catalog import selectors as catalog_selectors
+from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
 from yaji.payments import selectors as payments_selectors
-from yaji.trade import aftersales, payment, reviews, selectors, services
+from yaji.trade import aftersales, divisions, payment, reviews, selectors, services
 from yaji.trade.models import AfterSale, AfterSaleStatus, Cart, OrderStatus, ShippingOption
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 
@@ -102,6 +103,31 @@ def cart_line(request: HttpRequest, line_id: int) -> HttpResponse:
     return redirect("trade:cart")
 
 
+def _division_choices(form: object) -> dict[str, object]:
+    """The province / city / district lists of the address form, for what is chosen so far."""
+    get = getattr(form, "get", lambda _key, default="": default)
+    province, city = str(get("province", ""))[:30], str(get("city", ""))[:30]
+    return {
+        "provinces": divisions.provinces(),
+        "cities": divisions.cities(province),
+        "districts": divisions.districts(province, city),
+    }
+
+
+@require_GET
+def division_options(request: HttpRequest) -> HttpResponse:
+    """HTMX: the ``<option>``s of the next level — a province's cities (and an emptied district
+    list), or a city's districts."""
+    province = request.GET.get("province", "")[:30]
+    if request.GET.get("level") == "district":
+        names = divisions.districts(province, request.GET.get("city", "")[:30])
+        return render(request, "trade/partials/division_options.html", {"names": names})
+    names = divisions.cities(province)
+    return render(
+        request, "trade/partials/division_options.html", {"names": names, "reset_district": True}
+    )
+
+
 def _checkout_context(request: HttpRequest, **extra: object) -> dict:
     user = request.user
     view = selectors.cart_view(cart=selectors.cart_find(user=user))  # type: ignore[arg-type]
@@ -111,6 +137,7 @@ def _checkout_context(request: HttpRequest, **extra: object) -> dict:
         "shipping_options": ShippingOption.choices,
         "balance": format_money(payments_selectors.wallet_balance(user=user)),  # type: ignore[arg-type]
         "form": request.POST,
+        **_division_choices(request.POST),
         **extra,
     }
 
@@ -257,6 +284,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
                     kind=request.POST.get("kind", ""),
                     reason=request.POST.get("reason", ""),
                     amount_fen=Money.parse(amount, "CNY").amount if amount else None,
+                    photos=request.FILES.getlist("photos"),
                 )
                 messages.success(request, _("售后申请已提交，等待店铺处理。"))
             elif request.POST.get("action") == "return":
@@ -392,6 +420,22 @@ def disputes(request: HttpRequest) -> HttpResponse:
     open_disputes = (
         AfterSale.objects.filter(status=AfterSaleStatus.DISPUTED)
         .select_related("order", "order__shop", "buyer")
+        .prefetch_related("photos")
         .order_by("updated_at")
     )
     return render(request, "trade/disputes.html", {"disputes": open_disputes})
+
+
+@login_required
+@require_GET
+def after_sale_photo(request: HttpRequest, photo_id: int) -> FileResponse:
+    """A photo of an after-sales request: its buyer, the shop and operators; anyone else 404."""
+    try:
+        photo = aftersales.after_sale_photo_get(user=request.user, photo_id=min(photo_id, MAX_ID))  # type: ignore[arg-type]
+        handle = private_storage.open(photo.file.name, "rb")
+    except (ApplicationError, FileNotFoundError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type="image/webp")  # re-encoded at upload
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

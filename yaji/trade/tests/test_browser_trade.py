@@ -53,8 +53,14 @@ def test_buy_pay_ship_and_confirm(live_server, browser) -> None:  # type: ignore
     expect(page).to_have_url(re.compile(r"/checkout/$"))
     page.get_by_label("收件人").fill("陆游")
     page.get_by_label("手机号").fill("13700002222")
-    page.get_by_label("省").fill("浙江省")
-    page.get_by_label("市", exact=True).fill("绍兴市")
+    # Province → city → district cascade (HTMX loads each level's options).
+    page.get_by_label("省").select_option("浙江省")
+    expect(page.get_by_label("市", exact=True).locator("option", has_text="绍兴市")).to_have_count(
+        1
+    )
+    page.get_by_label("市", exact=True).select_option("绍兴市")
+    expect(page.get_by_label("区县").locator("option", has_text="越城区")).to_have_count(1)
+    page.get_by_label("区县").select_option("越城区")
     page.get_by_label("详细地址").fill("沈园 1 号")
     _shot(page, "trade-checkout-zh.png")
     page.get_by_test_id("place-order").click()
