@@ -339,13 +339,23 @@ def idempotency_store_within(request: HttpRequest, response: HttpResponse) -> Ht
 
 
 _RERUN = object()
+# Quoted identifiers, as PostgreSQL and SQLite both read them (the model's db_table is fixed).
+_STORED_SQL = 'SELECT * FROM "core_idempotencyrecord" WHERE "scope" = %s AND "key" = %s'
+
+
+def _stored_record(*, scope: str, key: str) -> IdempotencyRecord | None:
+    """The record of (scope, key), by a plain statement: this runs for every refusal of an
+    in-transaction endpoint (every "all taken" of a red-packet storm), where the ORM's query
+    compiler would cost more CPU than the indexed look-up itself."""
+    rows = list(IdempotencyRecord.objects.raw(_STORED_SQL, [scope, key]))
+    return rows[0] if rows else None
 
 
 def _settle_refusal(pending: PendingKey, *, conflict: bool) -> HttpResponse | object | None:
     """A refused (or conflicting) request: replay the stored answer if this key has one,
     ``_RERUN`` if the view should run again, None to let the refusal stand. May raise the
     key's own errors (reused, in progress)."""
-    existing = IdempotencyRecord.objects.filter(scope=pending.scope, key=pending.key).first()
+    existing = _stored_record(scope=pending.scope, key=pending.key)
     if existing is None:
         # The holder gave up meanwhile (a classic-mode 5xx): the key is free again.
         return _RERUN if conflict else None

@@ -481,8 +481,9 @@ def red_packet_claim(
             within=within,
         )
     except BaseException as exc:
-        if decision is not None and decision.pk is None:
-            # Allowed, but the claim failed: its decision is still logged (own transaction).
+        if decision is not None:
+            # Allowed, but the claim failed (its transaction, with the decision row, rolled
+            # back, or never began): the decision is still logged, in its own transaction.
             try:
                 risk_decision_record(decision=decision)
             except Exception:

@@ -160,10 +160,10 @@ def risk_evaluate(
 
 
 def risk_decision_record(*, decision: RiskDecision) -> RiskDecision:
-    """Log an allow from :func:`risk_evaluate` (inside the mover's transaction, or after its
-    movement failed); a decision already logged is left alone."""
-    if decision.pk is None:
-        decision.save(force_insert=True)
+    """Log an allow from :func:`risk_evaluate`: inside the mover's transaction, and again after
+    it if that transaction rolled back (the row went with it). Always inserts a new row."""
+    decision.pk = None
+    decision.save(force_insert=True)
     return decision
 
 
