@@ -12,7 +12,9 @@ How another app uses it (red packets and gifts do exactly this)::
 ``risk_check`` runs **outside** the caller's money transaction (its decision row must survive a
 refusal) and raises ``risk_denied``, ``step_up_required`` or ``account_frozen`` (all 403).
 ``risk_activity_record`` runs **inside** it, so daily counts and averages only ever see money
-that really moved.
+that really moved. A hot mover (the red-packet grab, ADR 0029) uses ``risk_evaluate`` instead:
+refusals are logged and raised the same way, an allow comes back unsaved and is written by
+``risk_decision_record`` inside the money transaction — one commit per movement.
 
 Step-up: a ``step_up`` outcome is satisfied by a face verification
 (:func:`risk_step_up_face`, through the accounts identity provider) in the last
