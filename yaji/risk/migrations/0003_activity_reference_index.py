@@ -5,25 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0002_default_rules'),
+        ("risk", "0002_default_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='riskreview',
-            name='rule',
-            field=models.CharField(choices=[('blacklist', '黑名单'), ('frozen', '账户冻结中'), ('minor_night', '未成年人夜间禁用'), ('single_limit', '单笔限额'), ('daily_limit', '日累计限额'), ('daily_count', '日发送次数'), ('amount_deviation', '金额异常波动'), ('device_cluster', '同设备/IP 多账号'), ('fast_in_fast_out', '资金快进快出'), ('circular_flow', '关联账户资金回流')], max_length=32, verbose_name='规则'),
+            model_name="riskreview",
+            name="rule",
+            field=models.CharField(
+                choices=[
+                    ("blacklist", "黑名单"),
+                    ("frozen", "账户冻结中"),
+                    ("minor_night", "未成年人夜间禁用"),
+                    ("single_limit", "单笔限额"),
+                    ("daily_limit", "日累计限额"),
+                    ("daily_count", "日发送次数"),
+                    ("amount_deviation", "金额异常波动"),
+                    ("device_cluster", "同设备/IP 多账号"),
+                    ("fast_in_fast_out", "资金快进快出"),
+                    ("circular_flow", "关联账户资金回流"),
+                ],
+                max_length=32,
+                verbose_name="规则",
+            ),
         ),
         migrations.AlterField(
-            model_name='riskrule',
-            name='code',
-            field=models.CharField(choices=[('blacklist', '黑名单'), ('frozen', '账户冻结中'), ('minor_night', '未成年人夜间禁用'), ('single_limit', '单笔限额'), ('daily_limit', '日累计限额'), ('daily_count', '日发送次数'), ('amount_deviation', '金额异常波动'), ('device_cluster', '同设备/IP 多账号'), ('fast_in_fast_out', '资金快进快出'), ('circular_flow', '关联账户资金回流')], max_length=32, unique=True, verbose_name='规则'),
+            model_name="riskrule",
+            name="code",
+            field=models.CharField(
+                choices=[
+                    ("blacklist", "黑名单"),
+                    ("frozen", "账户冻结中"),
+                    ("minor_night", "未成年人夜间禁用"),
+                    ("single_limit", "单笔限额"),
+                    ("daily_limit", "日累计限额"),
+                    ("daily_count", "日发送次数"),
+                    ("amount_deviation", "金额异常波动"),
+                    ("device_cluster", "同设备/IP 多账号"),
+                    ("fast_in_fast_out", "资金快进快出"),
+                    ("circular_flow", "关联账户资金回流"),
+                ],
+                max_length=32,
+                unique=True,
+                verbose_name="规则",
+            ),
         ),
         migrations.AddIndex(
-            model_name='riskactivity',
-            index=models.Index(fields=['reference', 'action'], name='riskactivity_ref_idx'),
+            model_name="riskactivity",
+            index=models.Index(fields=["reference", "action"], name="riskactivity_ref_idx"),
         ),
     ]
