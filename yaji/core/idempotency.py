@@ -32,12 +32,24 @@ response, error bodies included — but it runs *before* authentication, when ``
 not set yet. So the decorator installs two layers on the operation: the inner one wraps the view
 function (auth done, payload valid: it claims the key or replays), the outer one wraps ``run``
 and stores whatever response leaves ninja.
+
+**In-transaction mode** — ``@idempotent(required=True, in_transaction=True)`` — for hot
+endpoints whose effect is one durable transaction (a red-packet grab): nothing is written
+before the view runs; the view stores its response *inside* that transaction with
+:func:`idempotency_store_within` (the service calls back into the view, see
+``yaji.redpackets.api``), so the record commits or rolls back with the effect — one commit per
+request instead of three. A concurrent duplicate loses on the record's unique (scope, key) at
+commit time and its effect rolls back with it. A refusal (an ``ApplicationError`` with a 4xx the
+view raises) moved nothing and is **not** stored — a retry runs the view again — but it is
+checked against the stored record first, so the retry of a request that succeeded replays its
+response, and a key used for a different request still answers ``idempotency_key_reused``.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -57,6 +69,7 @@ from ninja.utils import contribute_operation_callback
 
 from yaji.core import clock
 from yaji.core.errors import (
+    ApplicationError,
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
     IdempotencyRequestInProgress,
@@ -101,6 +114,8 @@ IDEMPOTENCY_OPENAPI: dict[str, Any] = {
 }
 
 _CLAIM_ATTR = "_yaji_idempotency_claim"
+_PENDING_ATTR = "_yaji_idempotency_pending"  # in-transaction mode: the key, not yet stored
+_STORED_ATTR = "_yaji_idempotency_stored"
 
 
 # --- services ---------------------------------------------------------------------------------
@@ -254,6 +269,110 @@ def _reload(record: IdempotencyRecord) -> IdempotencyRecord:
     return record
 
 
+# --- in-transaction mode ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PendingKey:
+    """A request's key in in-transaction mode: known, checked, not yet written."""
+
+    scope: str
+    key: str
+    method: str
+    path: str
+    request_hash: str
+
+
+class IdempotencyConflict(IdempotencyRequestInProgress):
+    """Raised by :func:`idempotency_store_within` when another request stored the key first;
+    the view's transaction must roll back (let it propagate). The decorator then answers with
+    the stored response, ``idempotency_key_reused`` or a fresh run (an expired record)."""
+
+
+def idempotency_json_response(data: Any, *, status: int = 200) -> HttpResponse:
+    """``data`` rendered as ninja's default JSON renderer renders a view's result."""
+    from ninja.renderers import JSONRenderer
+
+    renderer = JSONRenderer()
+    return HttpResponse(
+        json.dumps(data, cls=renderer.encoder_class, **renderer.json_dumps_params),
+        status=status,
+        content_type=f"{renderer.media_type}; charset={renderer.charset}",
+    )
+
+
+def idempotency_store_within(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Store ``response`` as the answer to this request's ``Idempotency-Key``, inside the
+    caller's (the effect's) transaction; returns it for the view to return unchanged.
+
+    Only for views under ``@idempotent(in_transaction=True)``; a request without a key (an
+    optional key) stores nothing. Raises :class:`IdempotencyConflict` when the key is taken.
+    """
+    pending: PendingKey | None = getattr(request, _PENDING_ATTR, None)
+    if pending is None:
+        return response
+    if not transaction.get_connection().in_atomic_block:
+        raise ImproperlyConfigured(
+            "idempotency_store_within belongs inside the effect's transaction"
+        )
+    now = clock.now()
+    try:
+        IdempotencyRecord.objects.create(
+            scope=pending.scope,
+            key=pending.key,
+            method=pending.method,
+            path=pending.path[:2048],
+            request_hash=pending.request_hash,
+            state=IdempotencyRecord.State.COMPLETED,
+            locked_at=now,
+            expires_at=now + RECORD_TTL,
+            response_status=response.status_code,
+            response_body=bytes(response.content),
+            response_content_type=response.get("Content-Type", ""),
+        )
+    except IntegrityError as exc:
+        # No savepoint: the effect's transaction is finished either way (PostgreSQL aborted
+        # it); raising out of it rolls the effect back.
+        raise IdempotencyConflict(extra={"key": pending.key}) from exc
+    setattr(request, _STORED_ATTR, True)
+    return response
+
+
+_RERUN = object()
+# Quoted identifiers, as PostgreSQL and SQLite both read them (the model's db_table is fixed).
+_STORED_SQL = 'SELECT * FROM "core_idempotencyrecord" WHERE "scope" = %s AND "key" = %s'
+
+
+def _stored_record(*, scope: str, key: str) -> IdempotencyRecord | None:
+    """The record of (scope, key), by a plain statement: this runs for every refusal of an
+    in-transaction endpoint (every "all taken" of a red-packet storm), where the ORM's query
+    compiler would cost more CPU than the indexed look-up itself."""
+    rows = list(IdempotencyRecord.objects.raw(_STORED_SQL, [scope, key]))
+    return rows[0] if rows else None
+
+
+def _settle_refusal(pending: PendingKey, *, conflict: bool) -> HttpResponse | object | None:
+    """A refused (or conflicting) request: replay the stored answer if this key has one,
+    ``_RERUN`` if the view should run again, None to let the refusal stand. May raise the
+    key's own errors (reused, in progress)."""
+    existing = _stored_record(scope=pending.scope, key=pending.key)
+    if existing is None:
+        # The holder gave up meanwhile (a classic-mode 5xx): the key is free again.
+        return _RERUN if conflict else None
+    if existing.expires_at <= clock.now():
+        if conflict:  # an expired record blocks the insert: forget it, run again
+            IdempotencyRecord.objects.filter(
+                pk=existing.pk, expires_at=existing.expires_at
+            ).delete()
+            return _RERUN
+        return None
+    if existing.request_hash != pending.request_hash:
+        raise IdempotencyKeyReused(extra={"key": pending.key})
+    if existing.state == IdempotencyRecord.State.COMPLETED:
+        return idempotency_replay_response(record=existing)
+    raise IdempotencyRequestInProgress(extra={"key": pending.key})
+
+
 # --- request helpers --------------------------------------------------------------------------
 
 
@@ -325,6 +444,75 @@ def _claiming_view(view_func: Callable[..., Any], *, required: bool) -> Callable
     return claim_then_run
 
 
+def _transactional_view(view_func: Callable[..., Any], *, required: bool) -> Callable[..., Any]:
+    @functools.wraps(view_func)
+    def check_then_run(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        key = _parse_key(request, required=required)
+        if key is None:
+            return view_func(request, *args, **kwargs)
+        method = request.method or "POST"
+        path = request.get_full_path()
+        pending = PendingKey(
+            scope=idempotency_scope(request),
+            key=key,
+            method=method,
+            path=path,
+            request_hash=idempotency_request_hash(
+                method=method, path=path, body=_request_body(request)
+            ),
+        )
+        setattr(request, _PENDING_ATTR, pending)
+        for attempt in range(2):
+            try:
+                return view_func(request, *args, **kwargs)
+            except ApplicationError as exc:
+                if exc.status >= 500:
+                    raise
+                settled = _settle_refusal(pending, conflict=isinstance(exc, IdempotencyConflict))
+                if settled is _RERUN and attempt == 0:
+                    continue
+                if isinstance(settled, HttpResponse):
+                    return settled
+                raise
+        raise IdempotencyRequestInProgress(extra={"key": key})  # pragma: no cover - guard
+
+    return check_then_run
+
+
+def _store_unstored(request: HttpRequest, response: HttpResponseBase) -> None:
+    """In-transaction mode: a 2xx the view did not store itself is stored now (not atomic
+    with its effect — a view that moves things should use idempotency_store_within)."""
+    pending: PendingKey | None = getattr(request, _PENDING_ATTR, None)
+    if pending is None:
+        return
+    delattr(request, _PENDING_ATTR)
+    if getattr(request, _STORED_ATTR, False):
+        delattr(request, _STORED_ATTR)
+        return
+    if not (isinstance(response, HttpResponse) and 200 <= response.status_code < 300):
+        return
+    if response.get(REPLAYED_HEADER) == "true":
+        return
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(
+                scope=pending.scope,
+                key=pending.key,
+                method=pending.method,
+                path=pending.path[:2048],
+                request_hash=pending.request_hash,
+                state=IdempotencyRecord.State.COMPLETED,
+                locked_at=now,
+                expires_at=now + RECORD_TTL,
+                response_status=response.status_code,
+                response_body=bytes(response.content),
+                response_content_type=response.get("Content-Type", ""),
+            )
+    except IntegrityError:
+        logger.warning("idempotency: an unstored 2xx lost its key", extra={"key": pending.key})
+
+
 def _recording_run(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @functools.wraps(run)
     def run_then_record(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -335,6 +523,7 @@ def _recording_run(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
             if record is not None:
                 idempotency_abandon(record=record)
             raise
+        _store_unstored(request, response)
         record = _pop_claim(request)
         if record is not None:
             idempotency_complete(record=record, response=response)
@@ -364,21 +553,25 @@ def _with_openapi(extra: dict[str, Any] | None) -> dict[str, Any]:
 
 
 @overload
-def idempotent(view_func: ViewFunc, *, required: bool = False) -> ViewFunc: ...
+def idempotent(
+    view_func: ViewFunc, *, required: bool = False, in_transaction: bool = False
+) -> ViewFunc: ...
 @overload
 def idempotent(
-    view_func: None = None, *, required: bool = False
+    view_func: None = None, *, required: bool = False, in_transaction: bool = False
 ) -> Callable[[ViewFunc], ViewFunc]: ...
 def idempotent(
-    view_func: ViewFunc | None = None, *, required: bool = False
+    view_func: ViewFunc | None = None, *, required: bool = False, in_transaction: bool = False
 ) -> ViewFunc | Callable[[ViewFunc], ViewFunc]:
-    """Make a ninja operation honour ``Idempotency-Key`` (see the module docstring)."""
+    """Make a ninja operation honour ``Idempotency-Key`` (see the module docstring);
+    ``in_transaction``: the view stores its response in its effect's transaction."""
 
     def apply(func: ViewFunc) -> ViewFunc:
         def install(operation: Operation) -> None:
             if operation.is_async:
                 raise ImproperlyConfigured("@idempotent supports sync operations only")
-            operation.view_func = _claiming_view(operation.view_func, required=required)
+            wrap = _transactional_view if in_transaction else _claiming_view
+            operation.view_func = wrap(operation.view_func, required=required)
             operation.openapi_extra = _with_openapi(operation.openapi_extra)
 
         if hasattr(func, "_ninja_operation"):

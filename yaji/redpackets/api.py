@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 from ninja import Query, Router, Status
 from ninja.responses import codes_4xx
@@ -10,7 +10,11 @@ from ninja.responses import codes_4xx
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.community.errors import WorkNotFound
-from yaji.core.idempotency import idempotent
+from yaji.core.idempotency import (
+    idempotency_json_response,
+    idempotency_store_within,
+    idempotent,
+)
 from yaji.redpackets import gifts, selectors, services
 from yaji.redpackets.models import Audience, RedPacket
 from yaji.redpackets.schemas import (
@@ -123,16 +127,30 @@ def red_packet_detail(  # type: ignore[no-untyped-def]
     response={200: ClaimOut, **ERRORS},
     summary="Grab a share of a red packet",
 )
-@idempotent(required=True)
+@idempotent(required=True, in_transaction=True)
 def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  # type: ignore[no-untyped-def]
-    result = services.red_packet_claim(
+    """A grab moves money or nothing: the answer of a grab that got a share is stored with the
+    claim, in its transaction (a retry with the same key replays it); refusals ("all taken",
+    "already claimed", ...) are not stored, so a retry after one asks again."""
+    answer: list[HttpResponse] = []
+
+    def store(result: services.ClaimResult) -> None:
+        response = idempotency_json_response(ClaimOut(**_claim_out(result)).model_dump())
+        answer.append(idempotency_store_within(request, response))
+
+    services.red_packet_claim(
         packet_id=packet_id,
         user=_user(request),
         invite_token=payload.invite_token,
         lat=payload.lat,
         lng=payload.lng,
+        within=store,
         **_client(request),
     )
+    return answer[0]
+
+
+def _claim_out(result: services.ClaimResult) -> dict:
     return {
         "packet_id": result.packet_id,
         "amount_fen": result.amount_fen,

@@ -7,7 +7,18 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import ExtractHour
 
 from yaji.accounts.models import User
@@ -15,7 +26,7 @@ from yaji.core import clock
 from yaji.redpackets.errors import PacketForbidden, PacketNotFound
 from yaji.redpackets.models import Audience, GiftSend, PacketStatus, RedPacket, RedPacketClaim
 from yaji.redpackets.services import red_packet_check_access
-from yaji.risk.selectors import risk_decisions_by_outcome
+from yaji.risk.selectors import risk_decisions_by_outcome, risk_decisions_by_rule
 
 
 def red_packet_get(*, packet_id: int) -> RedPacket:
@@ -128,4 +139,148 @@ def red_packet_hourly(*, days: int = 7) -> HourlyReport:
     ]
     return HourlyReport(
         hours=hours, gift_top=gift_top, risk_by_outcome=risk_decisions_by_outcome(since=since)
+    )
+
+
+# --- operators' dashboard charts (one statement per chart) ------------------------------------
+
+# Amount buckets in fen: [lower, upper); the last one is open.
+AMOUNT_EDGES: tuple[int, ...] = (1, 100, 500, 1_000, 5_000, 10_000, 50_000)
+# Claim latency buckets in seconds: [lower, upper); the last one is open.
+LATENCY_EDGES: tuple[int, ...] = (0, 10, 60, 300, 1_800, 7_200, 86_400)
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    edges: tuple[int, ...]
+    counts: list[int]  # one per edge: [edges[i], edges[i+1]) and the last open
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    histogram: Histogram
+    avg_s: float | None
+    max_s: float | None
+
+    def percentile_bucket(self, p: float) -> int | None:
+        """Index of the bucket holding the ``p``-th percentile claim (None without claims)."""
+        total = self.histogram.total
+        if not total:
+            return None
+        rank = max(1, -(-total * p // 100))  # ceil, at least the first claim
+        seen = 0
+        for i, n in enumerate(self.histogram.counts):
+            seen += n
+            if seen >= rank:
+                return i
+        return len(self.histogram.counts) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    hours: list[HourRow]
+    packet_totals: Histogram
+    claim_shares: Histogram
+    latency: Latency
+    risk_by_rule: list[tuple[str, str, int]]
+    gift_top: list[tuple[str, int, int]]
+
+
+def _bucket_counts(field: str, edges: tuple[int, ...], scale=None) -> dict:  # type: ignore[no-untyped-def]
+    out = {}
+    for i, lo in enumerate(edges):
+        lo_v = scale(lo) if scale else lo
+        cond = Q(**{f"{field}__gte": lo_v})
+        if i + 1 < len(edges):
+            hi_v = scale(edges[i + 1]) if scale else edges[i + 1]
+            cond &= Q(**{f"{field}__lt": hi_v})
+        out[f"b{i}"] = Count("id", filter=cond)
+    return out
+
+
+def _histogram(qs, field: str, edges: tuple[int, ...]) -> Histogram:  # type: ignore[no-untyped-def]
+    row = qs.aggregate(**_bucket_counts(field, edges))
+    return Histogram(edges, [row[f"b{i}"] for i in range(len(edges))])
+
+
+def red_packet_hourly_one_query(*, since) -> list[HourRow]:  # type: ignore[no-untyped-def]
+    """Sends and grabs per local hour in one statement (a UNION ALL of two GROUP BYs)."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+
+    def part(qs, kind: str, amount: str):  # type: ignore[no-untyped-def]
+        return (
+            qs.filter(created_at__gte=since)
+            .annotate(h=ExtractHour("created_at", tzinfo=tz))
+            .values("h")
+            .annotate(k=Value(kind), n=Count("id"), s=Sum(amount))
+            .values_list("h", "k", "n", "s")
+            .order_by()
+        )
+
+    rows = part(RedPacket.objects.all(), "sent", "total_fen").union(
+        part(RedPacketClaim.objects.all(), "claimed", "amount_fen"), all=True
+    )
+    found: dict[tuple[int, str], tuple[int, int]] = {}
+    for h, kind, n, s in rows:
+        found[(h, kind)] = (n, s or 0)
+    return [
+        HourRow(h, *found.get((h, "sent"), (0, 0)), *found.get((h, "claimed"), (0, 0)))  # type: ignore[call-arg]
+        for h in range(24)
+    ]
+
+
+def red_packet_claim_latency(*, since) -> Latency:  # type: ignore[no-untyped-def]
+    """Time from a packet's send to each of its claims, bucketed, with mean and max (one
+    statement)."""
+    qs = RedPacketClaim.objects.filter(created_at__gte=since).annotate(
+        lat=ExpressionWrapper(
+            F("created_at") - F("packet__created_at"), output_field=DurationField()
+        )
+    )
+    row = qs.aggregate(
+        avg=Avg("lat"),
+        mx=Max("lat"),
+        **_bucket_counts("lat", LATENCY_EDGES, scale=lambda s: timedelta(seconds=s)),
+    )
+    hist = Histogram(LATENCY_EDGES, [row[f"b{i}"] for i in range(len(LATENCY_EDGES))])
+
+    def seconds(v) -> float | None:  # type: ignore[no-untyped-def]
+        if v is None:
+            return None
+        return v.total_seconds() if isinstance(v, timedelta) else float(v) / 1_000_000
+
+    return Latency(hist, seconds(row["avg"]), seconds(row["mx"]))
+
+
+def gift_revenue_top(*, since, limit: int = 10) -> list[tuple[str, int, int]]:  # type: ignore[no-untyped-def]
+    top = (
+        GiftSend.objects.filter(created_at__gte=since)
+        .values("creator_id", "creator__display_name")
+        .annotate(s=Sum("creator_fen"), n=Count("id"))
+        .order_by("-s", "creator_id")[:limit]
+    )
+    return [
+        (row["creator__display_name"] or f"#{row['creator_id']}", row["s"] or 0, row["n"])
+        for row in top
+    ]
+
+
+def red_packet_dashboard(*, days: int = 7) -> Dashboard:
+    """Everything the operators' charts show over the last ``days`` days: six statements."""
+    since = clock.now() - timedelta(days=days)
+    return Dashboard(
+        hours=red_packet_hourly_one_query(since=since),
+        packet_totals=_histogram(
+            RedPacket.objects.filter(created_at__gte=since), "total_fen", AMOUNT_EDGES
+        ),
+        claim_shares=_histogram(
+            RedPacketClaim.objects.filter(created_at__gte=since), "amount_fen", AMOUNT_EDGES
+        ),
+        latency=red_packet_claim_latency(since=since),
+        risk_by_rule=risk_decisions_by_rule(since=since),
+        gift_top=gift_revenue_top(since=since),
     )

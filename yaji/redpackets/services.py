@@ -32,11 +32,12 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q, Sum
 from redis.exceptions import RedisError
 
 from yaji.accounts.models import User
@@ -74,7 +75,13 @@ from yaji.redpackets.models import (
     RedPacketShare,
     SplitType,
 )
-from yaji.risk.services import risk_activity_record, risk_check
+from yaji.risk.models import RiskDecision
+from yaji.risk.services import (
+    risk_activity_record,
+    risk_check,
+    risk_decision_record,
+    risk_evaluate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -408,6 +415,7 @@ def red_packet_claim(
     lng: float | None = None,
     device: str = "",
     ip: str | None = None,
+    within: Callable[[ClaimResult], object] | None = None,
 ) -> ClaimResult:
     """Grab one share. Codes: packet_not_found, packet_forbidden, followers_only,
     location_required, out_of_radius, packet_expired, packet_already_claimed, packet_finished,
@@ -416,6 +424,10 @@ def red_packet_claim(
     With the Redis gate, "all taken" / "already claimed" / "expired" are answered before any
     database query; everything else is decided by the database transaction, and the gate is
     told the outcome (confirm / release / close) so it never turns anyone away wrongly.
+
+    ``within`` is called with the result inside the claim's transaction, after the claim is
+    written: what it writes commits or rolls back with the claim (the API stores its
+    idempotency record there); an exception it raises undoes the claim.
     """
     now = clock.now()
     gate = packet_gate()
@@ -426,8 +438,15 @@ def red_packet_claim(
     )
     if verdict is None:
         gate = None  # no gate state for this claim: nothing to confirm or release
+    decision: RiskDecision | None = None
     try:
-        packet = RedPacket.objects.select_related("work").filter(pk=packet_id).first()
+        packets = RedPacket.objects.select_related("work").filter(pk=packet_id)
+        if verdict != Verdict.ADMITTED:
+            # The cheap "already claimed" pre-check rides on the packet's read.
+            packets = packets.annotate(
+                mine=Exists(RedPacketClaim.objects.filter(packet_id=OuterRef("pk"), user=user))
+            )
+        packet = packets.first()
         if packet is None:
             raise PacketNotFound()
         red_packet_check_access(
@@ -438,9 +457,7 @@ def red_packet_claim(
                 gate, packet_id=packet_id, user_id=user.pk, now=now, access_checked=True
             )
         # Cheap checks before the hot row; the transaction below re-checks all that matters.
-        if verdict != Verdict.ADMITTED and (
-            RedPacketClaim.objects.filter(packet=packet, user=user).exists()
-        ):
+        if getattr(packet, "mine", False):
             raise PacketAlreadyClaimed()
         if _expired(packet, now):
             raise PacketExpired()
@@ -450,67 +467,122 @@ def red_packet_claim(
             packet.work is None or not play_completed(user=user, work=packet.work)
         ):
             raise ListenRequired()
-        risk_check(user=user, action=RISK_CLAIM, device=device, ip=ip)
-        amount, finished = _claim_commit(packet=packet, user=user, now=now, device=device, ip=ip)
-    except PacketAlreadyClaimed:
-        _gate_after(gate, "confirm", packet_id=packet_id, user_id=user.pk)
-        raise
-    except PacketFinished:
-        _gate_after(gate, "finished", packet_id=packet_id, user_id=user.pk)
-        raise
-    except PacketExpired:
-        _gate_after(gate, "expired", packet_id=packet_id, user_id=user.pk)
-        raise
-    except BaseException:
-        if verdict == Verdict.ADMITTED:
+        decision = risk_evaluate(user=user, action=RISK_CLAIM, device=device, ip=ip)
+        escrow, wallet = _claim_accounts(packet=packet, user=user)
+        result = _claim_commit(
+            packet=packet,
+            user=user,
+            now=now,
+            device=device,
+            ip=ip,
+            decision=decision,
+            escrow=escrow,
+            wallet=wallet,
+            within=within,
+        )
+    except BaseException as exc:
+        if decision is not None:
+            # Allowed, but the claim failed (its transaction, with the decision row, rolled
+            # back, or never began): the decision is still logged, in its own transaction.
+            try:
+                risk_decision_record(decision=decision)
+            except Exception:
+                logger.exception("red packet claim: could not log the risk decision")
+        if isinstance(exc, PacketAlreadyClaimed):
+            _gate_after(gate, "confirm", packet_id=packet_id, user_id=user.pk)
+        elif isinstance(exc, PacketFinished):
+            _gate_after(gate, "finished", packet_id=packet_id, user_id=user.pk)
+        elif isinstance(exc, PacketExpired):
+            _gate_after(gate, "expired", packet_id=packet_id, user_id=user.pk)
+        elif verdict == Verdict.ADMITTED:
             _gate_after(gate, "release", packet_id=packet_id, user_id=user.pk)
         raise
     _gate_after(gate, "confirm", packet_id=packet_id, user_id=user.pk)
-    luckiest = None
-    if finished:
+    if result.finished:
         packet.status = PacketStatus.FINISHED
-        luckiest = red_packet_luckiest(packet)
-    return ClaimResult(packet_id=packet.pk, amount_fen=amount, finished=finished, luckiest=luckiest)
+    return result
+
+
+def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, LedgerAccount]:
+    """The packet's escrow and the claimer's wallet, in one read before the transaction (the
+    wallet is opened on first use)."""
+    rows = {
+        (a.kind, a.owner_ref): a
+        for a in LedgerAccount.objects.filter(
+            Q(kind=AccountKind.REDPACKET_ESCROW, owner_ref=f"redpacket:{packet.pk}", owner=None)
+            | Q(kind=AccountKind.USER_WALLET, owner=user, owner_ref=""),
+            currency=CURRENCY,
+        )
+    }
+    escrow = rows.get((AccountKind.REDPACKET_ESCROW, f"redpacket:{packet.pk}"))
+    wallet = rows.get((AccountKind.USER_WALLET, ""))
+    return (
+        escrow or escrow_account_for(packet),
+        wallet or wallet_account_for_user(user=user, currency=CURRENCY),
+    )
+
+
+# The slot, the packet's running total and (for the last share) its end, in one statement
+# that returns the slot taken: the hot row is locked by this UPDATE until commit, so the
+# statements after it are kept few (the ledger posting, the claim, the events).
+_CLAIM_SLOT = (
+    "UPDATE redpackets_redpacket SET "
+    "claimed_count = claimed_count + 1, "
+    "claimed_fen = claimed_fen + (SELECT s.amount_fen FROM redpackets_redpacketshare s "
+    "WHERE s.packet_id = redpackets_redpacket.id AND s.seq = redpackets_redpacket.claimed_count + 1), "
+    "status = CASE WHEN claimed_count + 1 = count THEN %s ELSE status END, "
+    "finished_at = CASE WHEN claimed_count + 1 = count THEN %s ELSE finished_at END, "
+    "updated_at = %s "
+    "WHERE id = %s AND status = %s AND claimed_count < count AND expires_at > %s "
+    "RETURNING claimed_count, count"
+)
 
 
 def _claim_commit(
-    *, packet: RedPacket, user: User, now: datetime, device: str, ip: str | None
-) -> tuple[int, bool]:
+    *,
+    packet: RedPacket,
+    user: User,
+    now: datetime,
+    device: str,
+    ip: str | None,
+    decision: RiskDecision,
+    escrow: LedgerAccount,
+    wallet: LedgerAccount,
+    within: Callable[[ClaimResult], object] | None,
+) -> ClaimResult:
     with transaction.atomic(durable=True):
-        taken = RedPacket.objects.filter(
-            pk=packet.pk,
-            status=PacketStatus.ACTIVE,
-            claimed_count__lt=F("count"),
-            expires_at__gt=now,
-        ).update(claimed_count=F("claimed_count") + 1, updated_at=now)
-        if taken == 0:
+        risk_decision_record(decision=decision)  # before the hot row: not in its lock window
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CLAIM_SLOT,
+                [PacketStatus.FINISHED, now, now, packet.pk, PacketStatus.ACTIVE, now],
+            )
+            slot = cursor.fetchone()
+        if slot is None:
             current = RedPacket.objects.get(pk=packet.pk)
             if _expired(current, now):
                 raise PacketExpired()
             raise PacketFinished()
-        # We hold the packet row lock until commit: this read is our own slot.
-        seq, count = (
-            RedPacket.objects.filter(pk=packet.pk).values_list("claimed_count", "count").get()
+        seq, count = slot
+        share_id, amount = (
+            RedPacketShare.objects.filter(packet_id=packet.pk, seq=seq)
+            .values_list("pk", "amount_fen")
+            .get()
         )
-        share = RedPacketShare.objects.get(packet_id=packet.pk, seq=seq)
         try:
-            with transaction.atomic():
-                RedPacketClaim.objects.create(
-                    packet_id=packet.pk, user=user, share=share, amount_fen=share.amount_fen
-                )
+            # No savepoint: a double claim fails the whole transaction, which is raised out
+            # of the durable block, so the slot taken above rolls back with it.
+            RedPacketClaim.objects.create(
+                packet_id=packet.pk, user=user, share_id=share_id, amount_fen=amount
+            )
         except IntegrityError as exc:
-            # Raised out of the durable block: the slot taken above rolls back with it.
             raise PacketAlreadyClaimed() from exc
-        RedPacketShare.objects.filter(pk=share.pk).update(claimed_by=user, claimed_at=now)
+        RedPacketShare.objects.filter(pk=share_id).update(claimed_by=user, claimed_at=now)
         finished = seq == count
-        updates: dict = {"claimed_fen": F("claimed_fen") + share.amount_fen}
-        if finished:
-            updates.update(status=PacketStatus.FINISHED, finished_at=now)
-        RedPacket.objects.filter(pk=packet.pk).update(**updates)
         ledger_transfer(
-            source=escrow_account_for(packet),
-            destination=wallet_account_for_user(user=user, currency=CURRENCY),
-            amount=Money(share.amount_fen, CURRENCY),
+            source=escrow,
+            destination=wallet,
+            amount=Money(amount, CURRENCY),
             reference=f"redpacket:{packet.pk}:claim:{user.pk}",
             kind=LEDGER_KIND_CLAIM,
             description=f"red packet {packet.pk}",
@@ -518,21 +590,31 @@ def _claim_commit(
         risk_activity_record(
             user=user,
             action=RISK_CLAIM,
-            amount_fen=share.amount_fen,
+            amount_fen=amount,
             device=device,
             ip=ip,
             reference=f"redpacket:{packet.pk}",
         )
         outbox_publish(
             topic=TOPIC_CLAIMED,
-            payload={"packet_id": packet.pk, "user_id": user.pk, "amount_fen": share.amount_fen},
+            payload={"packet_id": packet.pk, "user_id": user.pk, "amount_fen": amount},
             key=str(packet.pk),
         )
+        luckiest = None
         if finished:
             outbox_publish(
                 topic=TOPIC_FINISHED, payload={"packet_id": packet.pk}, key=str(packet.pk)
             )
-    return share.amount_fen, finished
+            # Every other claim committed before ours took the last slot (each held this
+            # row until its commit), so the luckiest is known now.
+            packet.status = PacketStatus.FINISHED
+            luckiest = red_packet_luckiest(packet)
+        result = ClaimResult(
+            packet_id=packet.pk, amount_fen=amount, finished=finished, luckiest=luckiest
+        )
+        if within is not None:
+            within(result)
+    return result
 
 
 # --- expiry -----------------------------------------------------------------------------------

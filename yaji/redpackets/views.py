@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from yaji.accounts.permissions import is_operator
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
-from yaji.redpackets import gifts, selectors, services
+from yaji.redpackets import charts, gifts, selectors, services
 from yaji.redpackets.errors import PacketForbidden, PacketNotFound
 from yaji.redpackets.models import RedPacket
+from yaji.risk import selectors as risk_selectors
 
 
 def _context(request: HttpRequest, packet: RedPacket, token: str) -> dict:
@@ -176,14 +177,36 @@ def packet_card(request: HttpRequest, packet_id: int) -> HttpResponse:
 # --- operators: sends and grabs per hour ------------------------------------------------------
 
 
+LATENCY_LABELS = (
+    "0–10 秒",
+    "10–60 秒",
+    "1–5 分钟",
+    "5–30 分钟",
+    "30 分钟–2 小时",
+    "2–24 小时",
+    "24 小时以上",
+)
+
+
+def _amount_labels(edges: tuple[int, ...]) -> list[str]:
+    out = []
+    for i, lo in enumerate(edges):
+        if i + 1 < len(edges):
+            out.append(
+                f"{format_money(Money(lo, 'CNY'))}–{format_money(Money(edges[i + 1] - 1, 'CNY'))}"
+            )
+        else:
+            out.append(f"≥ {format_money(Money(lo, 'CNY'))}")
+    return out
+
+
 @login_required
 @require_GET
 def analytics(request: HttpRequest) -> HttpResponse:
     if not (request.user.is_superuser or is_operator(request.user)):
         raise Http404()
     days = max(1, min(_int(request.GET.get("days", 7)) or 7, 90))
-    report = selectors.red_packet_hourly(days=days)
-    peak = max([r.sent_n for r in report.hours] + [r.claimed_n for r in report.hours] + [1])
+    dash = selectors.red_packet_dashboard(days=days)
     rows = [
         {
             "hour": r.hour,
@@ -191,10 +214,47 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "sent": format_money(Money(r.sent_fen, "CNY")),
             "claimed_n": r.claimed_n,
             "claimed": format_money(Money(r.claimed_fen, "CNY")),
-            "sent_pct": round(100 * r.sent_n / peak),
-            "claimed_pct": round(100 * r.claimed_n / peak),
         }
-        for r in report.hours
+        for r in dash.hours
+    ]
+    hourly_chart = charts.grouped_bars(
+        title=_("每小时发出与抢到"),
+        labels=[f"{r.hour:02d}" for r in dash.hours],
+        series=[
+            (_("发出"), [r.sent_n for r in dash.hours]),
+            (_("抢到"), [r.claimed_n for r in dash.hours]),
+        ],
+    )
+    amount_labels = _amount_labels(dash.packet_totals.edges)
+    amount_chart = charts.grouped_bars(
+        title=_("金额分布"),
+        labels=amount_labels,
+        series=[
+            (_("红包总额"), dash.packet_totals.counts),
+            (_("抢到的份额"), dash.claim_shares.counts),
+        ],
+    )
+    latency_labels = [_(label) for label in LATENCY_LABELS]
+    latency_chart = charts.grouped_bars(
+        title=_("领取耗时"),
+        labels=latency_labels,
+        series=[(_("领取次数"), dash.latency.histogram.counts)],
+    )
+    percentiles = []
+    for p in (50, 90, 99):
+        bucket = dash.latency.percentile_bucket(p)
+        if bucket is not None:
+            percentiles.append((f"p{p}", latency_labels[bucket]))
+    risk_rows = [
+        (
+            f"{risk_selectors.risk_rule_label(rule)} · {risk_selectors.risk_outcome_label(outcome)}",
+            n,
+            str(n),
+        )
+        for rule, outcome, n in dash.risk_by_rule
+    ]
+    gift_rows = [
+        (name, fen, f"{format_money(Money(fen, 'CNY'))} · {n}") for name, fen, n in dash.gift_top
     ]
     return render(
         request,
@@ -202,9 +262,20 @@ def analytics(request: HttpRequest) -> HttpResponse:
         {
             "days": days,
             "rows": rows,
-            "gift_top": [
-                (name, format_money(Money(fen, "CNY")), n) for name, fen, n in report.gift_top
-            ],
-            "risk_by_outcome": report.risk_by_outcome,
+            "hourly_chart": hourly_chart,
+            "amount_chart": amount_chart,
+            "latency_chart": latency_chart,
+            "latency": dash.latency,
+            "percentiles": percentiles,
+            "risk_chart": charts.horizontal_bars(
+                title=_("风控决策（按规则）"), rows=risk_rows, colour=2
+            )
+            if risk_rows
+            else None,
+            "gift_chart": charts.horizontal_bars(
+                title=_("礼物收入最高的创作者"), rows=gift_rows, colour=3
+            )
+            if gift_rows
+            else None,
         },
     )

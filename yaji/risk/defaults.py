@@ -61,6 +61,14 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "percent": 80,
         "window_minutes": 10,
     },
+    {
+        "code": "circular_flow",
+        "outcome": "freeze",
+        "actions": "redpacket.send,gift.send,wallet.withdraw",
+        "limit_count": 3,  # hops: A→B→C→A
+        "limit_fen": 100,  # hops of at least 1 yuan
+        "window_minutes": 24 * 60,
+    },
 ]
 
 

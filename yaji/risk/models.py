@@ -19,6 +19,7 @@ class RuleCode(models.TextChoices):
     AMOUNT_DEVIATION = "amount_deviation", _("金额异常波动")
     DEVICE_CLUSTER = "device_cluster", _("同设备/IP 多账号")
     FAST_IN_FAST_OUT = "fast_in_fast_out", _("资金快进快出")
+    CIRCULAR_FLOW = "circular_flow", _("关联账户资金回流")
 
 
 class Outcome(models.TextChoices):
@@ -111,6 +112,8 @@ class RiskActivity(models.Model):
             models.Index(fields=["user", "action", "created_at"], name="riskactivity_user_idx"),
             models.Index(fields=["device", "action", "created_at"], name="riskactivity_device_idx"),
             models.Index(fields=["ip", "action", "created_at"], name="riskactivity_ip_idx"),
+            # circular_flow follows money from a sender to the receivers of the same packet/gift
+            models.Index(fields=["reference", "action"], name="riskactivity_ref_idx"),
         ]
 
     def __str__(self) -> str:

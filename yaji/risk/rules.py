@@ -19,6 +19,12 @@ device_cluster      ≥ ``limit_count`` other accounts did the rule's actions fr
                     fingerprint or IP in the last ``window_minutes``
 fast_in_fast_out    received ≥ ``limit_fen`` in the last ``window_minutes`` (red packets,
                     gifts) and now moving out ≥ ``percent`` % of it
+circular_flow       laundering ring: money this account (or an account sharing its device
+                    fingerprint or IP in the window) sent out through packets or gifts came
+                    back to one of them within ``window_minutes``, through at most
+                    ``limit_count`` hops (A→B→C→A is 3), each hop ≥ ``limit_fen``; a ring
+                    has three accounts at least (A→B→A between friends is not one, A→B→A'
+                    with A' on A's device is)
 ==================  ========================================================================
 
 A fired rule contributes its ``outcome`` (deny, step_up or freeze); the strictest wins
@@ -51,6 +57,9 @@ from yaji.risk.models import (
 
 # Money that arrives in a wallet (fast-in-fast-out looks at these).
 INCOMING_ACTIONS = ("redpacket.claim", "gift.receive")
+# Money sent to other people; a reference ("redpacket:<id>", "gift:<id>") links a sending
+# activity to the receiving ones (circular_flow follows these links).
+OUTGOING_ACTIONS = ("redpacket.send", "gift.send")
 BLOCKING_REVIEW_STATUSES = (ReviewStatus.OPEN, ReviewStatus.FROZEN, ReviewStatus.REPORTED)
 SEVERITY = {Outcome.ALLOW: 0, Outcome.STEP_UP: 1, Outcome.DENY: 2, Outcome.FREEZE: 3}
 
@@ -233,6 +242,76 @@ def rule_fast_in_fast_out(rule: RiskRule, ctx: Context) -> Hit | None:
     return None
 
 
+def _associates(ctx: Context, since: datetime) -> set[int]:
+    """The account itself and the accounts seen on its device fingerprint or IP lately."""
+    linked = {ctx.user.pk}
+    q = Q()
+    if ctx.device:
+        q |= Q(device=ctx.device)
+    if ctx.ip:
+        q |= Q(ip=ctx.ip)
+    if q:
+        linked |= set(
+            RiskActivity.objects.filter(q, created_at__gte=since)
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+    return linked
+
+
+def rule_circular_flow(rule: RiskRule, ctx: Context) -> Hit | None:
+    hops = rule.limit_count or 3
+    since = ctx.now - timedelta(minutes=rule.window_minutes or 24 * 60)
+    floor = rule.limit_fen or 1
+    ring = _associates(ctx, since)
+    # Breadth-first over "sent to": who received money the frontier sent (same reference).
+    # The ring's own accounts are not expanded further (the loop closes on them), so every
+    # path found leaves the ring and comes back.
+    frontier, seen = set(ring), set(ring)
+    path_of: dict[int, list[int]] = {uid: [uid] for uid in ring}
+    for hop in range(1, hops + 1):
+        refs = RiskActivity.objects.filter(
+            user_id__in=frontier,
+            action__in=OUTGOING_ACTIONS,
+            created_at__gte=since,
+            amount_fen__gte=floor,
+        ).values_list("user_id", "reference")
+        sender_of: dict[str, int] = {ref: uid for uid, ref in refs if ref}
+        if not sender_of:
+            return None
+        received = RiskActivity.objects.filter(
+            reference__in=list(sender_of),
+            action__in=INCOMING_ACTIONS,
+            created_at__gte=since,
+            amount_fen__gte=floor,
+        ).values_list("user_id", "reference")
+        nxt: set[int] = set()
+        for uid, ref in received:
+            source = sender_of[ref]
+            if uid == source:
+                continue  # grabbing one's own packet moves nothing between people
+            if uid in ring:
+                # A ring closes through three accounts at least: A→B→C→A, or A→B→A' where
+                # A' shares A's device or IP. Two friends sending packets back and forth
+                # (A→B→A), or A's packet grabbed by A' (nothing left the ring), is not one.
+                if hop >= 3 or (hop == 2 and uid != path_of[source][0]):
+                    return _hit(
+                        rule,
+                        path=[*path_of[source], uid],
+                        hops=hop,
+                        associated=sorted(ring - {ctx.user.pk})[:20],
+                    )
+                continue
+            if uid not in seen:
+                seen.add(uid)
+                nxt.add(uid)
+                path_of[uid] = [*path_of[source], uid]
+        frontier = nxt
+        if not frontier:
+            return None
+    return None
+
+
 RULES: dict[str, Callable[[RiskRule, Context], Hit | None]] = {
     RuleCode.BLACKLIST: rule_blacklist,
     RuleCode.FROZEN: rule_frozen,
@@ -243,6 +322,7 @@ RULES: dict[str, Callable[[RiskRule, Context], Hit | None]] = {
     RuleCode.AMOUNT_DEVIATION: rule_amount_deviation,
     RuleCode.DEVICE_CLUSTER: rule_device_cluster,
     RuleCode.FAST_IN_FAST_OUT: rule_fast_in_fast_out,
+    RuleCode.CIRCULAR_FLOW: rule_circular_flow,
 }
 
 

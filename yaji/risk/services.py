@@ -12,7 +12,9 @@ How another app uses it (red packets and gifts do exactly this)::
 ``risk_check`` runs **outside** the caller's money transaction (its decision row must survive a
 refusal) and raises ``risk_denied``, ``step_up_required`` or ``account_frozen`` (all 403).
 ``risk_activity_record`` runs **inside** it, so daily counts and averages only ever see money
-that really moved.
+that really moved. A hot mover (the red-packet grab, ADR 0029) uses ``risk_evaluate`` instead:
+refusals are logged and raised the same way, an allow comes back unsaved and is written by
+``risk_decision_record`` inside the money transaction — one commit per movement.
 
 Step-up: a ``step_up`` outcome is satisfied by a face verification
 (:func:`risk_step_up_face`, through the accounts identity provider) in the last
@@ -101,6 +103,26 @@ def risk_check(
     ``device`` is a fingerprint (:func:`risk_device_fingerprint`), ``ip`` the client address.
     Freeze outcomes open a review for operators (the account stays frozen until released).
     """
+    decision = risk_evaluate(user=user, action=action, amount_fen=amount_fen, device=device, ip=ip)
+    decision.save()
+    return decision
+
+
+def risk_evaluate(
+    *,
+    user: User,
+    action: str,
+    amount_fen: int = 0,
+    device: str = "",
+    ip: str | None = None,
+) -> RiskDecision:
+    """:func:`risk_check` for movers that log an *allow* inside their own transaction.
+
+    A refusal is logged here, in its own transaction, and raised, exactly as ``risk_check``
+    does. An allow comes back **unsaved**: the mover saves it with
+    :func:`risk_decision_record` inside its money transaction (one commit per movement instead
+    of two), and also when its movement fails afterwards — every decision is logged once.
+    """
     now = clock.now()
     ctx = Context(
         user=user, action=action, amount_fen=int(amount_fen), device=device, ip=ip, now=now
@@ -110,16 +132,20 @@ def risk_check(
     if outcome == Outcome.STEP_UP and _step_up_fresh(user, now):
         reasons.append({"rule": "step_up", "outcome": "satisfied", "detail": {}})
         outcome = Outcome.ALLOW
+    decision = RiskDecision(
+        user=user,
+        action=action[:40],
+        amount_fen=ctx.amount_fen,
+        outcome=outcome,
+        reasons=reasons,
+        device=device[:64],
+        ip=ip or None,
+    )
+    frozen = any(h.rule == RuleCode.FROZEN for h in hits)
+    if outcome == Outcome.ALLOW and not frozen:
+        return decision
     with transaction.atomic():
-        decision = RiskDecision.objects.create(
-            user=user,
-            action=action[:40],
-            amount_fen=ctx.amount_fen,
-            outcome=outcome,
-            reasons=reasons,
-            device=device[:64],
-            ip=ip or None,
-        )
+        decision.save()
         if outcome == Outcome.FREEZE:
             rule = next(h.rule for h in hits if h.outcome == Outcome.FREEZE)
             try:
@@ -128,12 +154,18 @@ def risk_check(
             except IntegrityError:
                 pass  # a review is already open for this account
     extra = {"decision_id": decision.pk, "reasons": reasons}
-    if outcome == Outcome.FREEZE or any(h.rule == RuleCode.FROZEN for h in hits):
+    if outcome == Outcome.FREEZE or frozen:
         raise AccountFrozen(extra=extra)
     if outcome == Outcome.DENY:
         raise RiskDenied(extra=extra)
-    if outcome == Outcome.STEP_UP:
-        raise StepUpRequired(extra={**extra, "verify": "/api/v1/risk/step-up/face"})
+    raise StepUpRequired(extra={**extra, "verify": "/api/v1/risk/step-up/face"})
+
+
+def risk_decision_record(*, decision: RiskDecision) -> RiskDecision:
+    """Log an allow from :func:`risk_evaluate`: inside the mover's transaction, and again after
+    it if that transaction rolled back (the row went with it). Always inserts a new row."""
+    decision.pk = None
+    decision.save(force_insert=True)
     return decision
 
 

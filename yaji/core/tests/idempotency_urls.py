@@ -13,7 +13,11 @@ from ninja import NinjaAPI, Router, Schema, Status
 from ninja.security import APIKeyHeader
 
 from yaji.core.errors import ApplicationError
-from yaji.core.idempotency import idempotent
+from yaji.core.idempotency import (
+    idempotency_json_response,
+    idempotency_store_within,
+    idempotent,
+)
 from yaji.core.models import OutboxEvent
 from yaji.core.outbox import outbox_publish
 
@@ -100,6 +104,23 @@ def refused_thing_create(request: HttpRequest, payload: ThingIn) -> Any:
 def crashing_thing_create(request: HttpRequest, payload: ThingIn) -> Any:
     _create(payload)
     raise RuntimeError("bug")
+
+
+@router.post("/tx-things", response={201: ThingOut})
+@idempotent(required=True, in_transaction=True)
+def tx_thing_create(request: HttpRequest, payload: ThingIn) -> Any:
+    """In-transaction mode: one thing per name; the answer is stored with the thing."""
+    with transaction.atomic(durable=True):
+        if OutboxEvent.objects.filter(topic=SIDE_EFFECT_TOPIC, payload__name=payload.name).exists():
+            raise ApplicationError("exists", code="thing_exists", status=409)
+        if payload.delay_ms:
+            time.sleep(payload.delay_ms / 1000)
+        event = outbox_publish(topic=SIDE_EFFECT_TOPIC, payload={"name": payload.name})
+        created = OutboxEvent.objects.filter(topic=SIDE_EFFECT_TOPIC).count()
+        body = ThingOut(event_id=str(event.id), name=payload.name, created=created)
+        return idempotency_store_within(
+            request, idempotency_json_response(body.model_dump(), status=201)
+        )
 
 
 api = NinjaAPI(urls_namespace="idempotency-test", docs_url=None)

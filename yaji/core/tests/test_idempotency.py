@@ -267,3 +267,85 @@ def test_concurrent_retries_run_the_view_exactly_once() -> None:
     assert side_effects() == 1
     fresh_body = next(body for _s, kind, body in outcomes if kind == "fresh")
     assert all(body == fresh_body for _s, kind, body in outcomes if kind == "replay")
+
+
+@pytest.mark.django_db
+class TestInTransactionMode:
+    """``@idempotent(in_transaction=True)``: the answer is stored with the effect; refusals
+    are not stored but a retry of a success still replays it."""
+
+    def test_success_is_stored_with_the_effect_and_replayed(self, client: Client) -> None:
+        first = post(client, "/tx-things", {"name": "茶盏"}, key="t-1")
+        assert first.status_code == 201, first.content
+        again = post(client, "/tx-things", {"name": "茶盏"}, key="t-1")
+        assert again.status_code == 201 and again.content == first.content
+        assert again["Content-Type"] == first["Content-Type"]
+        assert again["Idempotent-Replayed"] == "true"
+        assert side_effects() == 1
+        record = IdempotencyRecord.objects.get()
+        assert record.state == IdempotencyRecord.State.COMPLETED
+        assert record.response_status == 201
+
+    def test_a_refusal_is_not_stored_and_a_new_key_is_refused(self, client: Client) -> None:
+        post(client, "/tx-things", {"name": "a"}, key="t-1")
+        refused = post(client, "/tx-things", {"name": "a"}, key="t-2")
+        assert refused.status_code == 409 and refused.json()["code"] == "thing_exists"
+        assert "Idempotent-Replayed" not in refused
+        assert IdempotencyRecord.objects.count() == 1  # only the success
+        assert side_effects() == 1
+
+    def test_same_key_other_body_is_rejected(self, client: Client) -> None:
+        post(client, "/tx-things", {"name": "a"}, key="t-1")
+        reused = post(client, "/tx-things", {"name": "b"}, key="t-1")
+        assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+        assert side_effects() == 1  # b rolled back with the conflicting record
+
+    def test_required_key_and_no_write_before_the_view(self, client: Client) -> None:
+        missing = post(client, "/tx-things", {"name": "a"})
+        assert missing.status_code == 400
+        assert missing.json()["code"] == "idempotency_key_required"
+        assert not IdempotencyRecord.objects.exists() and side_effects() == 0
+
+    def test_an_expired_record_does_not_block_its_key(self, client: Client) -> None:
+        post(client, "/tx-things", {"name": "a"}, key="t-1")
+        IdempotencyRecord.objects.update(expires_at=clock.now() - timedelta(seconds=1))
+        fresh = post(client, "/tx-things", {"name": "b"}, key="t-1")
+        assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh
+        assert side_effects() == 2
+        record = IdempotencyRecord.objects.get()
+        assert json.loads(bytes(record.response_body))["name"] == "b"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_in_transaction_mode_concurrent_retries_take_effect_once() -> None:
+    threads_count = 12
+    barrier = threading.Barrier(threads_count)
+    outcomes: list[tuple[int, str, bytes]] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        try:
+            client = Client()
+            barrier.wait()
+            response = post(client, "/tx-things", {"name": "并发", "delay_ms": 200}, key="race")
+            code = response.json().get("code", "") if response.status_code == 409 else ""
+            kind = "replay" if response.get("Idempotent-Replayed") == "true" else code or "fresh"
+            with lock:
+                outcomes.append((response.status_code, kind, response.content))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    kinds = Counter(kind for _status, kind, _body in outcomes)
+    assert len(outcomes) == threads_count
+    assert kinds["fresh"] == 1, kinds
+    assert set(kinds) <= {"fresh", "replay"}, kinds
+    assert side_effects() == 1
+    fresh_body = next(body for _s, kind, body in outcomes if kind == "fresh")
+    assert all(body == fresh_body for _s, kind, body in outcomes if kind == "replay")

@@ -273,3 +273,63 @@ def test_review_decided_once(at) -> None:  # type: ignore[no-untyped-def]
         risk_review_decide(review_id=review.pk, actor=boss, status=ReviewStatus.RELEASED)
     assert err.value.code == "risk_review_decided"
     assert code(user=mule, action=SEND, amount_fen=100) == "account_frozen"  # reported stays
+
+
+# --- laundering: money circulating among associated accounts ----------------------------------
+
+
+def flow(sender, receiver, amount: int, ref: str, **kw) -> None:  # type: ignore[no-untyped-def]
+    """``sender`` sent ``amount`` that ``receiver`` got (a packet grabbed, a gift), as the
+    red packets and gifts services record it."""
+    sent(sender, amount, action=SEND, **kw)
+    from yaji.risk.models import RiskActivity
+
+    RiskActivity.objects.filter(user=sender, reference="").update(reference=ref)
+    sent(receiver, amount, action=CLAIM, reference=ref)
+
+
+def test_a_ring_of_three_freezes_and_goes_to_review(at) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = adult(), adult(), adult()
+    flow(a, b, 5_000, "redpacket:1", ago=timedelta(hours=3))
+    flow(b, c, 5_000, "redpacket:2", ago=timedelta(hours=2))
+    assert code(user=a, action=SEND, amount_fen=100) == "ok"  # not back yet
+    flow(c, a, 5_000, "gift:3", ago=timedelta(hours=1))
+    assert code(user=a, action=SEND, amount_fen=100) == "account_frozen"
+    review = RiskReview.objects.get(user=a)
+    assert review.status == ReviewStatus.OPEN and review.rule == "circular_flow"
+    hit = next(r for r in review.decision.reasons if r["rule"] == "circular_flow")
+    assert hit["detail"]["path"] == [a.pk, b.pk, c.pk, a.pk]
+    # the operator's queue: release lifts the freeze (report or keep frozen would not)
+    risk_review_decide(review_id=review.pk, actor=operator(), status=ReviewStatus.RELEASED)
+
+
+def test_friends_exchanging_packets_are_not_a_ring(at) -> None:  # type: ignore[no-untyped-def]
+    a, b = adult(), adult()
+    flow(a, b, 5_000, "redpacket:1", ago=timedelta(hours=2))
+    flow(b, a, 5_000, "redpacket:2", ago=timedelta(hours=1))
+    assert code(user=a, action=SEND, amount_fen=100) == "ok"
+
+
+def test_a_ring_closing_on_an_account_of_the_same_device(at) -> None:  # type: ignore[no-untyped-def]
+    a, alt, b = adult(), adult(), adult()
+    sent(alt, 100, action=CLAIM, device="phone-7", ago=timedelta(hours=4))  # alt on a's phone
+    flow(a, b, 5_000, "redpacket:1", ago=timedelta(hours=2))
+    flow(b, alt, 5_000, "redpacket:2", ago=timedelta(hours=1))
+    assert code(user=a, action=SEND, amount_fen=100) == "ok"  # a's own device unknown
+    assert code(user=a, action=SEND, amount_fen=100, device="phone-7") == "account_frozen"
+
+
+def test_rings_outside_the_window_or_below_the_floor_do_not_count(at) -> None:  # type: ignore[no-untyped-def]
+    a, b, c = adult(), adult(), adult()
+    flow(a, b, 5_000, "redpacket:1", ago=timedelta(hours=25))  # outside 24 h
+    flow(b, c, 5_000, "redpacket:2", ago=timedelta(hours=2))
+    flow(c, a, 5_000, "redpacket:3", ago=timedelta(hours=1))
+    assert code(user=a, action=SEND, amount_fen=100) == "ok"
+    d, e, f = adult(), adult(), adult()
+    flow(d, e, 50, "redpacket:4")  # 0.5 yuan: below the 1-yuan floor of a hop
+    flow(e, f, 5_000, "redpacket:5")
+    flow(f, d, 5_000, "redpacket:6")
+    assert code(user=d, action=SEND, amount_fen=100) == "ok"
+    RiskRule.objects.filter(code="circular_flow").update(enabled=False)
+    risk_rules_reload()
+    assert code(user=a, action=SEND, amount_fen=100) == "ok"

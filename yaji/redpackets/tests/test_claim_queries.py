@@ -1,0 +1,77 @@
+"""What one grab costs the database over HTTP (token, idempotency, risk, the claim).
+
+Budgets, not timings: a regression that adds round trips or commits to the hot path fails
+here. Measured before this budget (docs/benchmarks.md): 45 statements and 4 commits for a
+grab that got a share, 7–9 statements and 2 commits for "all taken" / "already claimed".
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from yaji.payments.tests.factories import Api
+from yaji.redpackets.models import RedPacket
+from yaji.redpackets.tests.factories import funded_user, reconcile_ok
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLAIM = "/red-packets/{}/claim"
+
+
+def _commits(queries: list[dict]) -> int:
+    return sum(1 for q in queries if q["sql"].strip().upper() == "COMMIT")
+
+
+def grab(api: Api, packet_id: int, key: str | None = None):  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post_json(
+            CLAIM.format(packet_id), {}, headers={"Idempotency-Key": key or uuid.uuid4().hex}
+        )
+    return response, ctx.captured_queries
+
+
+def show(queries: list[dict]) -> str:
+    return "\n".join(q["sql"][:120] for q in queries)
+
+
+def test_statements_per_grab() -> None:
+    sender = funded_user(10_000)
+    packet_id = (
+        Api(sender)
+        .post_json("/red-packets", {"total_fen": 300, "count": 2}, headers={"Idempotency-Key": "s"})
+        .json()["id"]
+    )
+    first, second, late = (Api(funded_user(1)) for _ in range(3))
+    for api in (first, second, late):  # the token's hourly touch is not the grab's cost
+        api.get("/me/red-packets/received")
+
+    won, queries = grab(first, packet_id, key="grab-1")
+    assert won.status_code == 200, won.content
+    print("\n-- grab\n" + show(queries))
+    assert len(queries) <= 27, show(queries)
+    assert _commits(queries) == 1, show(queries)
+
+    last, queries = grab(second, packet_id)
+    assert last.status_code == 200 and last.json()["finished"] is True
+    assert len(queries) <= 30, show(queries)  # + the finished event and the luckiest
+    assert _commits(queries) == 1, show(queries)
+
+    taken, queries = grab(late, packet_id)
+    assert taken.status_code == 409 and taken.json()["code"] == "packet_finished"
+    print("\n-- taken\n" + show(queries))
+    assert len(queries) <= 3 and _commits(queries) == 0, show(queries)
+
+    again, queries = grab(first, packet_id)
+    assert again.status_code == 409 and again.json()["code"] == "packet_already_claimed"
+    assert len(queries) <= 3 and _commits(queries) == 0, show(queries)
+
+    replay, queries = grab(first, packet_id, key="grab-1")
+    assert replay.status_code == 200 and replay.content == won.content
+    assert replay["Idempotent-Replayed"] == "true"
+    assert _commits(queries) == 0, show(queries)
+    assert RedPacket.objects.get(pk=packet_id).claimed_count == 2
+    reconcile_ok()
