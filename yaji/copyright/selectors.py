@@ -140,7 +140,10 @@ def near_duplicates_find(
     A scan of four integers per registered image; at 100 000 images this is the number the
     benchmark reports (ADR 0023 says when to index it).
     """
-    rows = Registration.objects.filter(status=Registration.Status.REGISTERED, dhash__isnull=False)
+    rows = Registration.objects.filter(
+        status__in=[Registration.Status.REGISTERED, Registration.Status.SEQUENCED],
+        dhash__isnull=False,
+    )
     if exclude_registrant is not None:
         rows = rows.exclude(registrant=exclude_registrant)
     hits: list[tuple[int, int]] = []
@@ -239,5 +242,105 @@ def takedowns_for(*, user: Any, limit: int = 100) -> dict[str, list[Any]]:
     if is_shop_reviewer(user):
         out["queue"] = list(
             base.filter(status__in=["filed", "countered"]).order_by("created_at")[:limit]
+        )
+    return out
+
+
+# --- passports ---------------------------------------------------------------------------------
+
+
+def clone_queue(*, limit: int = 100) -> list[Any]:
+    from yaji.copyright.models import CloneCase
+
+    return list(
+        CloneCase.objects.filter(status=CloneCase.Status.OPEN)
+        .select_related("passport__design__product")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def clone_case_get(*, case_id: int) -> Any:
+    from yaji.copyright.errors import CloneCaseNotFound
+    from yaji.copyright.models import CloneCase
+
+    case = (
+        CloneCase.objects.select_related("passport__design__product").filter(pk=case_id).first()
+        if 0 < case_id <= MAX_ID
+        else None
+    )
+    if case is None:
+        raise CloneCaseNotFound()
+    return case
+
+
+def passports_held_by(*, user: Any) -> list[Any]:
+    from yaji.copyright.models import Passport
+
+    return list(
+        Passport.objects.filter(holder=user)
+        .exclude(status=Passport.Status.VOID)
+        .select_related("design__product")
+        .order_by("-id")
+    )
+
+
+def passport_trail(*, passport: Any, checkpoint: Checkpoint | None) -> list[dict[str, Any]]:
+    """The provenance steps — the design's registration, then each passport event — each
+    checked against the log: the leaf parses and its signature verifies, and its inclusion
+    proof verifies against the (signature-checked) checkpoint's root. ``pending`` when no
+    signed checkpoint holds it yet."""
+    from yaji.copyright import signing
+    from yaji.copyright.log_keys import log_public_key
+    from yaji.copyright.statements import StatementError, statement_parse
+
+    registration = passport.design.registration
+    steps: list[tuple[str, LogEntry, Any]] = [("registered", registration.entry, registration)]
+    steps += [(e.kind, e.entry, e) for e in passport.events.select_related("entry")]
+    signed = False
+    if checkpoint is not None:
+        body = signing.Checkpoint(
+            origin=checkpoint.origin,
+            size=checkpoint.size,
+            root=bytes.fromhex(checkpoint.root_hash),
+            timestamp=checkpoint.timestamp,
+        )
+        signed = signing.checkpoint_verify(
+            log_public_key(), body, signing.unb64(checkpoint.signature, size=64)
+        )
+    out: list[dict[str, Any]] = []
+    for kind, entry, _source in steps:
+        leaf = entry.leaf.encode("ascii")
+        try:
+            statement = statement_parse(leaf, types=("work", "passport"))
+        except StatementError:
+            statement = None
+        status = "pending"
+        proof_len = 0
+        if checkpoint is not None and entry.index < checkpoint.size:
+            proof = inclusion_proof(index=entry.index, size=checkpoint.size)
+            proof_len = len(proof)
+            ok = (
+                signed
+                and statement is not None
+                and merkle.verify_inclusion(
+                    merkle.leaf_hash(leaf),
+                    entry.index,
+                    checkpoint.size,
+                    proof,
+                    bytes.fromhex(checkpoint.root_hash),
+                )
+            )
+            status = "verified" if ok else "failed"
+        elif statement is None:
+            status = "failed"
+        out.append(
+            {
+                "kind": kind,
+                "index": entry.index,
+                "time": (statement or {}).get("time", ""),
+                "leaf_hash": entry.leaf_hash,
+                "status": status,
+                "proof_hashes": proof_len,
+            }
         )
     return out
