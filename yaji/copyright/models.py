@@ -221,7 +221,16 @@ class Registration(models.Model):
                 name="registration_one_live_per_content",
             ),
         ]
-        indexes = [models.Index(fields=["registrant", "-id"], name="registration_registrant_idx")]
+        indexes = [
+            models.Index(fields=["registrant", "-id"], name="registration_registrant_idx"),
+            # The near-duplicate scan reads only this narrow index (an index-only scan on
+            # PostgreSQL), not the registration rows: ADR 0034.
+            models.Index(
+                fields=["registrant", "dhash", "dhash_mirror", "phash", "phash_mirror", "id"],
+                condition=Q(status__in=["registered", "sequenced"]) & Q(dhash__isnull=False),
+                name="registration_image_fp_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"registration {self.pk} of work {self.work_id}"

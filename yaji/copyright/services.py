@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from yaji.accounts.models import User
@@ -303,7 +304,18 @@ def work_register(*, user: User, work_id: int) -> Registration:
     data = _work_content(work)
     content_sha256 = hashlib.sha256(data).hexdigest()
     fp = _fingerprint_of(work, data)
-    registration = _work_register_locked(user=user, work=work, content_sha256=content_sha256, fp=fp)
+    key = creator_key_ensure(user=user)
+    leaf = statement_build(  # signed before the gate: the gate holds only checks and inserts
+        key=_creator_private_key(key),
+        work_id=work.pk,
+        work_kind=work.kind,
+        content_sha256=content_sha256,
+        hashes=_hashes(fp),
+        time=signing.timestamp_format(clock.now()),
+    )
+    registration = _work_register_locked(
+        user=user, work=work, content_sha256=content_sha256, fp=fp, key=key, leaf=leaf
+    )
     if registration.status == Registration.Status.SEQUENCED:
         try:
             log_integrate()
@@ -327,24 +339,28 @@ REGISTRATION_GATE_LOCK = 0x7961_6A69_6372  # "yajicr": a fixed advisory-lock key
 
 @transaction.atomic(durable=True)
 def _work_register_locked(
-    *, user: User, work: Work, content_sha256: str, fp: Fingerprint | None
+    *,
+    user: User,
+    work: Work,
+    content_sha256: str,
+    fp: Fingerprint | None,
+    key: CreatorKey,
+    leaf: bytes,
 ) -> Registration:
     # The registration gate first: two near-identical registrations cannot both pass the
     # checks (exact content is also refused by a unique constraint). The log's head lock is
     # not taken here: the leaf is only sequenced, and the integrator appends it.
     _registration_gate()
-    if Registration.objects.filter(work=work).exclude(status=Registration.Status.REFUSED).exists():
-        raise AlreadyRegistered(extra={"work_id": work.pk})
-    same = (
-        Registration.objects.filter(content_sha256=content_sha256)
+    live = (
+        Registration.objects.filter(Q(work=work) | Q(content_sha256=content_sha256))
         .exclude(status=Registration.Status.REFUSED)
-        .first()
+        .values_list("work_id", "registrant_id", "content_sha256")
     )
-    if same is not None:
-        if same.registrant_id == user.pk:
-            raise AlreadyRegistered(extra={"work_id": same.work_id})
-        raise ContentRegisteredByOther(extra={"content_sha256": content_sha256})
-    key = creator_key_ensure(user=user)
+    for other_work, registrant, sha in live:
+        if other_work == work.pk or registrant == user.pk:
+            raise AlreadyRegistered(extra={"work_id": other_work})
+        raise ContentRegisteredByOther(extra={"content_sha256": sha})
+    matches = near_duplicates_find(fingerprint=fp, exclude_registrant=user) if fp else []
     registration = Registration.objects.create(
         work=work,
         registrant=user,
@@ -354,14 +370,13 @@ def _work_register_locked(
         dhash_mirror=to_signed(fp.dhash_mirror) if fp else None,
         phash=to_signed(fp.phash) if fp else None,
         phash_mirror=to_signed(fp.phash_mirror) if fp else None,
-        status=Registration.Status.PENDING_REVIEW,
+        status=Registration.Status.PENDING_REVIEW if matches else Registration.Status.SEQUENCED,
     )
-    matches = near_duplicates_find(fingerprint=fp, exclude_registrant=user) if fp else []
     if matches:
         for matched, dist in matches[:5]:
             DuplicateCase.objects.create(registration=registration, matched=matched, distance=dist)
         return registration
-    _registration_append(registration, key)
+    PendingLeaf.objects.create(leaf=leaf.decode("ascii"), registration=registration)
     return registration
 
 
