@@ -98,8 +98,10 @@ def _edition_step() -> str:
 
 
 def _suspicious_scan_step() -> str:
+    if PassportScan.objects.exists():  # scanned on an earlier run
+        return "scan"
     passport = Passport.objects.filter(status="active").order_by("id").first()
-    if passport is None or PassportScan.objects.filter(passport=passport).exists():
+    if passport is None:
         return "scan"
     passports.passport_scan(token=passport.token, city="beijing")
     passports.passport_scan(token=passport.token, city="urumqi")  # ~2,400 km, seconds later

@@ -77,7 +77,10 @@ def edition_design_bind(*, user: User, product_id: int, registration_id: int) ->
     from yaji.catalog.permissions import shop_can_manage
 
     product = (
-        Product.objects.select_for_update().select_related("shop").filter(pk=product_id).first()
+        Product.objects.select_for_update(of=("self",))
+        .select_related("shop")
+        .filter(pk=product_id)
+        .first()
         if 0 < product_id <= MAX_ID
         else None
     )
@@ -186,7 +189,7 @@ def passports_void_for_order(*, order_id: int) -> int:
     """A refunded order's units went back to the edition: their passports are voided."""
     voided = 0
     for passport in (
-        Passport.objects.select_for_update()
+        Passport.objects.select_for_update(of=("self",))
         .filter(order_id=order_id, edition_unit__isnull=True)
         .exclude(status=Passport.Status.VOID)
         .select_related("design__registration__entry")
@@ -212,7 +215,7 @@ def on_order_cancelled(event: Any) -> None:
 def passport_transfer(*, holder: User, serial: str, to_user: User) -> Passport:
     """The holder hands the unit (and its passport) to someone else — a resale or a gift."""
     passport = (
-        Passport.objects.select_for_update()
+        Passport.objects.select_for_update(of=("self",))
         .select_related("design__registration__entry")
         .filter(serial=str(serial)[:40])
         .first()
@@ -288,7 +291,9 @@ def passport_scan(*, token: str, city: str = "", ip: str = "") -> ScanResult:
     """Record a scan of a genuine passport and flag clones; a forged payload records nothing."""
     claim = passport_verify_token(token=token)
     passport = (
-        Passport.objects.select_for_update()  # scans of one passport are judged one at a time
+        Passport.objects.select_for_update(
+            of=("self",)
+        )  # scans of one passport are judged one at a time
         .select_related("design__registration__entry", "design__product")
         .filter(serial=claim.serial)
         .first()
