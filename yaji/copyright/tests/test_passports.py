@@ -268,3 +268,24 @@ class TestPassportPages:
         client.post("/copyright/passports/", {"serial": passport.serial, "to": stranger.email})
         passport.refresh_from_db()
         assert passport.holder_id == stranger.pk
+
+
+class TestPassportApi:
+    def test_scan_over_the_api_returns_the_verified_trail_and_refuses_forgeries(
+        self, client: Client
+    ) -> None:
+        product, design = edition_bound()
+        bought(product)
+        passport = Passport.objects.get()
+        url = "/api/v1/copyright/passports/scan"
+        ok = client.post(
+            url, {"token": passport.token, "city": "suzhou"}, content_type="application/json"
+        )
+        assert ok.status_code == 200, ok.content
+        body = ok.json()
+        assert body["serial"] == passport.serial and body["number"] == 1
+        assert body["design_registration_id"] == design.pk
+        assert [s["status"] for s in body["trail"]] == ["verified"] * 3
+        bad = client.post(url, {"token": altered(passport.token)}, content_type="application/json")
+        assert bad.status_code == 422 and bad.json()["code"] == "passport_invalid"
+        assert PassportScan.objects.count() == 1  # only the genuine scan
