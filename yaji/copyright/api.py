@@ -26,6 +26,8 @@ from yaji.copyright.schemas import (
     ErrorOut,
     InclusionProofOut,
     LogKeyOut,
+    PassportScanIn,
+    PassportScanOut,
     RegistrationIn,
     RegistrationOut,
     StatementIn,
@@ -317,3 +319,32 @@ def takedown_decision(
         reviewer=_user(request), notice_id=notice_id, uphold=payload.uphold, reason=payload.reason
     )
     return takedown_out(notice)
+
+
+@router.post(
+    "/copyright/passports/scan",
+    auth=None,
+    response={200: PassportScanOut, **ERRORS},
+    summary="Scan a passport's QR payload: verified first (422 passport_invalid records nothing), "
+    "then the scan is recorded and the provenance trail returned with each step's proof status",
+)
+def passport_scan(request: HttpRequest, payload: PassportScanIn):
+    from yaji.copyright import passports
+
+    result = passports.passport_scan(
+        token=payload.token, city=payload.city, ip=request.META.get("REMOTE_ADDR") or ""
+    )
+    passport = result.passport
+    checkpoint = selectors.checkpoint_covering(index=selectors.log_size() - 1)
+    if checkpoint is None or checkpoint.size < selectors.log_size():
+        checkpoint = services.checkpoint_create() or checkpoint
+    return {
+        "serial": passport.serial,
+        "status": passport.status,
+        "product_id": passport.design.product_id,
+        "number": passport.number,
+        "design_registration_id": passport.design.registration_id,
+        "trail": selectors.passport_trail(passport=passport, checkpoint=checkpoint),
+        "flags": result.flags,
+        "checkpoint_size": checkpoint.size if checkpoint else None,
+    }

@@ -9,7 +9,7 @@ class CopyrightConfig(AppConfig):
 
     def ready(self) -> None:
         # The listing pre-check pipeline learns about registered works (explicit, not a signal).
-        from yaji.copyright import prechecks, services, takedowns
+        from yaji.copyright import passports, prechecks, services, takedowns
         from yaji.core.outbox import outbox_subscribe
 
         prechecks.register()
@@ -22,4 +22,14 @@ class CopyrightConfig(AppConfig):
             topic="copyright.checkpoint_signed",
             name="copyright.witness_anchor",
             handler=services.on_checkpoint_signed,
+        )
+        outbox_subscribe(
+            topic="trade.order_paid",
+            name="copyright.passports_issue",
+            handler=passports.on_order_paid,
+        )
+        outbox_subscribe(
+            topic="trade.order_cancelled",
+            name="copyright.passports_void",
+            handler=passports.on_order_cancelled,
         )

@@ -92,3 +92,39 @@ class NoticeAlreadyOpen(Conflict):
 class NoticeNotOpen(Conflict):
     code = "takedown_not_open"
     default_message = _("该投诉已经处理完毕。")
+
+
+class PassportInvalid(ValidationFailed):
+    code = "passport_invalid"
+    default_message = _("这个二维码不是本平台签发的数字护照，或内容已被改动。")
+
+
+class PassportNotFound(NotFound):
+    code = "passport_not_found"
+    default_message = _("找不到该数字护照。")
+
+
+class EditionNotBindable(ValidationFailed):
+    code = "edition_not_bindable"
+    default_message = _("只能把自己已登记的设计绑定到自己店铺的限量编号商品上。")
+
+
+class EditionAlreadyBound(Conflict):
+    code = "edition_already_bound"
+    default_message = _("该限量商品已经绑定了登记的设计。")
+
+
+class PassportNotTransferable(ApplicationError):
+    code = "passport_not_transferable"
+    status = 403
+    default_message = _("只有护照的当前持有人才能转让，且护照必须有效。")
+
+
+class CloneCaseNotFound(NotFound):
+    code = "clone_case_not_found"
+    default_message = _("找不到该克隆审核。")
+
+
+class CloneCaseDecided(Conflict):
+    code = "clone_case_decided"
+    default_message = _("该克隆审核已经处理过了。")

@@ -105,6 +105,28 @@ class LogHead(models.Model):
         return f"log head size {self.size}"
 
 
+class PendingLeaf(models.Model):
+    """A leaf sequenced but not yet integrated into the tree (Tessera's pool).
+
+    Inserting one takes no lock; the integrator appends pending leaves in id order, many per
+    transaction under the head lock, and deletes them in the same transaction — so the log
+    stays gapless and a leaf is either pending or in the tree, never both.
+    """
+
+    leaf = models.TextField()
+    registration = models.OneToOneField(
+        "Registration", null=True, blank=True, on_delete=models.CASCADE, related_name="pending"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待写入条目")
+        verbose_name_plural = _("待写入条目")
+
+    def __str__(self) -> str:
+        return f"pending {self.pk}"
+
+
 class Checkpoint(AppendOnlyModel):
     """A signed tree head: origin, size, root and time, signed with the log's Ed25519 key."""
 
@@ -146,6 +168,7 @@ class CreatorKey(models.Model):
 
 class RegistrationStatus(models.TextChoices):
     PENDING_REVIEW = "pending_review", _("待人工审核")
+    SEQUENCED = "sequenced", _("已排队，待写入日志")
     REGISTERED = "registered", _("已登记")
     REFUSED = "refused", _("未通过")
 
@@ -190,8 +213,24 @@ class Registration(models.Model):
                 condition=~Q(status="registered") | Q(entry__isnull=False),
                 name="registration_registered_has_entry",
             ),
+            # The same content is registered once (by whoever came first): the database
+            # decides between two concurrent registrations, without the log's lock.
+            models.UniqueConstraint(
+                fields=["content_sha256"],
+                condition=~Q(status="refused"),
+                name="registration_one_live_per_content",
+            ),
         ]
-        indexes = [models.Index(fields=["registrant", "-id"], name="registration_registrant_idx")]
+        indexes = [
+            models.Index(fields=["registrant", "-id"], name="registration_registrant_idx"),
+            # The near-duplicate scan reads only this narrow index (an index-only scan on
+            # PostgreSQL), not the registration rows: ADR 0034.
+            models.Index(
+                fields=["registrant", "dhash", "dhash_mirror", "phash", "phash_mirror", "id"],
+                condition=Q(status__in=["registered", "sequenced"]) & Q(dhash__isnull=False),
+                name="registration_image_fp_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"registration {self.pk} of work {self.work_id}"
@@ -349,3 +388,164 @@ class WitnessAnchor(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.witness} over checkpoint {self.checkpoint_id}"
+
+
+# --- digital passports for limited-edition units ----------------------------------------------
+
+
+class EditionDesign(models.Model):
+    """A limited edition (a catalog product) declared to be made from a registered design."""
+
+    product = models.OneToOneField(
+        "catalog.Product", on_delete=models.PROTECT, related_name="copyright_design"
+    )
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="editions"
+    )
+    bound_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("限量版设计")
+        verbose_name_plural = _("限量版设计")
+
+    def __str__(self) -> str:
+        return f"edition of product {self.product_id}"
+
+
+class PassportStatus(models.TextChoices):
+    ACTIVE = "active", _("有效")
+    SUSPECTED = "suspected", _("疑似克隆")
+    CLONED = "cloned", _("确认克隆")
+    VOID = "void", _("已作废")
+
+
+class Passport(models.Model):
+    """The digital passport of one numbered unit: a serial and a signed QR payload."""
+
+    Status = PassportStatus
+
+    serial = models.CharField(_("序列号"), max_length=40, unique=True)
+    design = models.ForeignKey(EditionDesign, on_delete=models.PROTECT, related_name="passports")
+    # trade deletes a unit when its order is refunded before shipment: the passport stays
+    # (its history is in the log) and is voided.
+    edition_unit = models.OneToOneField(
+        "trade.EditionUnit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="copyright_passport",
+    )
+    order = models.ForeignKey(
+        "trade.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    number = models.PositiveIntegerField(_("编号"))
+    token = models.TextField()  # the signed QR payload, exactly as printed
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=PassportStatus.choices, default=PassportStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("数字护照")
+        verbose_name_plural = _("数字护照")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["design", "number"],
+                condition=~Q(status="void"),
+                name="passport_one_live_per_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial
+
+
+class PassportEventKind(models.TextChoices):
+    PRODUCED = "produced", _("生产编号")
+    SOLD = "sold", _("售出")
+    TRANSFERRED = "transferred", _("转让")
+    VOIDED = "voided", _("作废")
+
+
+class PassportEvent(AppendOnlyModel):
+    """One step of a unit's provenance, each one a leaf of the log."""
+
+    passport = models.ForeignKey(Passport, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=12, choices=PassportEventKind.choices)
+    entry = models.OneToOneField(LogEntry, on_delete=models.PROTECT, related_name="passport_event")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("护照记录")
+        verbose_name_plural = _("护照记录")
+        ordering = ["entry__index"]
+
+    def __str__(self) -> str:
+        return f"{self.passport_id}:{self.kind}"
+
+
+class PassportScan(AppendOnlyModel):
+    """A scan of a passport's QR code, with a coarse place (a city, never coordinates)."""
+
+    passport = models.ForeignKey(Passport, on_delete=models.PROTECT, related_name="scans")
+    city = models.CharField(max_length=20, blank=True, default="")  # a code of scan_places
+    ip_prefix = models.CharField(max_length=45, blank=True, default="")  # /24 or /48
+    flags = models.JSONField(default=list)  # clone signals this scan raised
+    created_at = models.DateTimeField()  # the platform clock's "now", set by passport_scan
+
+    class Meta:
+        verbose_name = _("护照扫描")
+        verbose_name_plural = _("护照扫描")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["passport", "-created_at"], name="passport_scan_recent_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.pk} of {self.passport_id}"
+
+
+class CloneCaseStatus(models.TextChoices):
+    OPEN = "open", _("待审核")
+    GENUINE = "genuine", _("正常扫描")
+    CLONE = "clone", _("确认克隆")
+
+
+class CloneCase(models.Model):
+    """A passport whose scans look like copies of its QR code, waiting for a reviewer."""
+
+    Status = CloneCaseStatus
+
+    passport = models.ForeignKey(Passport, on_delete=models.PROTECT, related_name="clone_cases")
+    reasons = models.JSONField(default=list)  # [{"kind", "detail", "scan_id"}]
+    status = models.CharField(
+        max_length=8, choices=CloneCaseStatus.choices, default=CloneCaseStatus.OPEN
+    )
+    decision_reason = models.TextField(blank=True, default="")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("克隆审核")
+        verbose_name_plural = _("克隆审核")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["passport"], condition=Q(status="open"), name="clone_case_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"clone case {self.pk}"

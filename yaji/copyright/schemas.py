@@ -122,3 +122,28 @@ class TakedownOut(Schema):
     counter_statement: str
     decision_reason: str
     events: list[TakedownEventOut]
+
+
+class PassportScanIn(Schema):
+    token: str = Field(..., max_length=2000)
+    city: str = Field("", max_length=20)
+
+
+class PassportStepOut(Schema):
+    kind: str
+    index: int
+    time: str
+    leaf_hash: str
+    status: str  # verified | pending | failed
+    proof_hashes: int
+
+
+class PassportScanOut(Schema):
+    serial: str
+    status: str
+    product_id: int
+    number: int
+    design_registration_id: int
+    trail: list[PassportStepOut]
+    flags: list[dict[str, Any]]
+    checkpoint_size: int | None

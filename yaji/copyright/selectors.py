@@ -32,29 +32,52 @@ def log_size() -> int:
     return head.size if head else 0
 
 
-def _node_source(coordinates: list[tuple[int, int]]) -> merkle.NodeSource:
-    """Fetch the needed nodes in (at most) two queries: leaves and interior nodes."""
-    leaves = sorted({i for level, i in coordinates if level == 0})
-    interior = [(level, i) for level, i in coordinates if level > 0]
-    found: dict[tuple[int, int], bytes] = {}
+_NODES_SQL = """
+SELECT 0, e.index, e.leaf_hash FROM copyright_logentry AS e WHERE e.index = ANY(%s)
+UNION ALL
+SELECT n.level, n.index, n.hash FROM copyright_lognode AS n
+JOIN unnest(%s::smallint[], %s::bigint[]) AS wanted(level, index)
+  ON n.level = wanted.level AND n.index = wanted.index
+"""
+
+
+def _node_rows(leaves: list[int], interior: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # One round trip: index look-ups of the leaves and of each (level, index) pair.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _NODES_SQL,
+                [leaves, [lv for lv, _i in interior], [i for _lv, i in interior]],
+            )
+            return [(int(lv), int(i), h) for lv, i, h in cursor.fetchall()]
+    from django.db.models import Q
+
+    rows: list[tuple[int, int, str]] = []
     if leaves:
-        for index, digest in (
-            LogEntry.objects.filter(index__in=leaves).order_by().values_list("index", "leaf_hash")
-        ):
-            found[(0, index)] = bytes.fromhex(digest)
+        rows += [
+            (0, index, digest)
+            for index, digest in LogEntry.objects.filter(index__in=leaves)
+            .order_by()
+            .values_list("index", "leaf_hash")
+        ]
     if interior:
         by_level: dict[int, list[int]] = {}
         for level, i in interior:
             by_level.setdefault(level, []).append(i)
-        from django.db.models import Q
-
         condition = Q()
         for level, indexes in by_level.items():
             condition |= Q(level=level, index__in=indexes)
-        for level, index, digest in LogNode.objects.filter(condition).values_list(
-            "level", "index", "hash"
-        ):
-            found[(level, index)] = bytes.fromhex(digest)
+        rows += list(LogNode.objects.filter(condition).values_list("level", "index", "hash"))
+    return rows
+
+
+def _node_source(coordinates: list[tuple[int, int]]) -> merkle.NodeSource:
+    """Fetch the needed nodes — leaves and stored complete subtrees — in one query."""
+    leaves = sorted({i for level, i in coordinates if level == 0})
+    interior = [(level, i) for level, i in coordinates if level > 0]
+    found = {(lv, i): bytes.fromhex(h) for lv, i, h in _node_rows(leaves, interior)}
 
     def node(level: int, index: int) -> bytes:
         try:
@@ -137,10 +160,18 @@ def near_duplicates_find(
 ) -> list[tuple[Registration, int]]:
     """Registered images within the near-duplicate distance, closest first.
 
-    A scan of four integers per registered image; at 100 000 images this is the number the
-    benchmark reports (ADR 0023 says when to index it).
+    On PostgreSQL the distance is computed in the database (``bit_count`` of XORed hashes,
+    both orientations) so only the matches leave it; elsewhere a Python scan. ADR 0028 says
+    why no Hamming index (multi-index hashing, BK-tree) pays at a radius of 36 of 128 bits.
     """
-    rows = Registration.objects.filter(status=Registration.Status.REGISTERED, dhash__isnull=False)
+    from django.db import connection
+
+    statuses = [Registration.Status.REGISTERED, Registration.Status.SEQUENCED]
+    if connection.vendor == "postgresql":
+        found = _near_duplicates_sql(fingerprint, exclude_registrant, limit, statuses)
+        in_db = Registration.objects.select_related("work").in_bulk([pk for _, pk in found])
+        return [(in_db[pk], dist) for dist, pk in found]
+    rows = Registration.objects.filter(status__in=statuses, dhash__isnull=False)
     if exclude_registrant is not None:
         rows = rows.exclude(registrant=exclude_registrant)
     hits: list[tuple[int, int]] = []
@@ -155,6 +186,40 @@ def near_duplicates_find(
     hits = hits[:limit]
     by_pk = Registration.objects.select_related("work").in_bulk([pk for _, pk in hits])
     return [(by_pk[pk], dist) for dist, pk in hits]
+
+
+_NEAR_SQL = """
+SELECT id, dist FROM (
+    SELECT id, LEAST(
+        bit_count((dhash # %(d)s)::bit(64)) + bit_count((phash # %(p)s)::bit(64)),
+        bit_count((dhash_mirror # %(d)s)::bit(64)) + bit_count((phash_mirror # %(p)s)::bit(64))
+    ) AS dist
+    FROM copyright_registration
+    WHERE status IN ('registered', 'sequenced') AND dhash IS NOT NULL\n      AND registrant_id <> %(exclude)s
+) AS candidates
+WHERE dist <= %(max)s ORDER BY dist, id LIMIT %(limit)s
+"""
+
+
+def _near_duplicates_sql(
+    fingerprint: Fingerprint, exclude_registrant: Any, limit: int, statuses: list[str]
+) -> list[tuple[int, int]]:
+    from django.db import connection
+
+    from yaji.copyright.perceptual import to_signed
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NEAR_SQL,
+            {
+                "d": to_signed(fingerprint.dhash),
+                "p": to_signed(fingerprint.phash),
+                "exclude": getattr(exclude_registrant, "pk", None) or 0,
+                "max": NEAR_DUPLICATE_MAX_DISTANCE,
+                "limit": limit,
+            },
+        )
+        return [(int(dist), int(pk)) for pk, dist in cursor.fetchall()]
 
 
 def registered_images_exist() -> bool:
@@ -239,5 +304,105 @@ def takedowns_for(*, user: Any, limit: int = 100) -> dict[str, list[Any]]:
     if is_shop_reviewer(user):
         out["queue"] = list(
             base.filter(status__in=["filed", "countered"]).order_by("created_at")[:limit]
+        )
+    return out
+
+
+# --- passports ---------------------------------------------------------------------------------
+
+
+def clone_queue(*, limit: int = 100) -> list[Any]:
+    from yaji.copyright.models import CloneCase
+
+    return list(
+        CloneCase.objects.filter(status=CloneCase.Status.OPEN)
+        .select_related("passport__design__product")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def clone_case_get(*, case_id: int) -> Any:
+    from yaji.copyright.errors import CloneCaseNotFound
+    from yaji.copyright.models import CloneCase
+
+    case = (
+        CloneCase.objects.select_related("passport__design__product").filter(pk=case_id).first()
+        if 0 < case_id <= MAX_ID
+        else None
+    )
+    if case is None:
+        raise CloneCaseNotFound()
+    return case
+
+
+def passports_held_by(*, user: Any) -> list[Any]:
+    from yaji.copyright.models import Passport
+
+    return list(
+        Passport.objects.filter(holder=user)
+        .exclude(status=Passport.Status.VOID)
+        .select_related("design__product")
+        .order_by("-id")
+    )
+
+
+def passport_trail(*, passport: Any, checkpoint: Checkpoint | None) -> list[dict[str, Any]]:
+    """The provenance steps — the design's registration, then each passport event — each
+    checked against the log: the leaf parses and its signature verifies, and its inclusion
+    proof verifies against the (signature-checked) checkpoint's root. ``pending`` when no
+    signed checkpoint holds it yet."""
+    from yaji.copyright import signing
+    from yaji.copyright.log_keys import log_public_key
+    from yaji.copyright.statements import StatementError, statement_parse
+
+    registration = passport.design.registration
+    steps: list[tuple[str, LogEntry, Any]] = [("registered", registration.entry, registration)]
+    steps += [(e.kind, e.entry, e) for e in passport.events.select_related("entry")]
+    signed = False
+    if checkpoint is not None:
+        body = signing.Checkpoint(
+            origin=checkpoint.origin,
+            size=checkpoint.size,
+            root=bytes.fromhex(checkpoint.root_hash),
+            timestamp=checkpoint.timestamp,
+        )
+        signed = signing.checkpoint_verify(
+            log_public_key(), body, signing.unb64(checkpoint.signature, size=64)
+        )
+    out: list[dict[str, Any]] = []
+    for kind, entry, _source in steps:
+        leaf = entry.leaf.encode("ascii")
+        try:
+            statement = statement_parse(leaf, types=("work", "passport"))
+        except StatementError:
+            statement = None
+        status = "pending"
+        proof_len = 0
+        if checkpoint is not None and entry.index < checkpoint.size:
+            proof = inclusion_proof(index=entry.index, size=checkpoint.size)
+            proof_len = len(proof)
+            ok = (
+                signed
+                and statement is not None
+                and merkle.verify_inclusion(
+                    merkle.leaf_hash(leaf),
+                    entry.index,
+                    checkpoint.size,
+                    proof,
+                    bytes.fromhex(checkpoint.root_hash),
+                )
+            )
+            status = "verified" if ok else "failed"
+        elif statement is None:
+            status = "failed"
+        out.append(
+            {
+                "kind": kind,
+                "index": entry.index,
+                "time": (statement or {}).get("time", ""),
+                "leaf_hash": entry.leaf_hash,
+                "status": status,
+                "proof_hashes": proof_len,
+            }
         )
     return out

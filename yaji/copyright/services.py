@@ -12,7 +12,8 @@ import hashlib
 import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from yaji.accounts.models import User
@@ -37,6 +38,7 @@ from yaji.copyright.models import (
     LogEntry,
     LogHead,
     LogNode,
+    PendingLeaf,
     Registration,
 )
 from yaji.copyright.perceptual import (
@@ -108,6 +110,80 @@ def log_append(*, leaf: bytes) -> LogEntry:
     head.edge = [h.hex() for h in edge.hashes]
     head.save(update_fields=["size", "edge", "updated_at"])
     return entry
+
+
+def log_enqueue(*, leaf: bytes) -> PendingLeaf:
+    """Sequence a leaf into the pool (no lock: any number of writers at once)."""
+    return PendingLeaf.objects.create(leaf=leaf.decode("ascii"))
+
+
+INTEGRATE_BATCH = 4096
+
+
+def _integrate_locked(head: LogHead, *, limit: int = INTEGRATE_BATCH) -> int:
+    """Append up to ``limit`` pending leaves in pool order (caller holds the head lock)."""
+    pending = list(
+        PendingLeaf.objects.order_by("id").values_list("id", "leaf", "registration_id")[:limit]
+    )
+    if not pending:
+        return 0
+    edge = merkle.CompactRange(head.size, (bytes.fromhex(h) for h in head.edge))
+    entries: list[LogEntry] = []
+    nodes: list[LogNode] = []
+    for _pk, leaf, _reg in pending:
+        digest = merkle.leaf_hash(leaf.encode("ascii"))
+        index = edge.size
+        nodes.extend(
+            LogNode(level=level, index=i, hash=h.hex()) for level, i, h in edge.append(digest)
+        )
+        entries.append(LogEntry(index=index, leaf=leaf, leaf_hash=digest.hex()))
+    LogEntry.objects.bulk_create(entries, batch_size=2000)
+    LogNode.objects.bulk_create(nodes, batch_size=2000)
+    registered = [
+        (reg, entry.index) for (_pk, _leaf, reg), entry in zip(pending, entries, strict=True) if reg
+    ]
+    if registered:
+        entry_ids = dict(
+            LogEntry.objects.filter(index__in=[i for _r, i in registered]).values_list(
+                "index", "pk"
+            )
+        )
+        regs = Registration.objects.in_bulk([r for r, _i in registered])
+        for reg_id, index in registered:
+            registration = regs[reg_id]
+            registration.entry_id = entry_ids[index]
+            registration.status = Registration.Status.REGISTERED
+            outbox_publish(
+                topic="copyright.work_registered",
+                payload={
+                    "registration_id": reg_id,
+                    "work_id": registration.work_id,
+                    "index": index,
+                },
+                key=str(reg_id),
+            )
+        Registration.objects.bulk_update(list(regs.values()), ["entry", "status"], batch_size=500)
+    PendingLeaf.objects.filter(id__in=[pk for pk, _l, _r in pending]).delete()
+    head.size = edge.size
+    head.edge = [h.hex() for h in edge.hashes]
+    head.save(update_fields=["size", "edge", "updated_at"])
+    return len(pending)
+
+
+@transaction.atomic(durable=True)
+def log_integrate(*, limit: int = INTEGRATE_BATCH) -> int:
+    """Integrate pending leaves into the tree in one transaction; returns how many.
+
+    Concurrent callers queue on the head lock; whoever holds it integrates everybody's
+    pending leaves, so the others usually find nothing left (group commit)."""
+    return _integrate_locked(_head_lock(), limit=limit)
+
+
+def log_integrate_all() -> int:
+    total = 0
+    while done := log_integrate():
+        total += done
+    return total
 
 
 def _checkpoint_sign(size: int, root: bytes) -> Checkpoint:
@@ -183,6 +259,8 @@ def _hashes(fp: Fingerprint | None) -> dict[str, str | None]:
 
 
 def _registration_append(registration: Registration, key: CreatorKey) -> None:
+    """Sequence the registration's leaf (inside the caller's transaction); the integrator
+    gives it its index. Status ``sequenced`` until then."""
     work = registration.work
     leaf = statement_build(
         key=_creator_private_key(key),
@@ -192,18 +270,9 @@ def _registration_append(registration: Registration, key: CreatorKey) -> None:
         hashes=_hashes(registration_fingerprint(registration)),
         time=signing.timestamp_format(clock.now()),
     )
-    registration.entry = log_append(leaf=leaf)
-    registration.status = Registration.Status.REGISTERED
-    registration.save(update_fields=["entry", "status", "updated_at"])
-    outbox_publish(
-        topic="copyright.work_registered",
-        payload={
-            "registration_id": registration.pk,
-            "work_id": work.pk,
-            "index": registration.entry.index,
-        },
-        key=str(registration.pk),
-    )
+    PendingLeaf.objects.create(leaf=leaf.decode("ascii"), registration=registration)
+    registration.status = Registration.Status.SEQUENCED
+    registration.save(update_fields=["status", "updated_at"])
 
 
 def registration_fingerprint(registration: Registration) -> Fingerprint | None:
@@ -235,28 +304,63 @@ def work_register(*, user: User, work_id: int) -> Registration:
     data = _work_content(work)
     content_sha256 = hashlib.sha256(data).hexdigest()
     fp = _fingerprint_of(work, data)
-    return _work_register_locked(user=user, work=work, content_sha256=content_sha256, fp=fp)
+    key = creator_key_ensure(user=user)
+    leaf = statement_build(  # signed before the gate: the gate holds only checks and inserts
+        key=_creator_private_key(key),
+        work_id=work.pk,
+        work_kind=work.kind,
+        content_sha256=content_sha256,
+        hashes=_hashes(fp),
+        time=signing.timestamp_format(clock.now()),
+    )
+    registration = _work_register_locked(
+        user=user, work=work, content_sha256=content_sha256, fp=fp, key=key, leaf=leaf
+    )
+    if registration.status == Registration.Status.SEQUENCED:
+        try:
+            log_integrate()
+        except DatabaseError:  # the leaf stays pending; the next integration appends it
+            logger.warning("copyright: integrating registration %s deferred", registration.pk)
+        registration.refresh_from_db()
+    return registration
+
+
+def _registration_gate() -> None:
+    """Serialise registrations' checks with each other (not with the log's integrator)."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REGISTRATION_GATE_LOCK])
+    # SQLite: the IMMEDIATE write transaction already serialises writers.
+
+
+REGISTRATION_GATE_LOCK = 0x7961_6A69_6372  # "yajicr": a fixed advisory-lock key
 
 
 @transaction.atomic(durable=True)
 def _work_register_locked(
-    *, user: User, work: Work, content_sha256: str, fp: Fingerprint | None
+    *,
+    user: User,
+    work: Work,
+    content_sha256: str,
+    fp: Fingerprint | None,
+    key: CreatorKey,
+    leaf: bytes,
 ) -> Registration:
-    # The head lock first: checks and append see one consistent log, and two registrations
-    # of the same content cannot both pass the exact-match check.
-    _head_lock()
-    if Registration.objects.filter(work=work).exclude(status=Registration.Status.REFUSED).exists():
-        raise AlreadyRegistered(extra={"work_id": work.pk})
-    same = (
-        Registration.objects.filter(content_sha256=content_sha256)
+    # The registration gate first: two near-identical registrations cannot both pass the
+    # checks (exact content is also refused by a unique constraint). The log's head lock is
+    # not taken here: the leaf is only sequenced, and the integrator appends it.
+    _registration_gate()
+    live = (
+        Registration.objects.filter(Q(work=work) | Q(content_sha256=content_sha256))
         .exclude(status=Registration.Status.REFUSED)
-        .first()
+        .values_list("work_id", "registrant_id", "content_sha256")
     )
-    if same is not None:
-        if same.registrant_id == user.pk:
-            raise AlreadyRegistered(extra={"work_id": same.work_id})
-        raise ContentRegisteredByOther(extra={"content_sha256": content_sha256})
-    key = creator_key_ensure(user=user)
+    for other_work, registrant, sha in live:
+        if other_work == work.pk or registrant == user.pk:
+            raise AlreadyRegistered(extra={"work_id": other_work})
+        raise ContentRegisteredByOther(extra={"content_sha256": sha})
+    matches = near_duplicates_find(fingerprint=fp, exclude_registrant=user) if fp else []
     registration = Registration.objects.create(
         work=work,
         registrant=user,
@@ -266,14 +370,13 @@ def _work_register_locked(
         dhash_mirror=to_signed(fp.dhash_mirror) if fp else None,
         phash=to_signed(fp.phash) if fp else None,
         phash_mirror=to_signed(fp.phash_mirror) if fp else None,
-        status=Registration.Status.PENDING_REVIEW,
+        status=Registration.Status.PENDING_REVIEW if matches else Registration.Status.SEQUENCED,
     )
-    matches = near_duplicates_find(fingerprint=fp, exclude_registrant=user) if fp else []
     if matches:
         for matched, dist in matches[:5]:
             DuplicateCase.objects.create(registration=registration, matched=matched, distance=dist)
         return registration
-    _registration_append(registration, key)
+    PendingLeaf.objects.create(leaf=leaf.decode("ascii"), registration=registration)
     return registration
 
 
@@ -373,6 +476,7 @@ def _registration_settle(case: DuplicateCase, *, reviewer: User, infringing: boo
         )
     elif not registration.cases.filter(status=DuplicateCase.Status.OPEN).exists():
         _registration_append(registration, creator_key_ensure(user=registration.registrant))
+        _integrate_locked(_head_lock())  # the caller holds the head lock already
 
 
 CASE_DECIDED_TOPIC = "copyright.case_decided"

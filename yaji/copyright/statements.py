@@ -77,12 +77,80 @@ def statement_build(
     return canonical(body)
 
 
-def statement_parse(leaf: bytes) -> dict[str, Any]:
-    """The statement in ``leaf``, checked: canonical bytes, fields, and the author's signature."""
+PASSPORT_FIELDS = {
+    "v",
+    "type",
+    "serial",
+    "event",
+    "design_index",
+    "design_leaf_hash",
+    "number",
+    "issuer",
+    "time",
+    "sig",
+}
+PASSPORT_EVENTS = {"produced", "sold", "transferred", "voided"}
+
+
+def passport_statement_build(
+    *,
+    key: Ed25519PrivateKey,
+    serial: str,
+    event: str,
+    design_index: int,
+    design_leaf_hash: str,
+    number: int,
+    time: str,
+) -> bytes:
+    """A step of a limited-edition unit's provenance, signed by the log's key (the platform
+    attests it produced, sold or saw the transfer). No buyer or holder is named."""
+    body: dict[str, Any] = {
+        "v": VERSION,
+        "type": "passport",
+        "serial": serial,
+        "event": event,
+        "design_index": design_index,
+        "design_leaf_hash": design_leaf_hash,
+        "number": number,
+        "issuer": signing.did_key(signing.public_bytes(key)),
+        "time": time,
+    }
+    body["sig"] = signing.b64(key.sign(canonical(body)))
+    return canonical(body)
+
+
+def _passport_parse(obj: dict[str, Any]) -> dict[str, Any]:
+    if set(obj) != PASSPORT_FIELDS or obj.get("v") != VERSION:
+        raise StatementError("leaf does not have the passport version 1 fields")
+    if obj["event"] not in PASSPORT_EVENTS or not _HEX64.match(str(obj["design_leaf_hash"])):
+        raise StatementError("bad passport event or design hash")
+    if not isinstance(obj["design_index"], int) or not isinstance(obj["number"], int):
+        raise StatementError("bad design index or edition number")
+    try:
+        signing.timestamp_parse(str(obj["time"]))
+        public = signing.did_key_public(str(obj["issuer"]))
+        sig = signing.unb64(str(obj["sig"]), size=64)
+    except signing.SignatureFormatError as exc:
+        raise StatementError(str(exc)) from exc
+    unsigned = {k: v for k, v in obj.items() if k != "sig"}
+    if not signing.verify_signature(public, sig, canonical(unsigned)):
+        raise StatementError("the issuer's signature does not verify")
+    return obj
+
+
+def statement_parse(leaf: bytes, *, types: tuple[str, ...] = ("work",)) -> dict[str, Any]:
+    """The statement in ``leaf``, checked: canonical bytes, fields, and the signature.
+
+    ``types`` says which statements the caller accepts: a certificate is only ever for a
+    work; the whole-log audit accepts passport steps too."""
     try:
         obj = json.loads(leaf.decode("ascii"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise StatementError("leaf is not ASCII JSON") from exc
+    if isinstance(obj, dict) and obj.get("type") == "passport" and "passport" in types:
+        if canonical(obj) != leaf:
+            raise StatementError("leaf is not in canonical form")
+        return _passport_parse(obj)
     if not isinstance(obj, dict) or set(obj) != FIELDS or obj.get("v") != VERSION:
         raise StatementError("leaf does not have the version 1 fields")
     if canonical(obj) != leaf:

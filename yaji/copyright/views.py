@@ -328,3 +328,195 @@ def takedown_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
         "can_decide": notice.status in ("filed", "countered") and is_shop_reviewer(request.user),
     }
     return render(request, "copyright/takedown_detail.html", context)
+
+
+# --- digital passports -------------------------------------------------------------------------
+
+PASSPORT_STEP_LABELS = {
+    "registered": gettext_lazy("设计登记"),
+    "produced": gettext_lazy("生产编号"),
+    "sold": gettext_lazy("售出"),
+    "transferred": gettext_lazy("转让（转售或赠予）"),
+    "voided": gettext_lazy("作废"),
+}
+CLONE_FLAG_LABELS = {
+    "impossible_travel": gettext_lazy("相隔太远的两地在过短时间内先后扫描"),
+    "too_many_scans": gettext_lazy("一天内扫描次数过多"),
+    "too_many_places": gettext_lazy("一天内在过多地点被扫描"),
+}
+
+
+def _flag_text(flag: dict[str, Any]) -> str:
+    from yaji.copyright.scan_places import city_name
+
+    label = str(CLONE_FLAG_LABELS.get(flag.get("kind", ""), flag.get("kind", "")))
+    if flag.get("kind") == "impossible_travel":
+        return _("%(label)s：%(a)s → %(b)s，%(km)s 公里，%(min)s 分钟") % {
+            "label": label,
+            "a": city_name(flag.get("from_city", "")),
+            "b": city_name(flag.get("to_city", "")),
+            "km": flag.get("distance_km"),
+            "min": flag.get("minutes"),
+        }
+    return label
+
+
+def _passport_context(passport: Any) -> dict[str, Any]:
+    from yaji.copyright import scan_places
+
+    checkpoint = selectors.checkpoint_covering(index=selectors.log_size() - 1)
+    if checkpoint is None or checkpoint.size < selectors.log_size():
+        checkpoint = services.checkpoint_create() or checkpoint
+    trail = selectors.passport_trail(passport=passport, checkpoint=checkpoint)
+    for step in trail:
+        step["label"] = PASSPORT_STEP_LABELS.get(step["kind"], step["kind"])
+    scans = list(passport.scans.all()[:10])
+    open_case = passport.clone_cases.filter(status="open").first()
+    flags = [_flag_text(reason) for reason in (open_case.reasons if open_case else [])[-5:]]
+    return {
+        "passport": passport,
+        "product": passport.design.product,
+        "registration": passport.design.registration,
+        "trail": trail,
+        "trail_ok": all(step["status"] == "verified" for step in trail),
+        "checkpoint": checkpoint,
+        "scans": [
+            {"at": s.created_at, "city": scan_places.city_name(s.city), "flagged": bool(s.flags)}
+            for s in scans
+        ],
+        "flags": flags,
+        "cities": [(code, str(entry[0])) for code, entry in scan_places.CITIES.items()],
+    }
+
+
+@require_GET
+def passport_page(request: HttpRequest, token: str) -> HttpResponse:
+    """What a phone opens from the QR code: the payload is verified before anything is
+    recorded; a genuine one records the scan (a city, an address prefix) and shows the trail."""
+    from yaji.copyright import passports
+    from yaji.copyright.errors import PassportInvalid, PassportNotFound
+
+    try:
+        result = passports.passport_scan(
+            token=token,
+            city=request.GET.get("city", "")[:20],
+            ip=request.META.get("REMOTE_ADDR") or "",
+        )
+    except (PassportInvalid, PassportNotFound) as exc:
+        return render(
+            request,
+            "copyright/passport_invalid.html",
+            {"error": exc.message, "code": exc.code},
+            status=exc.status,
+        )
+    context = _passport_context(result.passport)
+    context["this_scan_flagged"] = bool(result.flags)
+    context["token"] = token
+    return render(request, "copyright/passport.html", context)
+
+
+@require_GET
+def passport_qr(request: HttpRequest, serial: str) -> HttpResponse:
+    """The passport's QR code as a PNG, for its holder and the shop that made the unit."""
+    import io
+
+    import segno
+
+    from yaji.catalog.permissions import shop_can_manage
+    from yaji.copyright.models import Passport
+
+    passport = (
+        Passport.objects.select_related("design__product__shop").filter(serial=serial[:40]).first()
+    )
+    if passport is None or not (
+        (request.user.is_authenticated and passport.holder_id == request.user.pk)
+        or shop_can_manage(request.user, passport.design.product.shop)
+    ):
+        raise Http404()
+    url = request.build_absolute_uri(f"/copyright/p/{passport.token}/")
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=6, border=4)
+    return HttpResponse(buffer.getvalue(), content_type="image/png")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_passports(request: HttpRequest) -> HttpResponse:
+    from yaji.accounts.models import User
+    from yaji.copyright import passports
+
+    if request.method == "POST":
+        recipient = User.objects.filter(
+            email__iexact=request.POST.get("to", "").strip()[:254]
+        ).first()
+        try:
+            if recipient is None:
+                from yaji.copyright.errors import PassportNotTransferable
+
+                raise PassportNotTransferable()
+            passports.passport_transfer(
+                holder=request.user,  # type: ignore[arg-type]  # login_required
+                serial=request.POST.get("serial", ""),
+                to_user=recipient,
+            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("已转让，转让记录已写入存证日志。"))
+        return redirect("copyright:passports_mine")
+    return render(
+        request,
+        "copyright/passports_mine.html",
+        {"passports": selectors.passports_held_by(user=request.user)},
+    )
+
+
+@login_required
+@require_GET
+def clone_queue(request: HttpRequest) -> HttpResponse:
+    _reviewer_only(request)
+    cases = selectors.clone_queue()
+    for case in cases:
+        case.flag_texts = [_flag_text(r) for r in case.reasons[-3:]]
+    return render(request, "copyright/clone_queue.html", {"cases": cases})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clone_decide(request: HttpRequest, case_id: int) -> HttpResponse:
+    from yaji.copyright import passports
+
+    _reviewer_only(request)
+    try:
+        case = selectors.clone_case_get(case_id=case_id)
+    except ApplicationError as exc:
+        raise Http404(str(exc.message)) from exc
+    if request.method == "POST":
+        try:
+            passports.clone_case_decide(
+                reviewer=request.user,  # type: ignore[arg-type]  # login_required
+                case_id=case.pk,
+                clone=request.POST.get("verdict") == "clone",
+                reason=request.POST.get("reason", ""),
+            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("copyright:clone_decide", case.pk)
+        messages.success(request, _("已处理。"))
+        return redirect("copyright:clone_queue")
+    from yaji.copyright import scan_places
+
+    scans = [
+        {
+            "at": s.created_at,
+            "city": scan_places.city_name(s.city),
+            "prefix": s.ip_prefix,
+            "flags": [_flag_text(f) for f in s.flags],
+        }
+        for s in case.passport.scans.all()[:50]
+    ]
+    return render(
+        request,
+        "copyright/clone_decide.html",
+        {"case": case, "scans": scans, "flags": [_flag_text(r) for r in case.reasons]},
+    )

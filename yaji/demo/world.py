@@ -20,6 +20,7 @@ from yaji.accounts.kyc import id_number_make
 from yaji.accounts.models import Role, User
 from yaji.accounts.selectors import user_by_identifier
 from yaji.community.demo import COMMUNITY_STEPS, community_chapter
+from yaji.copyright.demo import COPYRIGHT_STEPS, copyright_chapter
 from yaji.demo.orders import DEMO_ORDERS, orders_chapter
 from yaji.demo.products import DEMO_PRODUCTS, catalogue_chapter, demo_catalogue, products_chapter
 from yaji.demo.shops import DEMO_SHOPS, MAKERS, makers_chapter, shops_chapter
@@ -260,5 +261,6 @@ def chapters(*, buyers: int = 24, minors: int = 3) -> list[tuple[str, int, Chapt
         ("catalogue 商品目录", len(demo_catalogue()), catalogue_chapter),
         ("community 社区", COMMUNITY_STEPS, community_chapter),
         ("orders 订单", len(DEMO_ORDERS), orders_chapter),
+        ("copyright 版权存证", COPYRIGHT_STEPS, copyright_chapter),
         ("search 搜索索引", len(DEMO_PRODUCTS) + len(demo_catalogue()), _search_chapter),
     ]

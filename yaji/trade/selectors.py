@@ -247,3 +247,16 @@ def order_counts_by_status(*, buyer: User) -> dict[str, int]:
     for status in Order.objects.filter(buyer=buyer).values_list("status", flat=True):
         counts[status] += 1
     return dict(counts)
+
+
+def edition_units_of(
+    *, order_id: int | None = None, product_id: int | None = None
+) -> list[EditionUnit]:
+    """The numbered units of a paid order or of a limited edition (with product and order),
+    for other apps — the copyright app issues a digital passport for each."""
+    qs = EditionUnit.objects.select_related("product", "line__order")
+    if order_id is not None:
+        qs = qs.filter(line__order_id=order_id)
+    if product_id is not None:
+        qs = qs.filter(product_id=product_id)
+    return list(qs.order_by("product_id", "number"))

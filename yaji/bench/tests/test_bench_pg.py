@@ -102,3 +102,19 @@ def test_flashsale_storm_never_oversells_and_reports_queries_per_order() -> None
     assert line["statuses"] == {"201": 6, "409": 24}
     assert 0 < line["queries_per_order"] <= 25
     assert all(result.ok for result in reconciliation_run())
+
+
+def test_copyright_log_keeps_the_log_gapless_and_reports_its_numbers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from yaji.bench.scenarios import copyright as scenario
+
+    monkeypatch.setattr(scenario, "APPEND_LEAVES", 300)
+    monkeypatch.setattr(scenario, "APPEND_WRITERS", 4)
+    monkeypatch.setattr(scenario, "PROOF_TREE_SIZE", 3_000)
+    monkeypatch.setattr(scenario, "PROOF_SAMPLES", 50)
+    monkeypatch.setattr(scenario, "DUP_IMAGES", 500)
+    monkeypatch.setattr(scenario, "DUP_SAMPLES", 40)
+    (line,) = _bench("copyright")
+    _assert_sound(line, scenario="log")
+    assert line["appends"] == 300 and line["appends_per_s"] > 0
+    assert line["proof_tree_size"] == 3_000 and 0 < line["proof_p50_ms"] <= line["proof_p99_ms"]
+    assert line["dup_samples"] == 40 and line["dup_lookup_p99_ms"] > 0

@@ -16,3 +16,23 @@ def _isolated(settings, tmp_path: Path) -> Iterator[None]:  # type: ignore[no-un
     cache.clear()
     yield
     cache.clear()
+
+
+class _Freezer:
+    def __init__(self, start) -> None:  # type: ignore[no-untyped-def]
+        self.now = start
+
+    def tick(self, delta) -> None:  # type: ignore[no-untyped-def]
+        self.now = self.now + delta
+
+
+@pytest.fixture
+def freezer(monkeypatch):  # type: ignore[no-untyped-def]
+    """The platform clock, stopped and moved by hand (``freezer.tick(timedelta(...))``)."""
+    from django.utils import timezone
+
+    from yaji.core import clock
+
+    frozen = _Freezer(timezone.now())
+    monkeypatch.setattr(clock, "now", lambda: frozen.now)
+    return frozen

@@ -63,3 +63,39 @@ def test_register_a_design_and_verify_its_certificate(live_server, browser) -> N
     page.get_by_role("button", name="验证", exact=True).click()
     expect(page.get_by_test_id("verdict-bad")).to_contain_text("篡改")
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scan_a_passport_then_a_clone_and_a_forgery(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """A buyer's numbered fan: its QR opens the provenance trail, every step verified; the same
+    QR scanned from a far city moments later shows the clone warning; a forged QR is refused."""
+    from playwright.sync_api import expect
+
+    from yaji.copyright.models import Passport
+    from yaji.copyright.tests.test_passports import altered, bought, edition_bound
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    product, _design = edition_bound()
+    bought(product)
+    passport = Passport.objects.get()
+    base = live_server.url
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    page.goto(f"{base}/copyright/p/{passport.token}/?city=beijing")
+    expect(page.get_by_test_id("passport-serial")).to_have_text(passport.serial)
+    steps = page.get_by_test_id("trail-step")
+    expect(steps).to_have_count(3)
+    for i in range(3):
+        expect(steps.nth(i)).to_have_attribute("data-status", "verified")
+    _shot(page, "copyright-passport.png")
+
+    page.goto(f"{base}/copyright/p/{passport.token}/?city=urumqi")
+    expect(page.get_by_test_id("clone-warning")).to_contain_text("乌鲁木齐")
+    _shot(page, "copyright-passport-clone.png")
+
+    response = page.goto(f"{base}/copyright/p/{altered(passport.token)}/")
+    assert response is not None and response.status == 422
+    expect(page.get_by_test_id("passport-invalid")).to_be_visible()
+    context.close()

@@ -5,6 +5,7 @@
     yaji bench ledger --json                   # wallet top-ups settled by provider notifications
     yaji bench flashsale --requests 5000       # buyers storm one variant on flash sale
     yaji bench catalog --keep-db               # 100k products: search, product and list pages
+    yaji bench copyright --json                # registrations, appends, proofs at 1M, look-ups
 
 Needs PostgreSQL (``DATABASE_URL=postgres://…``). Starts ``yaji serve`` on a free 127.0.0.1
 port in a scratch database ``<name>_run`` (see ``--keep-db`` / ``--in-place``), seeds through
@@ -28,7 +29,7 @@ from yaji.bench.cases import CasePlan
 from yaji.bench.database import bench_database, require_postgres
 from yaji.bench.results import CaseResult, summary_table
 from yaji.bench.runner import BenchOptions, bench_run
-from yaji.bench.scenarios import catalog, flashsale, ledger, redpackets
+from yaji.bench.scenarios import catalog, copyright, flashsale, ledger, redpackets
 from yaji.bench.server import default_workers
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
@@ -36,6 +37,7 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "ledger": ledger.CASES,
     "flashsale": flashsale.CASES,
     "catalog": catalog.CASES,
+    "copyright": copyright.CASES,
 }
 MAX_REQUESTS = 50_000
 MAX_CONCURRENCY = 256
@@ -50,6 +52,23 @@ def _plans(scenario: str, *, requests: int, names: list[str]) -> list[CasePlan]:
     if scenario == "flashsale":
         return flashsale.flashsale_cases(requests=requests, names=names)
     return ledger.ledger_cases(requests=requests, names=names)
+
+
+def _copyright(bench: BenchOptions, database: Any, console: Console, emit: Any) -> Any:
+    import secrets
+
+    from yaji.bench.runner import _this_process_redis, server_env
+
+    tag = secrets.token_hex(4)
+    with _this_process_redis(redis=False, tag=tag):
+        return copyright.copyright_run(
+            options=bench,
+            database=database,
+            console=console,
+            emit=emit,
+            server_env=server_env(database=database, redis=False, tag=tag),
+            tag=tag,
+        )
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -160,6 +179,8 @@ class Command(BaseCommand):
                         emit=emit,
                         products=options["products"],
                     )
+                elif scenario == "copyright":
+                    results = _copyright(bench, database, console, emit)
                 else:
                     results = bench_run(
                         scenario=scenario,
