@@ -138,6 +138,7 @@ def feed(request: HttpRequest) -> HttpResponse:
         "posts": page.items,
         "more_url": more,
         "topics": selectors.topics_popular(limit=12),
+        "challenges": challenges.challenges_running(limit=5),
         "unread": selectors.notifications_unread_count(user=request.user),
     }
     return render(request, "community/feed.html", context)
@@ -476,7 +477,7 @@ def contest_submit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def contest_vote(request: HttpRequest, slug: str, submission_id: int) -> HttpResponse:
     contest = _or_404(contests.contest_get, slug=slug)
-    status = 200
+    status, error = 200, ""
     try:
         contests.contest_vote(
             voter=request.user,  # type: ignore[arg-type]  # login_required
@@ -486,13 +487,15 @@ def contest_vote(request: HttpRequest, slug: str, submission_id: int) -> HttpRes
             ip=request.META.get("REMOTE_ADDR") or None,
         )
     except ApplicationError as exc:
-        messages.error(request, str(exc.message))
-        status = exc.status
+        status, error = exc.status, str(exc.message)
+    if _htmx(request):
+        # htmx swaps only 2xx answers: the refusal is shown inside the fragment it swaps.
+        context = {**_contest_context(request, contest), "vote_error": error}
+        return render(request, "community/partials/contest_entries.html", context)
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, _("投票成功。"))
-    if _htmx(request):
-        context = _contest_context(request, contest)
-        return render(request, "community/partials/contest_entries.html", context, status=status)
     if status != 200:
         context = _contest_context(request, contest)
         return render(request, "community/contest_detail.html", context, status=status)
