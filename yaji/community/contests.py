@@ -119,6 +119,32 @@ def contest_create(
     )
 
 
+@transaction.atomic(durable=True)
+def contest_reschedule(
+    *,
+    actor: User,
+    contest_id: int,
+    submissions_close_at: datetime,
+    voting_open_at: datetime,
+    voting_close_at: datetime,
+) -> Contest:
+    """Operators move the later windows (close submissions early, extend voting) until the
+    results are out; the order of the windows still holds."""
+    _operator(actor)
+    contest = _contest_locked(contest_id)
+    if contest.results_published_at is not None:
+        raise ResultsAlreadyPublished()
+    if not (contest.submissions_open_at < submissions_close_at <= voting_open_at < voting_close_at):
+        raise InvalidContest(extra={"field": "windows"})
+    contest.submissions_close_at = submissions_close_at
+    contest.voting_open_at = voting_open_at
+    contest.voting_close_at = voting_close_at
+    contest.save(
+        update_fields=["submissions_close_at", "voting_open_at", "voting_close_at", "updated_at"]
+    )
+    return contest
+
+
 def contest_phase(contest: Contest, *, now: datetime | None = None) -> str:
     """upcoming | submissions | between | voting | counting | published."""
     now = now or clock.now()

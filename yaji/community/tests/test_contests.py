@@ -232,3 +232,27 @@ def test_held_designs_get_no_votes_after_results(monkeypatch) -> None:  # type: 
     contests.contest_results_publish(contest_id=contest.pk)
     contest.refresh_from_db()
     assert contest.winner_id is None
+
+
+def test_operators_reschedule_windows_in_order_until_the_results() -> None:
+    contest = contest_make()
+    operator = operator_user()
+    now = clock.now()
+    moved = contests.contest_reschedule(
+        actor=operator,
+        contest_id=contest.pk,
+        submissions_close_at=now,
+        voting_open_at=now,
+        voting_close_at=now + timedelta(days=1),
+    )
+    assert contests.contest_phase(moved) == "voting"
+    backwards = dict(
+        actor=operator,
+        contest_id=contest.pk,
+        submissions_close_at=now,
+        voting_open_at=now - timedelta(minutes=1),
+        voting_close_at=now + timedelta(days=1),
+    )
+    assert _code(contests.contest_reschedule, **backwards) == ("invalid_contest", 422)
+    with pytest.raises(PermissionDenied):
+        contests.contest_reschedule(**{**backwards, "actor": UserFactory()})
