@@ -4,6 +4,7 @@
     yaji bench redpackets --case hot --requests 10000 --concurrency 64 --repeat 3 --json
     yaji bench ledger --json                   # wallet top-ups settled by provider notifications
     yaji bench flashsale --requests 5000       # buyers storm one variant on flash sale
+    yaji bench feed --concurrency 8            # following feed and post page, 100k posts
 
 Needs PostgreSQL (``DATABASE_URL=postgres://…``). Starts ``yaji serve`` on a free 127.0.0.1
 port in a scratch database ``<name>_run`` (see ``--keep-db`` / ``--in-place``), seeds through
@@ -27,13 +28,14 @@ from yaji.bench.cases import CasePlan
 from yaji.bench.database import bench_database, require_postgres
 from yaji.bench.results import CaseResult, summary_table
 from yaji.bench.runner import BenchOptions, bench_run
-from yaji.bench.scenarios import flashsale, ledger, redpackets
+from yaji.bench.scenarios import feed, flashsale, ledger, redpackets
 from yaji.bench.server import default_workers
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "redpackets": redpackets.CASES,
     "ledger": ledger.CASES,
     "flashsale": flashsale.CASES,
+    "feed": feed.CASES,
 }
 MAX_REQUESTS = 50_000
 MAX_CONCURRENCY = 256
@@ -47,6 +49,8 @@ def _plans(scenario: str, *, requests: int, names: list[str]) -> list[CasePlan]:
         return redpackets.redpackets_cases(requests=requests, names=names)
     if scenario == "flashsale":
         return flashsale.flashsale_cases(requests=requests, names=names)
+    if scenario == "feed":
+        return feed.feed_cases(requests=requests, names=names)
     return ledger.ledger_cases(requests=requests, names=names)
 
 
@@ -66,7 +70,7 @@ class Command(BaseCommand):
             action="append",
             dest="cases",
             help="Run only this case (repeatable). redpackets: hot, spread, sold-out; "
-            "ledger: topup; flashsale: storm.",
+            "ledger: topup; flashsale: storm; feed: following, post.",
         )
         parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per case.")
         parser.add_argument("--concurrency", type=int, default=64, help="Concurrent clients.")
