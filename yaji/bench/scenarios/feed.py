@@ -306,8 +306,9 @@ def _plan(
             _worlds[run_tag] = world
         else:
             advance(3)
-        prefix = f"bench-{tag}-"
-        ceiling_prefix = f"bench-{tag}-ceiling-"
+        # disjoint prefixes: neither is a prefix of the other
+        prefix = f"bench-{tag}-page-"
+        ceiling_prefix = f"bench-{tag}-ceil-"
         if name == "following":
             paths = [_feed_path(world.cursors[i % len(world.cursors)]) for i in range(requests)]
             auth = world.reader_auth
