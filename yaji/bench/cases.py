@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 
@@ -24,6 +25,11 @@ class PreparedCase:
     check: Callable[[DriveResult, DriveResult], list[str]]
     # Scenario-specific measurements added to the JSON line (e.g. queries_per_order).
     extra: dict[str, object] = field(default_factory=dict)
+    # An HTTP ceiling instead of the raw-SQL one (read paths: the same server's rate for a
+    # trivial endpoint, driven the same way right after the measured calls).
+    ceiling_calls: list[HttpCall] | None = None
+    # Measurements read from the server's log after the drives (e.g. server-side latency).
+    server_measure: Callable[[Path], dict[str, object]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,14 +157,25 @@ def bench_run(
                         deadline_s=options.duration_s,
                         on_done=_advance(progress, f"HTTP {label}", len(case.calls)),
                     )
-                    ceiling = drive_sql(
-                        conninfo=database.conninfo,
-                        count=case.ceiling_count,
-                        transaction=case.ceiling_transaction,
-                        concurrency=ceiling_connections,
-                        deadline_s=options.duration_s,
-                        on_done=_advance(progress, f"raw SQL {label}", case.ceiling_count),
-                    )
+                    if case.ceiling_calls is not None:
+                        ceiling = drive_http(
+                            port=server.port,
+                            calls=case.ceiling_calls,
+                            concurrency=options.concurrency,
+                            deadline_s=options.duration_s,
+                            on_done=_advance(
+                                progress, f"HTTP ceiling {label}", len(case.ceiling_calls)
+                            ),
+                        )
+                    else:
+                        ceiling = drive_sql(
+                            conninfo=database.conninfo,
+                            count=case.ceiling_count,
+                            transaction=case.ceiling_transaction,
+                            concurrency=ceiling_connections,
+                            deadline_s=options.duration_s,
+                            on_done=_advance(progress, f"raw SQL {label}", case.ceiling_count),
+                        )
                     violations = case.check(http, ceiling) + violations_of_reconciliation()
                     result = case_result(
                         scenario=f"{plan.name}{suffix}",
@@ -180,6 +191,8 @@ def bench_run(
                         redis=options.redis,
                     )
                     result.extra = dict(case.extra)
+                    if case.server_measure is not None:
+                        result.extra.update(case.server_measure(server.log_path))
                     results.append(result)
                     emit(result)
     return results

@@ -13,7 +13,7 @@ from ninja.responses import codes_4xx
 
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
-from yaji.community import selectors, services
+from yaji.community import challenges, contests, engagement, selectors, services
 from yaji.community.models import Work
 from yaji.community.presenters import (
     comment_dict,
@@ -23,9 +23,12 @@ from yaji.community.presenters import (
     topic_dict,
 )
 from yaji.community.schemas import (
+    ChallengeOut,
+    CheckInOut,
     CommentIn,
     CommentOut,
     CommentPageOut,
+    ContestOut,
     ErrorOut,
     FollowOut,
     HeartbeatIn,
@@ -42,14 +45,20 @@ from yaji.community.schemas import (
     ReactionOut,
     ShareIn,
     ShareOut,
+    SubmissionIn,
+    SubmissionOut,
     TopicIn,
     TopicOut,
     TrendingPageOut,
     UnreadOut,
+    VoteIn,
+    VoteOut,
+    WeeklyRowOut,
     WorkIn,
     WorkOut,
 )
 from yaji.core.idempotency import idempotent
+from yaji.risk.services import risk_device_fingerprint
 
 router = Router(tags=["works"], auth=api_auth)
 
@@ -547,3 +556,151 @@ def notification_mark_read(request: HttpRequest, payload: MarkReadIn):
 
 
 router.add_router("", social)
+
+
+# --- challenges, design contests, engagement -----------------------------------------------------
+
+
+@social.get(
+    "/challenges/{slug}",
+    auth=None,
+    response={200: ChallengeOut, **ERRORS},
+    summary="A challenge (by its topic's slug) with its leaderboard",
+)
+def challenge_detail(request: HttpRequest, slug: str = Path(..., min_length=1, max_length=60)):
+    challenge = challenges.challenge_get(slug=slug)
+    rows = challenges.challenge_leaderboard(challenge=challenge, limit=20)
+    return {
+        "topic": challenge.topic.name,
+        "slug": challenge.topic.slug,
+        "title": challenge.title,
+        "rules": challenge.rules,
+        "prizes": challenge.prizes,
+        "starts_at": challenge.starts_at,
+        "ends_at": challenge.ends_at,
+        "state": challenges.challenge_state(challenge),
+        "entry_count": challenges.challenge_entry_count(challenge=challenge),
+        "leaderboard": [
+            {"rank": r.rank, "score": r.score, "post_id": r.post.pk, "author_id": r.post.author_id}
+            for r in rows
+        ],
+    }
+
+
+def _submission_out(s) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "id": s.pk,
+        "title": s.title,
+        "description": s.description,
+        "author_id": s.author_id,
+        "image_url": s.image.url if s.image else "",
+        "status": s.status,
+        "final_votes": s.final_votes,
+    }
+
+
+@social.get(
+    "/contests/{slug}",
+    auth=OPTIONAL_AUTH,
+    response={200: ContestOut, **ERRORS},
+    summary="A design contest with its designs (vote counts once the results are out)",
+)
+def contest_detail(request: HttpRequest, slug: str = Path(..., min_length=1, max_length=60)):
+    contest = contests.contest_get(slug=slug)
+    viewer = request.auth  # type: ignore[attr-defined]
+    return {
+        "id": contest.pk,
+        "slug": contest.slug,
+        "title": contest.title,
+        "brief": contest.brief,
+        "prizes": contest.prizes,
+        "submissions_open_at": contest.submissions_open_at,
+        "submissions_close_at": contest.submissions_close_at,
+        "voting_open_at": contest.voting_open_at,
+        "voting_close_at": contest.voting_close_at,
+        "phase": contests.contest_phase(contest),
+        "results_published_at": contest.results_published_at,
+        "winner_submission_id": contest.winner_id,
+        "product_id": contest.product_id,
+        "submissions": [
+            _submission_out(s) for s in contests.contest_submissions(contest=contest, viewer=viewer)
+        ],
+    }
+
+
+@social.post(
+    "/contests/{slug}/submissions",
+    response={201: SubmissionOut, **ERRORS},
+    summary="Enter a design (multipart: title, description, image) during the submission window",
+)
+def contest_submit(
+    request: HttpRequest,
+    payload: Form[SubmissionIn],
+    image: File[UploadedFile],
+    slug: str = Path(..., min_length=1, max_length=60),
+):
+    contest = contests.contest_get(slug=slug)
+    submission = contests.contest_submit(
+        author=_user(request),
+        contest_id=contest.pk,
+        title=payload.title,
+        description=payload.description,
+        image=image,
+    )
+    return Status(201, _submission_out(submission))
+
+
+@social.post(
+    "/contests/{slug}/votes",
+    response={201: VoteOut, **ERRORS},
+    summary="Vote for a design (real-name-verified accounts, once per contest, voting window)",
+)
+def contest_vote(
+    request: HttpRequest, payload: VoteIn, slug: str = Path(..., min_length=1, max_length=60)
+):
+    contest = contests.contest_get(slug=slug)
+    vote = contests.contest_vote(
+        voter=_user(request),
+        contest_id=contest.pk,
+        submission_id=payload.submission_id,
+        device=risk_device_fingerprint(request.headers.get("X-Device-Id", "")),
+        ip=request.META.get("REMOTE_ADDR") or None,
+    )
+    return Status(
+        201, {"id": vote.pk, "submission_id": vote.submission_id, "flagged": vote.flagged}
+    )
+
+
+@social.post(
+    "/checkins",
+    response={201: CheckInOut, **ERRORS},
+    summary="Check in for today (China day); returns the streak and any new badges",
+)
+def checkin(request: HttpRequest):
+    result = engagement.checkin_today(user=_user(request))
+    return Status(
+        201,
+        {
+            "day": result.checkin.day.isoformat(),
+            "streak": result.checkin.streak,
+            "new_badges": result.new_badges,
+        },
+    )
+
+
+@social.get(
+    "/leaderboards/weekly",
+    auth=None,
+    response={200: list[WeeklyRowOut], **ERRORS},
+    summary="This week's most engaged people (Monday 00:00 Beijing time onwards)",
+)
+def leaderboard_weekly(request: HttpRequest, limit: int = LIMIT):
+    return [
+        {
+            "rank": r.rank,
+            "user_id": r.user.pk,
+            "display_name": str(r.user),
+            "points": r.points,
+        }
+        for r in engagement.weekly_leaderboard(limit=limit)
+    ]

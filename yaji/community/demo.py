@@ -16,14 +16,16 @@ import struct
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yaji.accounts.models import User
 from yaji.accounts.selectors import user_by_identifier
 from yaji.catalog import selectors as catalog_selectors
-from yaji.community import services
-from yaji.community.models import Comment, Post, Topic, Work
+from yaji.community import challenges, contests, services
+from yaji.community.models import Challenge, Comment, Contest, Post, Topic, Work
+from yaji.core import clock
 from yaji.core.errors import ApplicationError
 
 SEED = 20261122
@@ -178,7 +180,7 @@ DEMO_POSTS: tuple[DemoPost, ...] = (
     ),
 )
 
-COMMUNITY_STEPS = 2 + len(DEMO_WORKS) + len(DEMO_POSTS)
+COMMUNITY_STEPS = 4 + len(DEMO_WORKS) + len(DEMO_POSTS)
 
 
 def _person(email: str) -> User | None:
@@ -285,12 +287,129 @@ def _post_step(spec: DemoPost, buyers: list[User]) -> str:
     return label
 
 
+CHALLENGE_TOPIC = "非遗新做"
+CONTEST_SLUG = "jasmine-tea-tin-2026"
+# (designer, title, notes, picture colours): each design is a real picture drawn here
+DEMO_DESIGNS: tuple[tuple[str, str, str, tuple[int, int, int]], ...] = (
+    (WANQING, "白鹭衔茶", "苏绣白鹭的线稿印在罐身，盖子是一枚绣绷。", (232, 236, 240)),
+    (SHANHE, "掐丝茉莉", "景泰蓝掐丝的茉莉花枝绕罐一周。", (32, 84, 148)),
+    (SHENMO, "天青素罐", "宋式天青釉色，只留一行小字：一盏茉莉。", (150, 190, 190)),
+)
+
+
+def _challenge_step() -> str:
+    """A running challenge on a demo topic: a week, rules and prizes; its entries are the
+    topic's posts made from now on (the posts chapter below adds some)."""
+    operator = _person(OPERATOR)
+    topic = Topic.objects.filter(name=CHALLENGE_TOPIC).first()
+    if operator is None or (topic is not None and Challenge.objects.filter(topic=topic).exists()):
+        return "challenge 挑战"
+    now = clock.now()
+    challenges.challenge_create(
+        actor=operator,
+        topic_name=CHALLENGE_TOPIC,
+        title="非遗新做 · 七日挑战 / Old Crafts, New Objects: a 7-day challenge",
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(days=7),
+        rules="发一条带 #非遗新做 的动态：一件用老手艺做的新器物，配图或视频。\n"
+        "Post with #非遗新做: a new object made with an old craft, with a picture or video.",
+        prizes="第一名：景泰蓝茶则一只；前十名：苏绣书签。\n"
+        "1st: a cloisonné tea scoop; top ten: embroidered bookmarks.",
+    )
+    return "challenge 挑战"
+
+
+def _design_png(colour: tuple[int, int, int]) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 360), colour)
+    draw = ImageDraw.Draw(image)
+    ink = tuple(255 - c for c in colour)
+    draw.rounded_rectangle((150, 60, 330, 320), radius=24, outline=ink, width=6)  # the tin
+    draw.ellipse((190, 120, 290, 220), outline=ink, width=4)  # a jasmine flower
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _contest_step(buyers: list[User]) -> str:
+    """A design contest in its voting window: three designs, votes by verified buyers, and a
+    small vote farm (three accounts on one phone) that is flagged and not counted."""
+    operator = _person(OPERATOR)
+    if operator is None or Contest.objects.filter(slug=CONTEST_SLUG).exists():
+        return "contest 设计大赛"
+    now = clock.now()
+    contest = contests.contest_create(
+        actor=operator,
+        slug=CONTEST_SLUG,
+        title="茉莉花茶罐设计大赛 / Jasmine tea tin design contest",
+        brief="为一款茉莉花茶设计茶罐：可以量产，能装 100 克，要有江南的味道。\n"
+        "Design a tin for a jasmine tea: mass-producible, holds 100 g, tastes of Jiangnan.",
+        prizes="冠军设计将由雅集合作工坊量产上架，设计者获得每罐 5% 的分成。\n"
+        "The winning design goes into production; its designer earns 5% of every tin.",
+        submissions_open_at=now - timedelta(days=3),
+        submissions_close_at=now + timedelta(days=1),
+        voting_open_at=now + timedelta(days=1),
+        voting_close_at=now + timedelta(days=8),
+    )
+    submitted = []
+    for email, title, notes, colour in DEMO_DESIGNS:
+        designer = _person(email)
+        if designer is None:
+            continue
+        picture = SimpleUploadedFile("design.png", _design_png(colour), content_type="image/png")
+        submitted.append(
+            contests.contest_submit(
+                author=designer,
+                contest_id=contest.pk,
+                title=title,
+                description=notes,
+                image=picture,
+            )
+        )
+    # The operator closes submissions now and opens the vote for a week.
+    contests.contest_reschedule(
+        actor=operator,
+        contest_id=contest.pk,
+        submissions_close_at=clock.now(),
+        voting_open_at=clock.now(),
+        voting_close_at=clock.now() + timedelta(days=7),
+    )
+    visible = [s for s in submitted if s.status == "visible"]
+    if not visible:
+        return "contest 设计大赛"
+    for i, buyer in enumerate(buyers[3:15]):
+        try:
+            contests.contest_vote(
+                voter=buyer,
+                contest_id=contest.pk,
+                submission_id=visible[(i * 7) % len(visible)].pk,
+                device=f"demo-phone-{i}",
+            )
+        except ApplicationError:  # not verified, a minor refused by risk control, ...
+            continue
+    for buyer in buyers[:3]:  # three accounts, one phone: flagged, not counted
+        try:
+            contests.contest_vote(
+                voter=buyer,
+                contest_id=contest.pk,
+                submission_id=visible[-1].pk,
+                device="demo-vote-farm-phone",
+            )
+        except ApplicationError:
+            continue
+    return "contest 设计大赛"
+
+
 def community_chapter() -> Iterator[str]:
-    """One step per work and post, plus topics and follows (``COMMUNITY_STEPS`` in all)."""
+    """One step per work and post, plus topics, follows, a challenge and a contest
+    (``COMMUNITY_STEPS`` in all)."""
     yield _topics_step()
+    yield _challenge_step()
     for spec in DEMO_WORKS:
         yield _work_step(spec)
     buyers = _buyers()
     yield _follows_step(buyers)
     for post in DEMO_POSTS:
         yield _post_step(post, buyers)
+    yield _contest_step(buyers)

@@ -127,3 +127,87 @@ class InvalidCursor(ValidationFailed):
 class NotificationNotFound(NotFound):
     code = "notification_not_found"
     default_message = _("找不到该通知。")
+
+
+# --- challenges, contests, engagement --------------------------------------------------------
+
+
+class ChallengeNotFound(NotFound):
+    code = "challenge_not_found"
+    default_message = _("找不到该挑战。")
+
+
+class InvalidChallenge(ValidationFailed):
+    code = "invalid_challenge"
+    default_message = _("挑战信息无效：须有名称，截止时间须晚于开始时间。")
+
+
+class ContestNotFound(NotFound):
+    code = "contest_not_found"
+    default_message = _("找不到该设计大赛。")
+
+
+class InvalidContest(ValidationFailed):
+    code = "invalid_contest"
+    default_message = _("大赛信息无效：须有名称和设计要求，投稿期在投票期之前。")
+
+
+class SubmissionWindowClosed(Conflict):
+    code = "contest_submissions_closed"
+    default_message = _("现在不在投稿期内。")
+
+
+class AlreadySubmitted(Conflict):
+    code = "contest_already_submitted"
+    default_message = _("每人每场大赛只能投一份作品。")
+
+
+class InvalidSubmission(ValidationFailed):
+    code = "invalid_contest_submission"
+    default_message = _("参赛作品须有名称（不超过 80 个字）和一张设计图。")
+
+
+class SubmissionNotFound(NotFound):
+    code = "contest_submission_not_found"
+    default_message = _("找不到该参赛作品。")
+
+
+class VotingWindowClosed(Conflict):
+    code = "contest_voting_closed"
+    default_message = _("现在不在投票期内。")
+
+
+class AlreadyVoted(Conflict):
+    code = "contest_already_voted"
+    default_message = _("每个账号每场大赛只能投一票。")
+
+
+class RealNameRequired(ApplicationError):
+    code = "real_name_required"
+    status = 403
+    default_message = _("完成实名认证后才能投票。")
+
+
+class CannotVoteOwn(ValidationFailed):
+    code = "contest_cannot_vote_own"
+    default_message = _("不能给自己的作品投票。")
+
+
+class ResultsNotReady(Conflict):
+    code = "contest_results_not_ready"
+    default_message = _("投票尚未结束，不能公布结果。")
+
+
+class ResultsAlreadyPublished(Conflict):
+    code = "contest_results_published"
+    default_message = _("结果已经公布。")
+
+
+class NoWinner(Conflict):
+    code = "contest_no_winner"
+    default_message = _("大赛还没有获胜作品。")
+
+
+class AlreadyCheckedIn(Conflict):
+    code = "already_checked_in"
+    default_message = _("今天已经签到过了。")

@@ -324,3 +324,177 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id}"
+
+
+# --- challenges, design contests, engagement -----------------------------------------------------
+
+
+class Challenge(models.Model):
+    """A topic with a deadline, rules and prizes: its entries are the topic's posts made while
+    it runs, ranked on a leaderboard by engagement (see ``challenges.ENTRY_SCORE``)."""
+
+    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, related_name="challenge")
+    title = models.CharField(_("挑战名称"), max_length=80)
+    rules = models.TextField(_("规则"), blank=True, default="")
+    prizes = models.TextField(_("奖品"), blank=True, default="")
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("截止时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("挑战")
+        verbose_name_plural = _("挑战")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="challenge_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Contest(models.Model):
+    """A design contest: a brief, a submission window, then a voting window, then results."""
+
+    slug = models.SlugField(_("网址标识"), max_length=60, unique=True)
+    title = models.CharField(_("大赛名称"), max_length=80)
+    brief = models.TextField(_("设计要求"))
+    prizes = models.TextField(_("奖品"), blank=True, default="")
+    submissions_open_at = models.DateTimeField(_("投稿开始"))
+    submissions_close_at = models.DateTimeField(_("投稿截止"))
+    voting_open_at = models.DateTimeField(_("投票开始"))
+    voting_close_at = models.DateTimeField(_("投票截止"))
+    results_published_at = models.DateTimeField(_("结果公布时间"), null=True, blank=True)
+    winner = models.ForeignKey(
+        "ContestSubmission", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The product the winning design became (a catalog listing, linked after the results).
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("设计大赛")
+        verbose_name_plural = _("设计大赛")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(submissions_close_at__gt=models.F("submissions_open_at"))
+                & models.Q(voting_open_at__gte=models.F("submissions_close_at"))
+                & models.Q(voting_close_at__gt=models.F("voting_open_at")),
+                name="contest_windows_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ContestSubmission(models.Model):
+    """One design entered into a contest (one per author per contest), screened like a post."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="submissions")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contest_submissions"
+    )
+    title = models.CharField(_("作品名称"), max_length=80)
+    description = models.TextField(_("设计说明"), blank=True, default="")
+    image = models.FileField(upload_to="contests/designs/%Y/%m/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    status = models.CharField(
+        _("审核状态"), max_length=10, choices=Visibility.choices, default=Visibility.VISIBLE
+    )
+    # Counted when the results are published: votes not flagged as suspicious.
+    final_votes = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("参赛作品")
+        verbose_name_plural = _("参赛作品")
+        constraints = [
+            models.UniqueConstraint(fields=["contest", "author"], name="contest_submit_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ContestVote(models.Model):
+    """One vote per account per contest — the database refuses a second one."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="votes")
+    submission = models.ForeignKey(
+        ContestSubmission, on_delete=models.CASCADE, related_name="votes"
+    )
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device = models.CharField(max_length=64, blank=True, default="")  # fingerprint of this vote
+    known_devices = models.JSONField(default=list)  # the voter's signed-in devices' fingerprints
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip_cluster = models.CharField(max_length=64, blank=True, default="")  # /24 or /64
+    flagged = models.BooleanField(default=False)
+    flag_reason = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("投票")
+        verbose_name_plural = _("投票")
+        constraints = [
+            models.UniqueConstraint(fields=["contest", "voter"], name="contest_vote_once")
+        ]
+        indexes = [models.Index(fields=["submission", "flagged"], name="contest_vote_sub_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.voter_id} → {self.submission_id}"
+
+
+class CheckIn(models.Model):
+    """One daily check-in; ``day`` is the calendar day in China (Asia/Shanghai)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    streak = models.PositiveIntegerField()  # consecutive days ending with this one
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("签到")
+        verbose_name_plural = _("签到")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="checkin_once_a_day"),
+            models.CheckConstraint(condition=models.Q(streak__gte=1), name="checkin_streak_pos"),
+        ]
+        indexes = [models.Index(fields=["day"], name="checkin_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.day}"
+
+
+class BadgeAward(models.Model):
+    """A badge someone earned (codes in ``engagement.BADGES``); each at most once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=30)
+    awarded_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("徽章")
+        verbose_name_plural = _("徽章")
+        constraints = [models.UniqueConstraint(fields=["user", "code"], name="badge_once")]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.user_id}"

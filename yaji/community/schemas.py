@@ -221,3 +221,83 @@ class MarkReadIn(Schema):
 class MarkedOut(Schema):
     marked: int
     unread: int
+
+
+# --- challenges, contests, engagement --------------------------------------------------------
+
+
+class LeaderboardRowOut(Schema):
+    rank: int
+    score: int
+    post_id: int
+    author_id: int
+
+
+class ChallengeOut(Schema):
+    topic: str
+    slug: str
+    title: str
+    rules: str
+    prizes: str
+    starts_at: datetime
+    ends_at: datetime
+    state: str = Field(..., description="upcoming, running or ended")
+    entry_count: int
+    leaderboard: list[LeaderboardRowOut]
+
+
+class SubmissionIn(Schema):
+    title: str = Field(..., min_length=1, max_length=80)
+    description: str = Field("", max_length=2000)
+
+
+class SubmissionOut(Schema):
+    id: int
+    title: str
+    description: str
+    author_id: int
+    image_url: str
+    status: str
+    final_votes: int | None = Field(None, description="counted votes, after the results")
+
+
+class ContestOut(Schema):
+    id: int
+    slug: str
+    title: str
+    brief: str
+    prizes: str
+    submissions_open_at: datetime
+    submissions_close_at: datetime
+    voting_open_at: datetime
+    voting_close_at: datetime
+    phase: str = Field(
+        ..., description="upcoming, submissions, between, voting, counting, published"
+    )
+    results_published_at: datetime | None
+    winner_submission_id: int | None
+    product_id: int | None
+    submissions: list[SubmissionOut]
+
+
+class VoteIn(Schema):
+    submission_id: int = Field(..., ge=1, le=2**63 - 1)
+
+
+class VoteOut(Schema):
+    id: int
+    submission_id: int
+    flagged: bool
+
+
+class CheckInOut(Schema):
+    day: str
+    streak: int
+    new_badges: list[str]
+
+
+class WeeklyRowOut(Schema):
+    rank: int
+    user_id: int
+    display_name: str
+    points: int

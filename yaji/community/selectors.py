@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
@@ -193,17 +193,24 @@ def _post_rows(qs: QuerySet[Post]) -> QuerySet[Post]:
 
 
 def _viewer_marks(posts: list[Post], viewer: Any) -> list[Post]:
-    """Set ``viewer_liked`` / ``viewer_favourited`` on each post (two queries per page)."""
+    """Set ``viewer_liked`` / ``viewer_favourited`` on each post (one UNION ALL query)."""
     liked: set[int] = set()
     favourited: set[int] = set()
     if _authenticated(viewer) and posts:
         ids = [post.pk for post in posts]
-        liked = set(
-            Like.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True)
+        kind = CharField(max_length=1)
+        likes = (
+            Like.objects.filter(user=viewer, post_id__in=ids)
+            .annotate(kind=Value("l", output_field=kind))
+            .values_list("post_id", "kind")
         )
-        favourited = set(
-            Favourite.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True)
+        favourites = (
+            Favourite.objects.filter(user=viewer, post_id__in=ids)
+            .annotate(kind=Value("f", output_field=kind))
+            .values_list("post_id", "kind")
         )
+        for post_id, mark in likes.union(favourites, all=True):
+            (liked if mark == "l" else favourited).add(post_id)
     for post in posts:
         post.viewer_liked = post.pk in liked  # type: ignore[attr-defined]
         post.viewer_favourited = post.pk in favourited  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role, require_role
 from yaji.catalog import selectors as catalog_selectors
+from yaji.community.engagement import badges_evaluate
 from yaji.community.errors import (
     CannotFollowSelf,
     CommentNotFound,
@@ -37,6 +38,7 @@ from yaji.community.listening import PlayState, heartbeat_apply
 from yaji.community.media import cover_probe, media_probe, stored_name
 from yaji.community.models import (
     Comment,
+    ContestSubmission,
     Favourite,
     Follow,
     Like,
@@ -142,6 +144,17 @@ def work_publish(
     storage = work.media.storage
     try:
         work.save()
+        # Screened like a post, so it can be reported; held or blocked works stay hidden.
+        screened = _screen(
+            kind=SCREEN_KIND_WORK,
+            object_id=work.pk,
+            author=creator,
+            text="\n".join([title, description, *clean_tags]),
+            images=[],
+        )
+        if screened != Visibility.VISIBLE:
+            work.status = WorkStatus.HIDDEN
+            work.save(update_fields=["status", "updated_at"])
     except Exception:
         for name in names:
             storage.delete(name)
@@ -244,6 +257,8 @@ MENTIONS_MAX = 10
 TOPIC_DESCRIPTION_MAX = 2_000
 SCREEN_KIND_POST = "community.post"
 SCREEN_KIND_COMMENT = "community.comment"
+SCREEN_KIND_WORK = "community.work"
+SCREEN_KIND_SUBMISSION = "community.contest_submission"
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -545,6 +560,7 @@ def _post_announce(post: Post) -> None:
     """Tell the people a newly visible post mentions."""
     for user_id in _mentioned_ids(post.text, exclude={post.author_id}):
         _notify(recipient_id=user_id, actor=post.author, kind=NotificationKind.MENTION, post=post)
+    badges_evaluate(user=post.author)
     outbox_publish(
         topic="community.post_published",
         key=str(post.pk),
@@ -791,7 +807,12 @@ def on_moderation_decided(event: OutboxEvent) -> None:
     """A reviewer decided a held (or reported) item: apply the status, announce what surfaced."""
     payload = event.payload
     kind = payload.get("kind")
-    if kind not in (SCREEN_KIND_POST, SCREEN_KIND_COMMENT):
+    if kind not in (
+        SCREEN_KIND_POST,
+        SCREEN_KIND_COMMENT,
+        SCREEN_KIND_WORK,
+        SCREEN_KIND_SUBMISSION,
+    ):
         return
     status = payload.get("status")
     if status not in Visibility.values:
@@ -800,6 +821,17 @@ def on_moderation_decided(event: OutboxEvent) -> None:
         if not consume_once(consumer="community.moderation_decided", event_id=event.id):
             return
         object_id = int(payload["object_id"])
+        if kind == SCREEN_KIND_WORK:
+            work_status = (
+                WorkStatus.PUBLISHED if status == Visibility.VISIBLE else WorkStatus.HIDDEN
+            )
+            Work.objects.filter(pk=object_id).update(status=work_status, updated_at=clock.now())
+            return
+        if kind == SCREEN_KIND_SUBMISSION:
+            ContestSubmission.objects.filter(pk=object_id).update(
+                status=status, updated_at=clock.now()
+            )
+            return
         if kind == SCREEN_KIND_POST:
             post = Post.objects.select_for_update().filter(pk=object_id).first()
             if post is None or post.status == status:

@@ -25,6 +25,17 @@ urlpatterns = [
     path("people/<int:user_id>/follow/", views.person_follow, name="person_follow"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<str:slug>/", views.topic_detail, name="topic_detail"),
+    path("challenges/<str:slug>/", views.challenge_detail, name="challenge_detail"),
+    path("contests/", views.contest_list, name="contest_list"),
+    path("contests/<slug:slug>/", views.contest_detail, name="contest_detail"),
+    path("contests/<slug:slug>/submit/", views.contest_submit, name="contest_submit"),
+    path(
+        "contests/<slug:slug>/vote/<int:submission_id>/",
+        views.contest_vote,
+        name="contest_vote",
+    ),
+    path("checkin/", views.checkin, name="checkin"),
+    path("leaderboard/", views.leaderboard_weekly, name="leaderboard"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

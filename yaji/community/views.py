@@ -19,11 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yaji.accounts.models import Role
 from yaji.accounts.permissions import has_role
-from yaji.community import selectors, services
+from yaji.community import challenges, contests, engagement, selectors, services
 from yaji.community.errors import WorkNotFound
 from yaji.community.forms import CommentForm, PostForm, WorkPublishForm
 from yaji.community.models import Post
 from yaji.core.errors import ApplicationError, NotFound
+from yaji.risk.services import risk_device_fingerprint
 
 
 @require_GET
@@ -137,6 +138,7 @@ def feed(request: HttpRequest) -> HttpResponse:
         "posts": page.items,
         "more_url": more,
         "topics": selectors.topics_popular(limit=12),
+        "challenges": challenges.challenges_running(limit=5),
         "unread": selectors.notifications_unread_count(user=request.user),
     }
     return render(request, "community/feed.html", context)
@@ -321,6 +323,8 @@ def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "products": selectors.products_of_person(user=person, limit=8),
         "posts": posts.items,
         "more_url": more,
+        "badges": engagement.badges_of(user=person),
+        "checkin": engagement.checkin_status(user=person),
     }
     return render(request, "community/person_detail.html", context)
 
@@ -365,7 +369,14 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     more = _more_url(request, cursor=page.next_cursor) if page.next_cursor else None
     if _htmx(request) and request.GET.get("cursor"):
         return _post_list(request, page, more_url=more)
-    context = {"topic": topic, "posts": page.items, "more_url": more}
+    challenge = challenges.challenge_of_topic(topic=topic)
+    context = {
+        "topic": topic,
+        "posts": page.items,
+        "more_url": more,
+        "challenge": challenge,
+        "challenge_state": challenges.challenge_state(challenge) if challenge else "",
+    }
     return render(request, "community/topic_detail.html", context)
 
 
@@ -390,3 +401,121 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def notifications_read(request: HttpRequest) -> HttpResponse:
     services.notifications_mark_read(user=request.user)  # type: ignore[arg-type]
     return redirect("community:notifications")
+
+
+# === challenges, design contests, engagement ======================================================
+
+
+def _client_device(request: HttpRequest) -> str:
+    # The browser's device cookie (set by the accounts pages, ``yaji_device``) or an app's
+    # X-Device-Id, as risk control's fingerprint.
+    raw = request.COOKIES.get("yaji_device", "") or request.headers.get("X-Device-Id", "")
+    return risk_device_fingerprint(raw)
+
+
+@require_GET
+def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _or_404(challenges.challenge_get, slug=slug)
+    context = {
+        "challenge": challenge,
+        "topic": challenge.topic,
+        "state": challenges.challenge_state(challenge),
+        "rows": challenges.challenge_leaderboard(challenge=challenge, limit=20),
+        "entry_count": challenges.challenge_entry_count(challenge=challenge),
+    }
+    return render(request, "community/challenge_detail.html", context)
+
+
+@require_GET
+def contest_list(request: HttpRequest) -> HttpResponse:
+    items = [(c, contests.contest_phase(c)) for c in contests.contests_list(limit=30)]
+    return render(request, "community/contest_list.html", {"contests": items})
+
+
+def _contest_context(request: HttpRequest, contest: Any) -> dict:
+    phase = contests.contest_phase(contest)
+    return {
+        "contest": contest,
+        "phase": phase,
+        "submissions": contests.contest_submissions(contest=contest, viewer=request.user),
+        "my_vote": contests.contest_vote_of(contest=contest, voter=request.user),
+        "tally": contests.contest_tally(contest=contest),
+        "show_counts": phase == "published",
+    }
+
+
+@require_GET
+def contest_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    contest = _or_404(contests.contest_get, slug=slug)
+    return render(request, "community/contest_detail.html", _contest_context(request, contest))
+
+
+@login_required
+@require_POST
+def contest_submit(request: HttpRequest, slug: str) -> HttpResponse:
+    contest = _or_404(contests.contest_get, slug=slug)
+    try:
+        submission = contests.contest_submit(
+            author=request.user,  # type: ignore[arg-type]  # login_required
+            contest_id=contest.pk,
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            image=request.FILES.get("image"),  # type: ignore[arg-type]  # None is refused inside
+        )
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        context = _contest_context(request, contest)
+        return render(request, "community/contest_detail.html", context, status=exc.status)
+    if submission.status == "visible":
+        messages.success(request, _("作品已提交。"))
+    else:
+        messages.info(request, _("作品已提交，审核通过后其他人才能看到。"))
+    return redirect("community:contest_detail", slug=contest.slug)
+
+
+@login_required
+@require_POST
+def contest_vote(request: HttpRequest, slug: str, submission_id: int) -> HttpResponse:
+    contest = _or_404(contests.contest_get, slug=slug)
+    status, error = 200, ""
+    try:
+        contests.contest_vote(
+            voter=request.user,  # type: ignore[arg-type]  # login_required
+            contest_id=contest.pk,
+            submission_id=submission_id,
+            device=_client_device(request),
+            ip=request.META.get("REMOTE_ADDR") or None,
+        )
+    except ApplicationError as exc:
+        status, error = exc.status, str(exc.message)
+    if _htmx(request):
+        # htmx swaps only 2xx answers: the refusal is shown inside the fragment it swaps.
+        context = {**_contest_context(request, contest), "vote_error": error}
+        return render(request, "community/partials/contest_entries.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("投票成功。"))
+    if status != 200:
+        context = _contest_context(request, contest)
+        return render(request, "community/contest_detail.html", context, status=status)
+    return redirect("community:contest_detail", slug=contest.slug)
+
+
+@login_required
+@require_POST
+def checkin(request: HttpRequest) -> HttpResponse:
+    try:
+        result = engagement.checkin_today(user=request.user)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        messages.info(request, str(exc.message))
+    else:
+        messages.success(request, _("签到成功，已连续 %(n)d 天。") % {"n": result.checkin.streak})
+    return _back(request, reverse("community:person_detail", args=[request.user.pk]))
+
+
+@require_GET
+def leaderboard_weekly(request: HttpRequest) -> HttpResponse:
+    rows = engagement.weekly_leaderboard(limit=50)
+    week = engagement.week_start(engagement.china_day())
+    return render(request, "community/leaderboard.html", {"rows": rows, "week": week})

@@ -122,3 +122,61 @@ class Screen:
 
         self.calls.append(kwargs)
         return SimpleNamespace(status=self.status, reasons=[])
+
+
+def verified_user(**kwargs: Any) -> User:
+    """An account with a verified real name (what contest voting requires)."""
+    from yaji.accounts.models import KycStatus, RealNameVerification
+
+    user = UserFactory(**kwargs)
+    RealNameVerification.objects.create(
+        user=user,
+        real_name="张三",
+        id_number="110101199003070000",
+        status=KycStatus.VERIFIED,
+        provider="sandbox",
+        verified_at=clock.now(),
+    )
+    return user
+
+
+def operator_user() -> User:
+    user = UserFactory()
+    RoleAssignment.objects.create(user=user, role=Role.OPERATOR)
+    return user
+
+
+def contest_make(*, phase: str = "submissions", slug: str = "jasmine-tea-tin") -> Any:
+    """A contest whose windows put ``clock.now()`` in ``phase`` (submissions|voting|over)."""
+    from yaji.community.models import Contest
+
+    now = clock.now()
+    hour = timedelta(hours=1)
+    if phase == "submissions":
+        opens = now - hour
+    elif phase == "voting":
+        opens = now - 3 * hour
+    else:
+        opens = now - 5 * hour
+    return Contest.objects.create(
+        slug=slug,
+        title="茉莉花茶罐设计大赛",
+        brief="为茉莉花茶设计一款茶罐。",
+        submissions_open_at=opens,
+        submissions_close_at=opens + 2 * hour,
+        voting_open_at=opens + 2 * hour,
+        voting_close_at=opens + 4 * hour,
+    )
+
+
+def submission_make(contest: Any, author: User | None = None, title: str = "青花") -> Any:
+    from yaji.community.models import ContestSubmission
+
+    return ContestSubmission.objects.create(
+        contest=contest,
+        author=author or UserFactory(),
+        title=title,
+        image="contests/designs/x.webp",
+        width=64,
+        height=48,
+    )

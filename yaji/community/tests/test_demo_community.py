@@ -7,9 +7,11 @@ import wave
 
 import pytest
 
-from yaji.community import selectors
+from yaji.community import challenges, contests, selectors
 from yaji.community.demo import (
+    CHALLENGE_TOPIC,
     COMMUNITY_STEPS,
+    CONTEST_SLUG,
     CREATORS,
     DEMO_POSTS,
     DEMO_WORKS,
@@ -17,8 +19,20 @@ from yaji.community.demo import (
     community_chapter,
     melody_wav,
 )
-from yaji.community.models import Comment, Follow, Like, Notification, Post, Topic, Work
-from yaji.community.tests.factories import UserFactory, creator_user
+from yaji.community.models import (
+    Challenge,
+    Comment,
+    Contest,
+    ContestSubmission,
+    ContestVote,
+    Follow,
+    Like,
+    Notification,
+    Post,
+    Topic,
+    Work,
+)
+from yaji.community.tests.factories import UserFactory, creator_user, verified_user
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +47,7 @@ def test_chapter_builds_works_posts_follows_once() -> None:
     UserFactory(email=OPERATOR, is_staff=True)
     for email in CREATORS:
         creator_user(email=email, display_name=email.split("@")[0])
-    buyers = [UserFactory(email=f"buyer{i:02d}@yaji.demo") for i in range(1, 7)]
+    buyers = [verified_user(email=f"buyer{i:02d}@yaji.demo") for i in range(1, 7)]
     steps = list(community_chapter())
     assert len(steps) == COMMUNITY_STEPS
     assert Work.objects.count() == len(DEMO_WORKS)
@@ -44,6 +58,14 @@ def test_chapter_builds_works_posts_follows_once() -> None:
     assert Like.objects.exists() and Notification.objects.exists()
     assert Follow.objects.filter(follower__in=buyers).count() >= 2 * len(buyers)
     assert selectors.feed_following(viewer=buyers[0]).items
+    challenge = Challenge.objects.get(topic__name=CHALLENGE_TOPIC)
+    assert challenges.challenge_state(challenge) == "running"
+    assert challenges.challenge_leaderboard(challenge=challenge)  # demo posts entered it
+    contest = Contest.objects.get(slug=CONTEST_SLUG)
+    assert contests.contest_phase(contest) == "voting"
+    assert ContestSubmission.objects.filter(contest=contest, status="visible").count() == 3
+    assert ContestVote.objects.filter(contest=contest, flagged=False).count() == 3
+    assert ContestVote.objects.filter(contest=contest, flagged=True).count() == 3
     counts = (Work.objects.count(), Post.objects.count(), Comment.objects.count())
     list(community_chapter())  # re-runnable
     assert (Work.objects.count(), Post.objects.count(), Comment.objects.count()) == counts

@@ -414,8 +414,8 @@ def test_feed_query_count_is_constant(django_assert_max_num_queries) -> None:  #
         services.follow_add(follower=me, followee_id=star.pk)
         for _ in range(5):
             post_make(star, "#话题 内容", images=[image_upload()], work_ids=[work.pk])
-    # rows+authors, images, topics, works, products, likes, favourites
-    with django_assert_max_num_queries(7):
+    # rows+authors, images, topics, works, products, the viewer's likes and favourites
+    with django_assert_max_num_queries(6):
         page = selectors.feed_following(viewer=me, limit=20)
         for post in page.items:
             _ = [i.image.name for i in post.images.all()]

@@ -6,6 +6,7 @@
     yaji bench flashsale --requests 5000       # buyers storm one variant on flash sale
     yaji bench catalog --keep-db               # 100k products: search, product and list pages
     yaji bench copyright --json                # registrations, appends, proofs at 1M, look-ups
+    yaji bench feed --concurrency 8            # following feed and post page, 100k posts
 
 Needs PostgreSQL (``DATABASE_URL=postgres://…``). Starts ``yaji serve`` on a free 127.0.0.1
 port in a scratch database ``<name>_run`` (see ``--keep-db`` / ``--in-place``), seeds through
@@ -29,7 +30,7 @@ from yaji.bench.cases import CasePlan
 from yaji.bench.database import bench_database, require_postgres
 from yaji.bench.results import CaseResult, summary_table
 from yaji.bench.runner import BenchOptions, bench_run
-from yaji.bench.scenarios import catalog, copyright, flashsale, ledger, redpackets
+from yaji.bench.scenarios import catalog, copyright, feed, flashsale, ledger, redpackets
 from yaji.bench.server import default_workers
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
@@ -38,6 +39,7 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "flashsale": flashsale.CASES,
     "catalog": catalog.CASES,
     "copyright": copyright.CASES,
+    "feed": feed.CASES,
 }
 MAX_REQUESTS = 50_000
 MAX_CONCURRENCY = 256
@@ -51,6 +53,8 @@ def _plans(scenario: str, *, requests: int, names: list[str]) -> list[CasePlan]:
         return redpackets.redpackets_cases(requests=requests, names=names)
     if scenario == "flashsale":
         return flashsale.flashsale_cases(requests=requests, names=names)
+    if scenario == "feed":
+        return feed.feed_cases(requests=requests, names=names)
     return ledger.ledger_cases(requests=requests, names=names)
 
 
@@ -87,7 +91,8 @@ class Command(BaseCommand):
             action="append",
             dest="cases",
             help="Run only this case (repeatable). redpackets: hot, spread, sold-out; "
-            "ledger: topup, transfer; flashsale: storm; catalog: product, list.",
+            "ledger: topup, transfer; flashsale: storm; catalog: product, list; "
+            "feed: following, post.",
         )
         parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per case.")
         parser.add_argument("--concurrency", type=int, default=64, help="Concurrent clients.")
