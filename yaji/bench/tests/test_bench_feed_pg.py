@@ -19,7 +19,12 @@ from yaji.bench.scenarios import feed
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
-def test_feed_and_post_page_over_http_with_the_one_row_ceiling() -> None:
+def test_feed_and_post_page_over_http_with_the_one_row_ceiling(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The test run logs text at WARNING; the server's access log must be JSON at INFO to give
+    # server times (the server subprocess inherits this environment, this process does not
+    # reconfigure its logging).
+    monkeypatch.setenv("YAJI_LOG_FORMAT", "json")
+    monkeypatch.setenv("YAJI_LOG_LEVEL", "INFO")
     lines: list[dict] = []
     options = BenchOptions(
         requests=30,
