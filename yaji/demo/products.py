@@ -1134,18 +1134,18 @@ def catalogue_bulk_seed(*, total: int, on_progress: Callable[[int, int], Any] | 
     existing = set(Product.objects.values_list("shop_id", "title_zh"))
     now = clock.now()
     wanted = [(n, specs[n % len(specs)], n // len(specs)) for n in range(total)]
-    todo = [
+    pending = [
         (n, spec, copy)
         for n, spec, copy in wanted
         if (shops[spec.shop_slug].pk, bulk_title(spec, copy)) not in existing
     ]
     if on_progress is not None:
-        on_progress(0, len(todo))
+        on_progress(0, len(pending))
     inserted = 0
     AttributeLink = Product.attributes.through
     TagLink = Product.tags.through
-    for start in range(0, len(todo), BULK_BATCH):
-        chunk = todo[start : start + BULK_BATCH]
+    for start in range(0, len(pending), BULK_BATCH):
+        chunk = pending[start : start + BULK_BATCH]
         with transaction.atomic():
             products = Product.objects.bulk_create(
                 [
@@ -1191,7 +1191,7 @@ def catalogue_bulk_seed(*, total: int, on_progress: Callable[[int, int], Any] | 
             TagLink.objects.bulk_create(tag_links)
         inserted += len(chunk)
         if on_progress is not None:
-            on_progress(inserted, len(todo))
+            on_progress(inserted, len(pending))
     return inserted
 
 

@@ -26,7 +26,7 @@ from yaji.core import clock
 from yaji.redpackets.errors import PacketForbidden, PacketNotFound
 from yaji.redpackets.models import Audience, GiftSend, PacketStatus, RedPacket, RedPacketClaim
 from yaji.redpackets.services import red_packet_check_access
-from yaji.risk.selectors import risk_decisions_by_outcome, risk_decisions_by_rule
+from yaji.risk.selectors import risk_decisions_by_rule
 
 
 def red_packet_get(*, packet_id: int) -> RedPacket:
@@ -97,49 +97,6 @@ class HourRow:
     sent_fen: int
     claimed_n: int
     claimed_fen: int
-
-
-@dataclass(frozen=True, slots=True)
-class HourlyReport:
-    hours: list[HourRow]
-    gift_top: list[tuple[str, int, int]]  # creator name, creator fen, gifts
-    risk_by_outcome: list[tuple[str, int]]
-
-
-def red_packet_hourly(*, days: int = 7) -> HourlyReport:
-    """Sends and grabs per local hour of day over the last ``days`` days (four GROUP BYs)."""
-    since = clock.now() - timedelta(days=days)
-    tz = ZoneInfo(settings.TIME_ZONE)
-
-    def by_hour(qs, amount: str) -> dict[int, tuple[int, int]]:  # type: ignore[no-untyped-def]
-        rows = (
-            qs.filter(created_at__gte=since)
-            .annotate(h=ExtractHour("created_at", tzinfo=tz))
-            .values("h")
-            .annotate(n=Count("id"), s=Sum(amount))
-            .order_by("h")
-        )
-        return {row["h"]: (row["n"], row["s"] or 0) for row in rows}
-
-    sent = by_hour(RedPacket.objects.all(), "total_fen")
-    claimed = by_hour(RedPacketClaim.objects.all(), "amount_fen")
-    hours = [
-        HourRow(h, *sent.get(h, (0, 0)), *claimed.get(h, (0, 0)))  # type: ignore[call-arg]
-        for h in range(24)
-    ]
-    top = (
-        GiftSend.objects.filter(created_at__gte=since)
-        .values("creator_id", "creator__display_name")
-        .annotate(s=Sum("creator_fen"), n=Count("id"))
-        .order_by("-s")[:10]
-    )
-    gift_top = [
-        (row["creator__display_name"] or f"#{row['creator_id']}", row["s"] or 0, row["n"])
-        for row in top
-    ]
-    return HourlyReport(
-        hours=hours, gift_top=gift_top, risk_by_outcome=risk_decisions_by_outcome(since=since)
-    )
 
 
 # --- operators' dashboard charts (one statement per chart) ------------------------------------

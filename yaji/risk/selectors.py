@@ -5,19 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
-from yaji.risk.models import Outcome, ReviewStatus, RiskDecision, RiskReview, RuleCode
-
-
-def risk_decisions_by_outcome(*, since: datetime) -> list[tuple[str, int]]:
-    rows = (
-        RiskDecision.objects.filter(created_at__gte=since)
-        .values("outcome")
-        .annotate(n=Count("id"))
-        .order_by("-n", "outcome")
-    )
-    return [(row["outcome"], row["n"]) for row in rows]
+from yaji.risk.models import Outcome, ReviewStatus, RiskReview, RuleCode
 
 
 def risk_decisions_by_rule(*, since: datetime) -> list[tuple[str, str, int]]:

@@ -126,11 +126,6 @@ def auto_complete_after() -> timedelta:
     return timedelta(days=int(getattr(settings, "YAJI_ORDER_AUTO_COMPLETE_DAYS", 7)))
 
 
-def commission_bps() -> int:
-    """Platform commission in basis points of the goods (shipping is passed to the shop)."""
-    return int(getattr(settings, "YAJI_COMMISSION_BPS", 500))
-
-
 def escrow_account_for(order: Order) -> LedgerAccount:
     return account_for(kind=AccountKind.ESCROW, owner_ref=f"order:{order.pk}", currency=CURRENCY)
 
