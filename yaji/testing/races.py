@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Callable
 
@@ -25,10 +26,16 @@ RACE_CONNECTIONS = threading.BoundedSemaphore(
 
 
 def race(n: int, work: Callable[[int], object], *, timeout_s: float = 60) -> Counter[str]:
-    """Run ``work(i)`` in ``n`` threads released together; count "ok" and each error code."""
+    """Run ``work(i)`` in ``n`` threads released together; count "ok" and each error code.
+
+    An exception that is not an ``ApplicationError`` (a deadlock, a bug) is counted as
+    ``"unexpected:<type>"`` and its first traceback kept in ``race.last_unexpected``, so a test
+    comparing outcome counts fails with the cause in view instead of a silently missing thread.
+    """
     barrier = threading.Barrier(n)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
+    race.last_unexpected = None  # type: ignore[attr-defined]
 
     def run(i: int) -> None:
         try:
@@ -41,6 +48,11 @@ def race(n: int, work: Callable[[int], object], *, timeout_s: float = 60) -> Cou
             outcome = "ok"
         except ApplicationError as exc:
             outcome = exc.code
+        except Exception as exc:  # counted and reported below, never swallowed
+            outcome = f"unexpected:{type(exc).__name__}"
+            with lock:
+                if race.last_unexpected is None:  # type: ignore[attr-defined]
+                    race.last_unexpected = traceback.format_exc()  # type: ignore[attr-defined]
         with lock:
             outcomes[outcome] += 1
 
