@@ -23,7 +23,13 @@ from yaji.ledger.selectors import transaction_get
 from yaji.ledger.services import Posting, ledger_post, wallet_account_for_user
 from yaji.payments.models import Refund
 from yaji.payments.refunds import refund_to_methods
-from yaji.trade.models import Order
+from yaji.payments.selectors import (
+    RefundDestination,
+    refund_destination,
+    refunds_for_order,
+    wallet_refund_destination,
+)
+from yaji.trade.models import AfterSaleStatus, Order, OrderStatus
 
 
 def order_paying_intent_id(order: Order) -> str | None:
@@ -83,3 +89,22 @@ def order_refund_to_methods(
         metadata=dict(metadata or {}),
     )
     return None
+
+
+def order_refund_destinations(order: Order) -> list[RefundDestination]:
+    """Where the order's refunds went, for its page: each refund back to the original payment
+    methods (the wallet part, the provider part with its status)."""
+    refunds = refunds_for_order(order_id=order.pk)
+    if refunds:
+        return [refund_destination(refund) for refund in refunds]
+    if order.paid_at is None or order_paying_intent_id(order) is not None:
+        return []
+    # Paid straight from the wallet: whatever was refunded went back there.
+    shown: list[RefundDestination] = []
+    if order.status == OrderStatus.CANCELLED:
+        shown.append(wallet_refund_destination(amount_fen=order.total_fen, at=order.cancelled_at))
+    for after_sale in order.after_sales.filter(status=AfterSaleStatus.REFUNDED):
+        shown.append(
+            wallet_refund_destination(amount_fen=after_sale.amount_fen, at=after_sale.refunded_at)
+        )
+    return shown

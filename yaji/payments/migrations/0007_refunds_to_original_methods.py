@@ -5,45 +5,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0006_wechatpay_platform_certificates'),
-        ('trade', '0002_after_sale_photos'),
+        ("payments", "0006_wechatpay_platform_certificates"),
+        ("trade", "0002_after_sale_photos"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ordersettlement',
-            name='intent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='payments.paymentintent', verbose_name='支付'),
+            model_name="ordersettlement",
+            name="intent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="payments.paymentintent",
+                verbose_name="支付",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='fallback_to_wallet',
-            field=models.BooleanField(default=False, verbose_name='失败时退至钱包'),
+            model_name="refund",
+            name="fallback_to_wallet",
+            field=models.BooleanField(default=False, verbose_name="失败时退至钱包"),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='trade.order', verbose_name='订单'),
+            model_name="refund",
+            name="order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="trade.order",
+                verbose_name="订单",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='wallet_refunded_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='钱包部分退回时间'),
+            model_name="refund",
+            name="wallet_refunded_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="钱包部分退回时间"),
         ),
         migrations.AddField(
-            model_name='shopclawback',
-            name='refund',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='clawback', to='payments.refund', verbose_name='退款'),
+            model_name="shopclawback",
+            name="refund",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="clawback",
+                to="payments.refund",
+                verbose_name="退款",
+            ),
         ),
         migrations.AlterField(
-            model_name='refund',
-            name='status',
-            field=models.CharField(choices=[('pending', '退款中'), ('succeeded', '退款成功'), ('failed', '退款失败'), ('wallet_fallback', '原路退回失败，已退至钱包')], default='pending', max_length=16, verbose_name='状态'),
+            model_name="refund",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "退款中"),
+                    ("succeeded", "退款成功"),
+                    ("failed", "退款失败"),
+                    ("wallet_fallback", "原路退回失败，已退至钱包"),
+                ],
+                default="pending",
+                max_length=16,
+                verbose_name="状态",
+            ),
         ),
         migrations.AddIndex(
-            model_name='refund',
-            index=models.Index(condition=models.Q(('order__isnull', False)), fields=['order'], name='payments_refund_order_idx'),
+            model_name="refund",
+            index=models.Index(
+                condition=models.Q(("order__isnull", False)),
+                fields=["order"],
+                name="payments_refund_order_idx",
+            ),
         ),
     ]

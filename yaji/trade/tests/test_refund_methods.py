@@ -428,3 +428,59 @@ def test_a_refund_the_provider_refuses_on_submission_falls_back_to_the_wallet(
     assert refund.failure_reason == "refused_by_provider"
     assert wallet_fen(checkout.buyer) == order.total_fen
     books_ok()
+
+
+def test_pages_show_the_refund_destination_and_refunds_in_flight(
+    django_capture_on_commit_callbacks,
+) -> None:
+    from django.test import Client
+
+    from yaji.accounts.models import Role
+    from yaji.accounts.services import role_grant
+
+    def client_for(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    # given a shipped order paid ¥20.00 from the wallet and the rest online, refunded in full
+    # while the provider part is still in flight (the provider not asked yet)
+    checkout, intent = paid_checkout(wallet_fen_part=2000)
+    order = ship(checkout.orders.get())
+    refund_only(order)
+    buyer = client_for(checkout.buyer)
+
+    # then the order page says it goes back to the original methods, with the provider's status
+    html = buyer.get(f"/orders/{order.number}/").content.decode()
+    assert 'data-testid="order-refunds"' in html
+    assert "退回原支付方式" in html
+    assert 'data-testid="refund-wallet-part"' in html and "¥20.00" in html
+    assert 'data-testid="refund-provider-part"' in html and "退款中" in html
+    # and the wallet page too (the refunds table and the history line)
+    wallet_html = buyer.get("/wallet/").content.decode()
+    assert 'data-testid="refund-destination"' in wallet_html
+    assert "订单退款 · 退回原支付方式" in wallet_html
+
+    # and the shop's and the operators' finance pages list it in flight
+    shop_html = client_for(order.shop.owner).get(f"/shops/{order.shop.slug}/finance/")
+    assert 'data-testid="shop-refunds-in-flight"' in shop_html.content.decode()
+    root = UserFactory(is_superuser=True, is_staff=True)
+    operator = UserFactory()
+    role_grant(actor=root, user=operator, role=Role.OPERATOR)
+    finance_html = client_for(operator).get("/finance/").content.decode()
+    assert 'data-testid="refunds-in-flight"' in finance_html
+    assert "待重试" in finance_html  # never accepted by the provider yet
+
+    # when the provider confirms it, the pages say so and nothing is in flight any more
+    refunds_submit_pending()
+    relay_all()
+    html = buyer.get(f"/orders/{order.number}/").content.decode()
+    assert "退款成功" in html
+    finance_html = client_for(operator).get("/finance/").content.decode()
+    assert 'data-testid="refunds-in-flight-empty"' in finance_html
+    english = client_for(checkout.buyer)
+    english.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "refunded to original payment method" in english.get(
+        f"/orders/{order.number}/"
+    ).content.decode()
+    books_ok()
