@@ -19,6 +19,7 @@ refund and payout notifications (ADR 0039 folded three copies of it into this mo
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -170,3 +171,39 @@ def status_settle(
 
 def amounts_differ(notification: Any, *, amount_fen: int, currency: str) -> bool:
     return (notification.amount.amount, notification.amount.currency) != (amount_fen, currency)
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def row_locked_by_uuid(model: type[M], raw: str, **filters: Any) -> M | None:
+    """Lock the row whose id is ``raw`` (our own id, echoed by the provider), or None."""
+    try:
+        key = uuid.UUID(raw)
+    except ValueError:
+        return None
+    return model._default_manager.select_for_update().filter(pk=key, **filters).first()
+
+
+def apply_to_row(
+    record: ProviderNotification,
+    notification: Any,
+    *,
+    provider: str,
+    row: Any,
+    link: str,
+    amount_fen: Callable[[Any], int],
+    on_success: Callable[[], str],
+    on_failure: Callable[[], str],
+) -> tuple[str, str | None]:
+    """The common body of an ``apply``: an unknown row, a wrong amount (flagged, nothing
+    moves), then the success or failure handler of the locked ``row``; the record is linked to
+    the row through its field ``link``."""
+    if row is None:
+        return unknown_reference(provider, notification, link)
+    setattr(record, link, row)
+    if amounts_differ(notification, amount_fen=amount_fen(row), currency=row.currency):
+        row_flag(row, OUTCOME_AMOUNT_MISMATCH)
+        return OUTCOME_AMOUNT_MISMATCH, str(row.pk)
+    outcome = on_success() if notification.status == "succeeded" else on_failure()
+    return outcome, str(row.pk)

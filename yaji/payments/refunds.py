@@ -76,13 +76,11 @@ from yaji.payments.models import (
     RefundStatus,
 )
 from yaji.payments.notifications import (
-    OUTCOME_AMOUNT_MISMATCH,
     NotificationResult,
-    amounts_differ,
+    apply_to_row,
     notification_receive,
-    row_flag,
+    row_locked_by_uuid,
     status_settle,
-    unknown_reference,
 )
 from yaji.payments.providers import provider_get
 from yaji.payments.providers.base import RefundNotification, RefundRequest
@@ -380,32 +378,32 @@ def refund_notification_receive(
     def apply(
         record: ProviderNotification, notification: RefundNotification
     ) -> tuple[str, str | None]:
-        try:
-            refund_id = uuid.UUID(notification.out_reference)
-        except ValueError:
-            refund_id = None
         # Found by our own id, not the provider's: the notification may overtake the answer to
         # create_refund that would have told us the provider's reference.
-        refund = (
-            Refund.objects.select_for_update().filter(pk=refund_id, provider=provider).first()
-            if refund_id
-            else None
+        refund = row_locked_by_uuid(Refund, notification.out_reference, provider=provider)
+
+        def succeeded() -> str:
+            assert refund is not None
+            if not refund.provider_reference and notification.reference:
+                Refund.objects.filter(pk=refund.pk, provider_reference="").update(
+                    provider_reference=notification.reference
+                )
+            return _refund_succeed(refund)
+
+        def failed() -> str:
+            assert refund is not None
+            return _refund_fail(refund, failure_reason=notification.failure_reason)
+
+        return apply_to_row(
+            record,
+            notification,
+            provider=provider,
+            row=refund,
+            link="refund",
+            amount_fen=lambda r: r.provider_amount_fen,
+            on_success=succeeded,
+            on_failure=failed,
         )
-        if refund is None:
-            return unknown_reference(provider, notification, "refund")
-        record.refund = refund
-        if amounts_differ(
-            notification, amount_fen=refund.provider_amount_fen, currency=refund.currency
-        ):
-            row_flag(refund, OUTCOME_AMOUNT_MISMATCH)
-            return OUTCOME_AMOUNT_MISMATCH, str(refund.id)
-        if notification.status != "succeeded":
-            return _refund_fail(refund, failure_reason=notification.failure_reason), str(refund.id)
-        if not refund.provider_reference and notification.reference:
-            Refund.objects.filter(pk=refund.pk, provider_reference="").update(
-                provider_reference=notification.reference
-            )
-        return _refund_succeed(refund), str(refund.id)
 
     return notification_receive(
         provider=provider,

@@ -48,13 +48,11 @@ from yaji.payments.models import (
     ProviderNotification,
 )
 from yaji.payments.notifications import (
-    OUTCOME_AMOUNT_MISMATCH,
     NotificationResult,
-    amounts_differ,
+    apply_to_row,
     notification_receive,
     row_flag,
     status_settle,
-    unknown_reference,
 )
 from yaji.payments.providers import default_provider_name, provider_get
 from yaji.payments.providers.base import Notification
@@ -348,17 +346,16 @@ def payment_notification_receive(
             .filter(provider=provider, provider_reference=notification.reference)
             .first()
         )
-        if intent is None:
-            return unknown_reference(provider, notification, "payment")
-        record.intent = intent
-        if amounts_differ(
-            notification, amount_fen=intent.provider_amount_fen, currency=intent.currency
-        ):
-            row_flag(intent, OUTCOME_AMOUNT_MISMATCH)
-            return OUTCOME_AMOUNT_MISMATCH, str(intent.id)
-        if notification.status == "succeeded":
-            return _intent_succeed(intent), str(intent.id)
-        return _intent_fail(intent), str(intent.id)
+        return apply_to_row(
+            record,
+            notification,
+            provider=provider,
+            row=intent,
+            link="intent",
+            amount_fen=lambda i: i.provider_amount_fen,
+            on_success=lambda: _intent_succeed(intent),  # type: ignore[arg-type]  # not None: apply_to_row checked
+            on_failure=lambda: _intent_fail(intent),  # type: ignore[arg-type]  # not None: apply_to_row checked
+        )
 
     return notification_receive(
         provider=provider,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-import uuid
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
@@ -64,13 +63,11 @@ from yaji.payments.models import (
     WithdrawalStatus,
 )
 from yaji.payments.notifications import (
-    OUTCOME_AMOUNT_MISMATCH,
     NotificationResult,
-    amounts_differ,
+    apply_to_row,
     notification_receive,
-    row_flag,
+    row_locked_by_uuid,
     status_settle,
-    unknown_reference,
 )
 from yaji.payments.providers import payout_provider_get
 from yaji.payments.providers.base import PayoutNotification, PayoutRequest
@@ -340,28 +337,17 @@ def payout_notification_receive(
             # A payout of a shop's payable (same provider, same callbacks): ADR 0032.
             outcome, payout = shop_payout_callback_apply(notification)
             return outcome, str(payout.pk) if payout else None
-        try:
-            withdrawal_id = uuid.UUID(notification.out_reference)
-        except ValueError:
-            withdrawal_id = None
-        withdrawal = (
-            Withdrawal.objects.select_for_update()
-            .filter(pk=withdrawal_id, provider=provider)
-            .first()
-            if withdrawal_id
-            else None
+        withdrawal = row_locked_by_uuid(Withdrawal, notification.out_reference, provider=provider)
+        return apply_to_row(
+            record,
+            notification,
+            provider=provider,
+            row=withdrawal,
+            link="withdrawal",
+            amount_fen=lambda w: w.amount_fen,
+            on_success=lambda: _withdrawal_paid(withdrawal, notification),  # type: ignore[arg-type]  # not None: apply_to_row checked
+            on_failure=lambda: _withdrawal_returned(withdrawal, notification),  # type: ignore[arg-type]  # not None: apply_to_row checked
         )
-        if withdrawal is None:
-            return unknown_reference(provider, notification, "withdrawal")
-        record.withdrawal = withdrawal
-        if amounts_differ(
-            notification, amount_fen=withdrawal.amount_fen, currency=withdrawal.currency
-        ):
-            row_flag(withdrawal, OUTCOME_AMOUNT_MISMATCH)
-            return OUTCOME_AMOUNT_MISMATCH, str(withdrawal.id)
-        if notification.status == "succeeded":
-            return _withdrawal_paid(withdrawal, notification), str(withdrawal.id)
-        return _withdrawal_returned(withdrawal, notification), str(withdrawal.id)
 
     return notification_receive(
         provider=provider,

@@ -17,9 +17,7 @@ from django.db.models import Sum
 from yaji.core import clock
 from yaji.core.errors import ApplicationError
 from yaji.ledger.models import AccountKind, LedgerAccount, LedgerTransaction
-from yaji.ledger.reconciliation import reconciliation_run
 from yaji.ledger.selectors import account_balance
-from yaji.ledger.services import wallet_account_for_user
 from yaji.payments.models import (
     IntentStatus,
     OrderSettlement,
@@ -48,27 +46,16 @@ from yaji.trade.tests.factories import (
     listed,
     shop_open,
 )
+from yaji.trade.tests.test_checkout_payment import (  # the autouse sandbox fixture too
+    _sandbox,  # noqa: F401
+    books_ok,
+    wallet_fen,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _sandbox(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.YAJI_SANDBOX_PAY_SECRET = "test-sandbox-secret"
-    settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE = 0.0
-    settings.YAJI_PAYMENT_PROVIDER = "sandbox"
-
-
 # --- helpers (also used by the PostgreSQL race tests) -------------------------------------------
-
-
-def books_ok() -> None:
-    bad = [(r.name, r.discrepancies, r.error) for r in reconciliation_run() if not r.ok]
-    assert not bad, bad
-
-
-def wallet_fen(user: Any) -> int:
-    return account_balance(wallet_account_for_user(user=user, currency="CNY")).amount
 
 
 def in_flight_fen() -> int:
@@ -445,7 +432,7 @@ def test_pages_show_the_refund_destination_and_refunds_in_flight(
 
     # given a shipped order paid ¥20.00 from the wallet and the rest online, refunded in full
     # while the provider part is still in flight (the provider not asked yet)
-    checkout, intent = paid_checkout(wallet_fen_part=2000)
+    checkout, _intent = paid_checkout(wallet_fen_part=2000)
     order = ship(checkout.orders.get())
     refund_only(order)
     buyer = client_for(checkout.buyer)
@@ -480,7 +467,8 @@ def test_pages_show_the_refund_destination_and_refunds_in_flight(
     assert 'data-testid="refunds-in-flight-empty"' in finance_html
     english = client_for(checkout.buyer)
     english.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    assert "refunded to original payment method" in english.get(
-        f"/orders/{order.number}/"
-    ).content.decode()
+    assert (
+        "refunded to original payment method"
+        in english.get(f"/orders/{order.number}/").content.decode()
+    )
     books_ok()

@@ -18,7 +18,8 @@ from yaji.testing.races import race
 from yaji.trade import services
 from yaji.trade.models import Order, OrderStatus
 from yaji.trade.tests.factories import UserFactory
-from yaji.trade.tests.test_refund_methods import (
+from yaji.trade.tests.test_refund_methods import (  # the autouse sandbox fixture too
+    _sandbox,  # noqa: F401
     books_ok,
     clearing_fen,
     deliver,
@@ -32,13 +33,6 @@ from yaji.trade.tests.test_refund_methods import (
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 THREADS = 10
-
-
-@pytest.fixture(autouse=True)
-def _sandbox(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.YAJI_SANDBOX_PAY_SECRET = "test-sandbox-secret"
-    settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE = 0.0
-    settings.YAJI_PAYMENT_PROVIDER = "sandbox"
 
 
 def _pending_refund(monkeypatch) -> Refund:  # type: ignore[no-untyped-def]
