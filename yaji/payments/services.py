@@ -1,16 +1,12 @@
 """Writes of the payments app: creating intents and settling them from provider notifications.
 
-Settling is exactly-once under duplicated, concurrent and out-of-order notifications:
-
-1. the notification row is inserted first, under ``UNIQUE(provider, event_id)``: a duplicate
-   (sequential or concurrent — the second insert waits on the index until the first commits)
-   stops there with outcome ``duplicate``;
-2. the intent row is locked and moves only from an open status (``requires_payment`` /
-   ``processing``) to a final one, by a conditional update: a failure after a success, or a
-   second success under another event id, cannot flip or repeat it;
-3. the ledger posting has the unique reference ``payment:<intent id>`` as a last line.
-
-All three, plus the ``payments.intent_succeeded`` outbox event, commit in one transaction.
+Settling is exactly-once under duplicated, concurrent and out-of-order notifications, through
+the receiver shared with refunds and payouts (:mod:`yaji.payments.notifications`): the
+notification row is inserted under ``UNIQUE(provider, event_id)`` (a duplicate stops there),
+the intent row is locked and moves only from an open status (``requires_payment`` /
+``processing``) to a final one by a conditional update, and the ledger posting has the unique
+reference ``payment:<intent id>`` as a last line. All three, plus the
+``payments.intent_succeeded`` outbox event, commit in one transaction.
 """
 
 from __future__ import annotations

@@ -472,3 +472,35 @@ def test_pages_show_the_refund_destination_and_refunds_in_flight(
         in english.get(f"/orders/{order.number}/").content.decode()
     )
     books_ok()
+
+
+def test_reconciliation_catches_a_refund_whose_methods_disagree_with_the_books(
+    django_capture_on_commit_callbacks,
+) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from yaji.ledger.reconciliation import NullProgress
+    from yaji.payments.refunds import check_refunds_in_flight, check_refunds_posted
+
+    # given a mixed refund whose wallet part is paid and provider part in flight
+    checkout, _intent = paid_checkout(wallet_fen_part=3000)
+    order = ship(checkout.orders.get())
+    refund_only(order)
+    refund = Refund.objects.get(order=order)
+    assert check_refunds_posted(NullProgress()) == []
+    assert check_refunds_in_flight(NullProgress()) == []
+
+    # when the record claims more went to the provider and less to the wallet than was posted
+    Refund.objects.filter(pk=refund.pk).update(
+        wallet_amount_fen=refund.wallet_amount_fen - 100,
+        provider_amount_fen=refund.provider_amount_fen + 100,
+    )
+
+    # then both checks name it and `yaji reconcile` fails
+    posted = " ".join(d.subject for d in check_refunds_posted(NullProgress()))
+    assert f"refund {refund.id} (pending) to user_wallet" in posted
+    assert [d.subject for d in check_refunds_in_flight(NullProgress())] == ["refunds in flight CNY"]
+    with pytest.raises(CommandError):
+        call_command("reconcile", stdout=StringIO(), stderr=StringIO())
