@@ -119,6 +119,11 @@ class RefundDestination:
     status: str  # the refund's status code ("succeeded" for a plain wallet refund)
     status_label: str
     created_at: datetime | None
+    amount_fen: int = 0
+    wallet_fen: int = 0
+    provider_fen: int = 0
+    provider_code: str = ""  # "" when the wallet was the only method
+    currency: str = "CNY"
 
 
 def refund_destination(refund: Refund) -> RefundDestination:
@@ -133,6 +138,11 @@ def refund_destination(refund: Refund) -> RefundDestination:
         status=refund.status,
         status_label=str(refund.get_status_display()),
         created_at=refund.created_at,
+        amount_fen=refund.amount_fen,
+        wallet_fen=refund.wallet_amount_fen,
+        provider_fen=refund.provider_amount_fen,
+        provider_code=refund.provider,
+        currency=refund.currency,
     )
 
 
@@ -149,6 +159,9 @@ def wallet_refund_destination(
         status="succeeded",
         status_label=str(_("退款成功")),
         created_at=at,
+        amount_fen=amount_fen,
+        wallet_fen=amount_fen,
+        currency=currency,
     )
 
 

@@ -174,6 +174,14 @@ def test_a_mixed_paid_checkout_refunded_partly_then_fully_goes_back_provider_par
     assert SandboxRefund.objects.aggregate(t=Sum("amount_fen"))["t"] == provider_total
     for order in (first, second):
         assert account_balance(services.escrow_account_for(order)).amount == 0
+    # and the buyer reads the same over the API; others' orders are not found
+    from yaji.trade.tests.test_api import signed_in
+
+    rows = signed_in(buyer).get(f"/orders/{second.pk}/refunds").json()
+    assert [(r["provider_fen"], r["wallet_fen"], r["status"]) for r in rows] == [
+        (provider_total - first.total_fen, 10_000, "succeeded")
+    ]
+    assert signed_in(UserFactory()).get(f"/orders/{second.pk}/refunds").status_code == 404
     books_ok()
 
 
