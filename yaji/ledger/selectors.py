@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from yaji.accounts.models import User
 from yaji.core.money import Money
-from yaji.ledger.models import AccountKind, LedgerAccount, LedgerEntry
+from yaji.ledger.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
 
 MAX_PAGE = 200
 
@@ -53,3 +53,8 @@ def user_wallet_balance(user: User, *, currency: str = "CNY") -> Money:
         .first()
     )
     return Money(balance or 0, currency)
+
+
+def transaction_get(*, reference: str) -> LedgerTransaction | None:
+    """The transaction posted under ``reference`` (unique), or None."""
+    return LedgerTransaction.objects.filter(reference=reference).first()

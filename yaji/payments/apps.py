@@ -37,12 +37,12 @@ class PaymentsConfig(AppConfig):
         )
         reconciliation_check_register(
             name="payments.refunds_posted",
-            description="refunds posted equal refunds succeeded; intents' refunded totals agree",
+            description="refunds posted per method (wallet, provider) equal the refunds; intents agree",
             run=check_refunds_posted,
         )
         reconciliation_check_register(
             name="payments.refunds_in_flight",
-            description="refunds-in-flight escrow equals the money of pending refunds",
+            description="refunds-in-flight escrow equals the provider parts of pending refunds",
             run=check_refunds_in_flight,
         )
         reconciliation_check_register(

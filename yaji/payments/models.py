@@ -359,15 +359,27 @@ class RefundStatus(models.TextChoices):
     PENDING = "pending", _("退款中")
     SUCCEEDED = "succeeded", _("退款成功")
     FAILED = "failed", _("退款失败")
+    # The provider could not refund (e.g. the card was closed): the provider part went to the
+    # payer's wallet instead (checkout refunds only, ADR 0039). Final; the money reached the payer.
+    WALLET_FALLBACK = "wallet_fallback", _("原路退回失败，已退至钱包")
+
+
+# Refunds whose money is (being) given back: they count against the intent's refundable amount.
+REFUND_LIVE_STATUSES: frozenset[str] = frozenset(
+    {RefundStatus.PENDING, RefundStatus.SUCCEEDED, RefundStatus.WALLET_FALLBACK}
+)
 
 
 class Refund(models.Model):
-    """Money of a succeeded intent going back the way it came.
+    """Money of a succeeded intent going back the way it came (ADR 0017, 0039).
 
-    ``wallet_amount_fen`` goes back to the payer's wallet, ``provider_amount_fen`` through the
-    intent's provider (asynchronously, confirmed by its signed refund notification). While
-    pending, the whole amount waits in the refunds-in-flight escrow account; a refund succeeds
-    or fails as a whole, and a failed one puts the money back where it was (refundable again).
+    ``wallet_amount_fen`` goes back to the payer's wallet at once (``wallet_refunded_at``),
+    ``provider_amount_fen`` through the intent's provider (asynchronously, confirmed by its
+    signed refund notification), waiting meanwhile in the refunds-in-flight escrow account. If
+    the provider fails it, a checkout refund (``fallback_to_wallet``) puts the provider part in
+    the payer's wallet (``wallet_fallback``); a top-up refund puts the money back where it was
+    (``failed``, refundable again). Refunds created before ADR 0039 held the wallet part in
+    flight too (``wallet_refunded_at`` empty while pending) and are settled that way.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -388,6 +400,18 @@ class Refund(models.Model):
     provider_reference = models.CharField(_("渠道退款单号"), max_length=100, blank=True, default="")
     # The caller's Idempotency-Key: one refund per (intent, key), even across retried requests.
     request_key = models.CharField(max_length=255, blank=True, default="")
+    # The order this refund is for (after-sales, a cancel before shipment, a clawback after
+    # settlement); empty for top-ups and for checkouts refunded because they closed.
+    order = models.ForeignKey(
+        "trade.Order",
+        verbose_name=_("订单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    fallback_to_wallet = models.BooleanField(_("失败时退至钱包"), default=False)
+    wallet_refunded_at = models.DateTimeField(_("钱包部分退回时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -401,6 +425,9 @@ class Refund(models.Model):
         indexes = [
             models.Index(fields=["intent", "-created_at"], name="payments_refund_intent_idx"),
             models.Index(fields=["status"], name="payments_refund_status_idx"),
+            models.Index(
+                fields=["order"], condition=Q(order__isnull=False), name="payments_refund_order_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payments_refund_pos"),
@@ -620,6 +647,16 @@ class OrderSettlement(models.Model):
     royalty_fen = models.BigIntegerField(_("版税"))
     net_fen = models.BigIntegerField(_("店铺所得"))
     currency = models.CharField(max_length=3, default="CNY")
+    # The payment intent that paid the order (empty: paid straight from the wallet); a
+    # clawback after settlement goes back through its methods (ADR 0039).
+    intent = models.ForeignKey(
+        PaymentIntent,
+        verbose_name=_("支付"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # The rates applied, line by line: [{"line_id", "goods_fen", "commission_bps", ...}]
     detail = models.JSONField(_("明细"), default=list)
     settled_at = models.DateTimeField(_("结算时间"))
@@ -654,7 +691,8 @@ class OrderSettlement(models.Model):
 
 class ShopClawback(models.Model):
     """Money taken back from a shop's payable after its order settled (a refund granted later
-    by an operator): shop payable → the buyer's wallet."""
+    by an operator): shop payable → the buyer's original payment methods (``refund``; none
+    when the order was paid straight from the wallet: then to the wallet)."""
 
     order = models.ForeignKey(
         "trade.Order", verbose_name=_("订单"), on_delete=models.PROTECT, related_name="+"
@@ -667,6 +705,14 @@ class ShopClawback(models.Model):
     reason = models.CharField(_("原因"), max_length=200)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refund = models.OneToOneField(
+        Refund,
+        verbose_name=_("退款"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clawback",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

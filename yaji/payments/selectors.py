@@ -4,11 +4,14 @@ withdrawals (only ever the user's own; anything else is "not found")."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from yaji.accounts.models import User
-from yaji.core.money import Money
+from yaji.core.money import Money, format_money
 from yaji.ledger.selectors import EntryPage, account_entries, user_wallet_balance
 from yaji.ledger.services import wallet_account_for_user
 from yaji.payments.errors import (
@@ -17,7 +20,7 @@ from yaji.payments.errors import (
     RefundNotFound,
     WithdrawalNotFound,
 )
-from yaji.payments.models import BankCard, PaymentIntent, Refund, Withdrawal
+from yaji.payments.models import BankCard, PaymentIntent, Refund, RefundStatus, Withdrawal
 
 
 def payment_intent_get_for_user(*, intent_id: uuid.UUID | str, user: User) -> PaymentIntent:
@@ -98,6 +101,90 @@ def refunds_for_user(*, user: User, limit: int = 50) -> list[Refund]:
         Refund.objects.filter(intent__payer=user)
         .select_related("intent")
         .order_by("-created_at")[:limit]
+    )
+
+
+PROVIDER_LABELS = {"sandbox": _("沙箱支付"), "wechatpay": _("微信支付")}
+
+
+@dataclass(frozen=True, slots=True)
+class RefundDestination:
+    """Where a refund's money went, for the buyer's pages: "refunded to the original payment
+    methods" — the wallet part, and the provider part with its status (ADR 0039)."""
+
+    amount: str
+    wallet: str  # the wallet part, formatted; "" when none
+    provider: str  # the provider part, formatted; "" when none
+    provider_name: str
+    status: str  # the refund's status code ("succeeded" for a plain wallet refund)
+    status_label: str
+    created_at: datetime | None
+    amount_fen: int = 0
+    wallet_fen: int = 0
+    provider_fen: int = 0
+    provider_code: str = ""  # "" when the wallet was the only method
+    currency: str = "CNY"
+
+
+def refund_destination(refund: Refund) -> RefundDestination:
+    def fmt(fen: int) -> str:
+        return format_money(Money(fen, refund.currency)) if fen else ""
+
+    return RefundDestination(
+        amount=fmt(refund.amount_fen),
+        wallet=fmt(refund.wallet_amount_fen),
+        provider=fmt(refund.provider_amount_fen),
+        provider_name=str(PROVIDER_LABELS.get(refund.provider, refund.provider)),
+        status=refund.status,
+        status_label=str(refund.get_status_display()),
+        created_at=refund.created_at,
+        amount_fen=refund.amount_fen,
+        wallet_fen=refund.wallet_amount_fen,
+        provider_fen=refund.provider_amount_fen,
+        provider_code=refund.provider,
+        currency=refund.currency,
+    )
+
+
+def wallet_refund_destination(
+    *, amount_fen: int, currency: str = "CNY", at: datetime | None = None
+) -> RefundDestination:
+    """A refund of money paid straight from the wallet: all of it went back there."""
+    text = format_money(Money(amount_fen, currency))
+    return RefundDestination(
+        amount=text,
+        wallet=text,
+        provider="",
+        provider_name="",
+        status="succeeded",
+        status_label=str(_("退款成功")),
+        created_at=at,
+        amount_fen=amount_fen,
+        wallet_fen=amount_fen,
+        currency=currency,
+    )
+
+
+def refunds_for_order(*, order_id: int) -> list[Refund]:
+    return list(Refund.objects.filter(order_id=order_id).order_by("created_at", "id"))
+
+
+def refunds_in_flight(*, limit: int = 50) -> list[Refund]:
+    """Pending refunds, oldest first: the provider has not confirmed them (an operator watches
+    those that stay long, e.g. never accepted because the provider was unreachable)."""
+    return list(
+        Refund.objects.filter(status=RefundStatus.PENDING)
+        .select_related("intent")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def refunds_in_flight_for_shop(*, shop_id: int) -> list[Refund]:
+    """Pending refunds of a shop's orders (after-sales, cancels, clawbacks)."""
+    return list(
+        Refund.objects.filter(status=RefundStatus.PENDING, order__shop_id=shop_id).order_by(
+            "created_at", "id"
+        )
     )
 
 

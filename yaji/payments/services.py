@@ -1,31 +1,26 @@
 """Writes of the payments app: creating intents and settling them from provider notifications.
 
-Settling is exactly-once under duplicated, concurrent and out-of-order notifications:
-
-1. the notification row is inserted first, under ``UNIQUE(provider, event_id)``: a duplicate
-   (sequential or concurrent — the second insert waits on the index until the first commits)
-   stops there with outcome ``duplicate``;
-2. the intent row is locked and moves only from an open status (``requires_payment`` /
-   ``processing``) to a final one, by a conditional update: a failure after a success, or a
-   second success under another event id, cannot flip or repeat it;
-3. the ledger posting has the unique reference ``payment:<intent id>`` as a last line.
-
-All three, plus the ``payments.intent_succeeded`` outbox event, commit in one transaction.
+Settling is exactly-once under duplicated, concurrent and out-of-order notifications, through
+the receiver shared with refunds and payouts (:mod:`yaji.payments.notifications`): the
+notification row is inserted under ``UNIQUE(provider, event_id)`` (a duplicate stops there),
+the intent row is locked and moves only from an open status (``requires_payment`` /
+``processing``) to a final one by a conditional update, and the ledger posting has the unique
+reference ``payment:<intent id>`` as a last line. All three, plus the
+``payments.intent_succeeded`` outbox event, commit in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 
 from yaji.accounts.models import User
 from yaji.core import clock
-from yaji.core.errors import ApplicationError, InvalidAmount
+from yaji.core.errors import InvalidAmount
 from yaji.core.money import Money
 from yaji.core.outbox import outbox_publish
 from yaji.ledger.models import AccountKind, LedgerAccount
@@ -37,9 +32,7 @@ from yaji.ledger.services import (
     wallet_account_for_user,
 )
 from yaji.payments.errors import (
-    AmountMismatch,
     AmountOutOfRange,
-    InvalidSignature,
     SubjectNotPayable,
     WalletPartOutOfRange,
 )
@@ -49,6 +42,13 @@ from yaji.payments.models import (
     IntentStatus,
     PaymentIntent,
     ProviderNotification,
+)
+from yaji.payments.notifications import (
+    NotificationResult,
+    apply_to_row,
+    notification_receive,
+    row_flag,
+    status_settle,
 )
 from yaji.payments.providers import default_provider_name, provider_get
 from yaji.payments.providers.base import Notification
@@ -65,16 +65,6 @@ TOPUP_MAX_FEN = 5_000_000  # 50,000 yuan
 CHECKOUT_MAX_FEN = 10_000_000  # 100,000 yuan per checkout
 INTENT_TTL = timedelta(minutes=30)
 EXPIRY_GRACE = timedelta(minutes=10)
-_HEADERS_KEPT = 40
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationResult:
-    """What processing a notification did: ``succeeded``, ``failed``, ``duplicate``,
-    ``already_succeeded``, ``ignored_<status>``, ``late_success``, ``unknown_reference``."""
-
-    outcome: str
-    intent_id: str | None = None
 
 
 def ledger_reference_for(intent: PaymentIntent) -> str:
@@ -116,7 +106,7 @@ def _subject_settle(intent: PaymentIntent) -> bool:
     handler = _SUBJECT_HANDLERS.get(kind)
     if handler is None:
         logger.error("no handler for payment subject", extra={"subject": intent.subject})
-        _flag(intent, "unknown_subject")
+        row_flag(intent, "unknown_subject")
         return True  # the money stays in the intent's escrow for an operator
     return handler(intent)
 
@@ -333,16 +323,11 @@ def _checkout_hold(
 # --- settling ---------------------------------------------------------------------------------
 
 
-def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    drop = {"authorization", "cookie", "http_authorization", "http_cookie"}
-    kept = {str(k): str(v)[:500] for k, v in headers.items() if str(k).lower() not in drop}
-    return dict(list(kept.items())[:_HEADERS_KEPT])
-
-
 def payment_notification_receive(
     *, provider: str, headers: Mapping[str, str], body: bytes
 ) -> NotificationResult:
-    """Authenticate a provider notification and apply it exactly once.
+    """Authenticate a provider notification and apply it exactly once
+    (:mod:`yaji.payments.notifications`).
 
     Called by the HTTP endpoint and by the sandbox's outbox sender with the same signed bytes.
     Raises ``InvalidSignature`` / ``StaleNotification`` / ``MalformedNotification`` (the
@@ -350,90 +335,48 @@ def payment_notification_receive(
     flagged, no money moves). A duplicate returns outcome ``duplicate`` without effect.
     """
     adapter = provider_get(provider)
-    text = body.decode("utf-8", errors="replace")
-    try:
-        notification = adapter.verify_notification(headers, body)
-    except ApplicationError as exc:
-        ProviderNotification.objects.create(
+
+    def apply(record: ProviderNotification, notification: Notification) -> tuple[str, str | None]:
+        intent = (
+            PaymentIntent.objects.select_for_update()
+            .filter(provider=provider, provider_reference=notification.reference)
+            .first()
+        )
+        return apply_to_row(
+            record,
+            notification,
             provider=provider,
-            event_id=None,
-            headers=_safe_headers(headers),
-            body=text,
-            signature_valid=not isinstance(exc, InvalidSignature),
-            processed=False,
-            outcome=exc.code,
+            row=intent,
+            link="intent",
+            amount_fen=lambda i: i.provider_amount_fen,
+            on_success=lambda: _intent_succeed(intent),  # type: ignore[arg-type]  # not None: apply_to_row checked
+            on_failure=lambda: _intent_fail(intent),  # type: ignore[arg-type]  # not None: apply_to_row checked
         )
-        raise
-    result = _notification_apply(
-        provider=provider, notification=notification, headers=_safe_headers(headers), body=text
+
+    return notification_receive(
+        provider=provider,
+        headers=headers,
+        body=body,
+        verify=adapter.verify_notification,
+        apply=apply,
+        subject_key="intent_id",
     )
-    if result.outcome == "amount_mismatch":
-        raise AmountMismatch(extra={"intent_id": result.intent_id})
-    return result
-
-
-@transaction.atomic(durable=True)
-def _notification_apply(
-    *, provider: str, notification: Notification, headers: dict[str, str], body: str
-) -> NotificationResult:
-    try:
-        with transaction.atomic():  # savepoint: a duplicate leaves the outer transaction usable
-            record = ProviderNotification.objects.create(
-                provider=provider,
-                event_id=notification.event_id,
-                headers=headers,
-                body=body,
-                signature_valid=True,
-            )
-    except IntegrityError:
-        return NotificationResult(outcome="duplicate")
-
-    intent = (
-        PaymentIntent.objects.select_for_update()
-        .filter(provider=provider, provider_reference=notification.reference)
-        .first()
-    )
-    if intent is None:
-        logger.warning(
-            "notification for an unknown payment",
-            extra={"provider": provider, "event_id": notification.event_id},
-        )
-        outcome = "unknown_reference"
-    elif (notification.amount.amount, notification.amount.currency) != (
-        intent.provider_amount_fen,
-        intent.currency,
-    ):
-        _flag(intent, "amount_mismatch")
-        outcome = "amount_mismatch"
-    elif notification.status == "succeeded":
-        outcome = _intent_succeed(intent)
-    else:
-        outcome = _intent_fail(intent)
-
-    record.intent = intent
-    record.processed = True
-    record.outcome = outcome
-    record.save(update_fields=["intent", "processed", "outcome", "updated_at"])
-    return NotificationResult(outcome=outcome, intent_id=str(intent.id) if intent else None)
-
-
-def _flag(intent: PaymentIntent, flag: str) -> None:
-    PaymentIntent.objects.filter(pk=intent.pk).update(flag=flag, updated_at=clock.now())
-    logger.error("payment intent flagged", extra={"intent_id": str(intent.id), "flag": flag})
 
 
 def _intent_succeed(intent: PaymentIntent) -> str:
-    if intent.status == IntentStatus.SUCCEEDED:
-        return "already_succeeded"
-    now = clock.now()
-    moved = PaymentIntent.objects.filter(pk=intent.pk, status__in=OPEN_STATUSES).update(
-        status=IntentStatus.SUCCEEDED, succeeded_at=now, updated_at=now
+    # Failed, cancelled or expired before the money arrived: the provider holds money we did
+    # not expect. An operator decides (refund or credit); nothing moves automatically.
+    stopped = status_settle(
+        intent,
+        open_statuses=OPEN_STATUSES,
+        final=IntentStatus.SUCCEEDED,
+        already="already_succeeded",
+        contradicted="late_success",
+        flag="late_success",
+        succeeded_at=clock.now(),
     )
-    if moved != 1:
-        # Failed, cancelled or expired before the money arrived: the provider holds money we
-        # did not expect. An operator decides (refund or credit); nothing moves automatically.
-        _flag(intent, "late_success")
-        return "late_success"
+    if stopped:
+        return stopped
     amount = Money(intent.amount_fen, intent.currency)
     if intent.purpose == IntentPurpose.CHECKOUT:
         part = Money(intent.provider_amount_fen, intent.currency)
@@ -490,11 +433,15 @@ def _publish_succeeded(intent: PaymentIntent) -> None:
 
 
 def _intent_fail(intent: PaymentIntent) -> str:
-    moved = PaymentIntent.objects.filter(pk=intent.pk, status__in=OPEN_STATUSES).update(
-        status=IntentStatus.FAILED, updated_at=clock.now()
+    stopped = status_settle(
+        intent,
+        open_statuses=OPEN_STATUSES,
+        final=IntentStatus.FAILED,
+        already=f"ignored_{intent.status}",
+        contradicted=f"ignored_{intent.status}",
     )
-    if moved != 1:
-        return f"ignored_{intent.status}"
+    if stopped:
+        return stopped
     _wallet_part_return(intent)
     return "failed"
 

@@ -5,8 +5,9 @@ Money paths (all through :func:`yaji.ledger.services.ledger_post`, integer fen):
 
 - settlement (trade): escrow → platform revenue + creator royalties + the shop's payable,
   recorded as an :class:`OrderSettlement` in the same transaction;
-- clawback (:func:`shop_clawback_refund`): the shop's payable → the buyer's wallet, for a refund
-  granted after the order settled; refused with ``insufficient_funds`` when the payable has
+- clawback (:func:`shop_clawback_refund`): the shop's payable → the buyer's original payment
+  methods (provider part through the refunds in flight, wallet part at once; ADR 0039), for a
+  refund granted after the order settled; refused with ``insufficient_funds`` when the payable has
   already been paid out (the payable never goes negative — a database CHECK);
 - payout (:func:`payout_batch_create`): the shop's payable → payout clearing at once
   (``shop_payout:<id>:hold``), submitted to the payout provider after commit; its signed
@@ -93,10 +94,13 @@ def order_settlement_record(
     split: Split,
     currency: str,
     settled_at: datetime,
+    intent_id: object = None,
 ) -> OrderSettlement:
-    """Record how an order's escrow was split (inside the settling transaction)."""
+    """Record how an order's escrow was split (inside the settling transaction), and which
+    payment intent paid it (a later clawback goes back through its methods)."""
     return OrderSettlement.objects.create(
         order_id=order_id,
+        intent_id=intent_id,
         shop_id=shop_id,
         gross_fen=gross_fen,
         refunded_fen=refunded_fen,
@@ -116,7 +120,10 @@ def order_settlement_record(
 def shop_clawback_refund(
     *, actor: User, order_id: int, amount_fen: int, reason: str
 ) -> ShopClawback:
-    """Refund the buyer of a settled order from the shop's payable (an operator's decision).
+    """Refund the buyer of a settled order from the shop's payable (an operator's decision),
+    back to the methods that paid it (ADR 0039): through the provider and to the wallet with
+    the same split as every refund of the intent (provider part first), or to the wallet when
+    the order was paid straight from it.
 
     At most the shop's net of that order in total; ``insufficient_funds`` (409) when the
     payable holds less (already paid out) — nothing is written then.
@@ -150,19 +157,36 @@ def shop_clawback_refund(
         actor=actor,
     )
     amount = Money(amount_fen, record.currency)
+    payable = shop_payable_account(shop_id=record.shop_id, currency=amount.currency)
+    metadata = {"order_id": order_id, "clawback_id": clawback.pk, "reason": reason}
+    if record.intent_id is not None:
+        from yaji.payments.refunds import refund_to_methods
+
+        refund = refund_to_methods(
+            intent_id=record.intent_id,
+            amount_fen=amount_fen,
+            source=payable,
+            request_key=f"clawback:{clawback.pk}",
+            reason=reason,
+            order_id=order_id,
+            kind=LEDGER_KIND_CLAWBACK,  # the payable's statement counts this kind
+            description="结算后退款（从店铺应付追回，退回原支付方式）",
+            metadata=metadata,
+        )
+        ShopClawback.objects.filter(pk=clawback.pk).update(refund=refund)
+        clawback.refund = refund
+        return clawback
     ledger_post(
         kind=LEDGER_KIND_CLAWBACK,
         postings=[
-            Posting(
-                shop_payable_account(shop_id=record.shop_id, currency=amount.currency), -amount
-            ),
+            Posting(payable, -amount),
             Posting(
                 wallet_account_for_user(user=record.order.buyer, currency=amount.currency), amount
             ),
         ],
         reference=f"clawback:{clawback.pk}",
         description="结算后退款（从店铺应付追回）",
-        metadata={"order_id": order_id, "clawback_id": clawback.pk, "reason": reason},
+        metadata=metadata,
     )
     return clawback
 

@@ -37,6 +37,7 @@ from yaji.payments.models import (
     ShopTier,
 )
 from yaji.payments.providers.sandbox import sandbox_payer_decide, sandbox_payment_get
+from yaji.payments.refunds import refunds_in_flight_totals
 
 HISTORY_PAGE = 20
 
@@ -76,7 +77,11 @@ def _wallet_context(request: HttpRequest) -> dict:
             for w in selectors.withdrawals_for_user(user=user, limit=HISTORY_PAGE)  # type: ignore[arg-type]
         ],
         "refunds": [
-            {"refund": r, "amount": format_money(Money(r.amount_fen, r.currency))}
+            {
+                "refund": r,
+                "amount": format_money(Money(r.amount_fen, r.currency)),
+                "dest": selectors.refund_destination(r),
+            }
             for r in selectors.refunds_for_user(user=user, limit=HISTORY_PAGE)  # type: ignore[arg-type]
         ],
         "withdraw_key": uuid.uuid4().hex,
@@ -278,6 +283,10 @@ def shop_finance(request: HttpRequest, slug: str) -> HttpResponse:
                 shop_id=shop.pk, start=start, end=end
             ),
             "payouts": shop_finance_service.shop_payouts(shop_id=shop.pk),
+            "in_flight": [
+                {"refund": r, "dest": selectors.refund_destination(r)}
+                for r in selectors.refunds_in_flight_for_shop(shop_id=shop.pk)
+            ],
         },
     )
 
@@ -321,5 +330,7 @@ def operator_finance(request: HttpRequest) -> HttpResponse:
             ),
             "tiers": ShopTier.objects.annotate(shop_count=Count("shops")).order_by("code"),
             "batches": PayoutBatch.objects.order_by("-created_at")[:10],
+            "in_flight": selectors.refunds_in_flight(),
+            "in_flight_total": _yuan(refunds_in_flight_totals().get("CNY", 0)),
         },
     )

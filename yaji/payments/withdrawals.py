@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-import uuid
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
@@ -39,18 +38,16 @@ from yaji.accounts.models import User
 from yaji.accounts.selectors import kyc_verified_record
 from yaji.core import clock
 from yaji.core.encryption import blind_index
-from yaji.core.errors import ApplicationError, InvalidAmount
+from yaji.core.errors import InvalidAmount
 from yaji.core.money import Money
 from yaji.ledger.models import AccountKind, LedgerAccount
 from yaji.ledger.reconciliation import Discrepancy, Progress
 from yaji.ledger.services import Posting, ledger_post, system_account, wallet_account_for_user
 from yaji.payments.errors import (
-    AmountMismatch,
     BankCardAlreadyAdded,
     BankNameRequired,
     HolderNameMismatch,
     InvalidCardNumber,
-    InvalidSignature,
     TooManyBankCards,
     WithdrawalAboveMaximum,
     WithdrawalBelowMinimum,
@@ -65,11 +62,17 @@ from yaji.payments.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from yaji.payments.notifications import (
+    NotificationResult,
+    apply_to_row,
+    notification_receive,
+    row_locked_by_uuid,
+    status_settle,
+)
 from yaji.payments.providers import payout_provider_get
 from yaji.payments.providers.base import PayoutNotification, PayoutRequest
 from yaji.payments.providers.sandbox_payout import PAYOUT_PROVIDER_NAME
 from yaji.payments.selectors import bank_card_get_for_user
-from yaji.payments.services import NotificationResult, _safe_headers
 from yaji.payments.shop_finance import SHOP_PAYOUT_PREFIX, shop_payout_callback_apply
 
 logger = logging.getLogger(__name__)
@@ -317,7 +320,8 @@ def withdrawals_submit_pending() -> int:
 def payout_notification_receive(
     *, provider: str, headers: Mapping[str, str], body: bytes
 ) -> NotificationResult:
-    """Authenticate a payout callback and apply it exactly once (see the module docstring).
+    """Authenticate a payout callback and apply it exactly once (see the module docstring and
+    :mod:`yaji.payments.notifications`).
 
     Outcomes: ``paid``, ``returned``, ``duplicate``, ``already_paid``, ``already_returned``,
     ``late_success``, ``ignored_paid``, ``unknown_reference``; raises ``InvalidSignature`` /
@@ -325,98 +329,50 @@ def payout_notification_receive(
     ``AmountMismatch`` (withdrawal flagged, no money moves).
     """
     adapter = payout_provider_get(provider)
-    text = body.decode("utf-8", errors="replace")
-    try:
-        notification = adapter.verify_payout_notification(headers, body)
-    except ApplicationError as exc:
-        ProviderNotification.objects.create(
+
+    def apply(
+        record: ProviderNotification, notification: PayoutNotification
+    ) -> tuple[str, str | None]:
+        if notification.out_reference.startswith(SHOP_PAYOUT_PREFIX):
+            # A payout of a shop's payable (same provider, same callbacks): ADR 0032.
+            outcome, payout = shop_payout_callback_apply(notification)
+            return outcome, str(payout.pk) if payout else None
+        withdrawal = row_locked_by_uuid(Withdrawal, notification.out_reference, provider=provider)
+        return apply_to_row(
+            record,
+            notification,
             provider=provider,
-            event_id=None,
-            headers=_safe_headers(headers),
-            body=text,
-            signature_valid=not isinstance(exc, InvalidSignature),
-            processed=False,
-            outcome=exc.code,
+            row=withdrawal,
+            link="withdrawal",
+            amount_fen=lambda w: w.amount_fen,
+            on_success=lambda: _withdrawal_paid(withdrawal, notification),  # type: ignore[arg-type]  # not None: apply_to_row checked
+            on_failure=lambda: _withdrawal_returned(withdrawal, notification),  # type: ignore[arg-type]  # not None: apply_to_row checked
         )
-        raise
-    result = _payout_notification_apply(
-        provider=provider, notification=notification, headers=_safe_headers(headers), body=text
+
+    return notification_receive(
+        provider=provider,
+        headers=headers,
+        body=body,
+        verify=adapter.verify_payout_notification,
+        apply=apply,
+        subject_key="withdrawal_id",
     )
-    if result.outcome == "amount_mismatch":
-        raise AmountMismatch(extra={"withdrawal_id": result.intent_id})
-    return result
-
-
-@transaction.atomic(durable=True)
-def _payout_notification_apply(
-    *, provider: str, notification: PayoutNotification, headers: dict[str, str], body: str
-) -> NotificationResult:
-    try:
-        with transaction.atomic():
-            record = ProviderNotification.objects.create(
-                provider=provider,
-                event_id=notification.event_id,
-                headers=headers,
-                body=body,
-                signature_valid=True,
-            )
-    except IntegrityError:
-        return NotificationResult(outcome="duplicate")
-    if notification.out_reference.startswith(SHOP_PAYOUT_PREFIX):
-        # A payout of a shop's payable (same provider, same callbacks): ADR 0032.
-        outcome, payout = shop_payout_callback_apply(notification)
-        record.processed = True
-        record.outcome = outcome
-        record.save(update_fields=["processed", "outcome", "updated_at"])
-        return NotificationResult(outcome=outcome, intent_id=str(payout.pk) if payout else None)
-    try:
-        withdrawal_id = uuid.UUID(notification.out_reference)
-    except ValueError:
-        withdrawal_id = None
-    withdrawal = (
-        Withdrawal.objects.select_for_update().filter(pk=withdrawal_id, provider=provider).first()
-        if withdrawal_id
-        else None
-    )
-    if withdrawal is None:
-        logger.warning(
-            "payout callback for an unknown withdrawal",
-            extra={"provider": provider, "event_id": notification.event_id},
-        )
-        outcome = "unknown_reference"
-    elif (notification.amount.amount, notification.amount.currency) != (
-        withdrawal.amount_fen,
-        withdrawal.currency,
-    ):
-        _flag(withdrawal, "amount_mismatch")
-        outcome = "amount_mismatch"
-    elif notification.status == "succeeded":
-        outcome = _withdrawal_paid(withdrawal, notification)
-    else:
-        outcome = _withdrawal_returned(withdrawal, notification)
-    record.withdrawal = withdrawal
-    record.processed = True
-    record.outcome = outcome
-    record.save(update_fields=["withdrawal", "processed", "outcome", "updated_at"])
-    return NotificationResult(outcome=outcome, intent_id=str(withdrawal.id) if withdrawal else None)
-
-
-def _flag(withdrawal: Withdrawal, flag: str) -> None:
-    Withdrawal.objects.filter(pk=withdrawal.pk).update(flag=flag, updated_at=clock.now())
-    logger.error("withdrawal flagged", extra={"withdrawal_id": str(withdrawal.id), "flag": flag})
 
 
 def _withdrawal_paid(withdrawal: Withdrawal, notification: PayoutNotification) -> str:
-    if withdrawal.status == WithdrawalStatus.PAID:
-        return "already_paid"
     now = clock.now()
-    moved = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=WITHDRAWAL_OPEN_STATUSES).update(
-        status=WithdrawalStatus.PAID, paid_at=now, updated_at=now
+    # Returned already (the money is back in the wallet): never pay it a second time.
+    stopped = status_settle(
+        withdrawal,
+        open_statuses=WITHDRAWAL_OPEN_STATUSES,
+        final=WithdrawalStatus.PAID,
+        already="already_paid",
+        contradicted="late_success",
+        flag="success_after_return",
+        paid_at=now,
     )
-    if moved != 1:
-        # Returned already (the money is back in the wallet): never pay it a second time.
-        _flag(withdrawal, "success_after_return")
-        return "late_success"
+    if stopped:
+        return stopped
     amount = Money(withdrawal.amount_fen, withdrawal.currency)
     ledger_post(
         kind=LEDGER_KIND_PAID,
@@ -436,18 +392,19 @@ def _withdrawal_paid(withdrawal: Withdrawal, notification: PayoutNotification) -
 
 
 def _withdrawal_returned(withdrawal: Withdrawal, notification: PayoutNotification) -> str:
-    if withdrawal.status == WithdrawalStatus.RETURNED:
-        return "already_returned"
     now = clock.now()
-    moved = Withdrawal.objects.filter(pk=withdrawal.pk, status__in=WITHDRAWAL_OPEN_STATUSES).update(
-        status=WithdrawalStatus.RETURNED,
+    stopped = status_settle(
+        withdrawal,
+        open_statuses=WITHDRAWAL_OPEN_STATUSES,
+        final=WithdrawalStatus.RETURNED,
+        already="already_returned",
+        contradicted=f"ignored_{withdrawal.status}",
+        flag="failure_after_paid",
         failure_reason=notification.failure_reason or "payout_failed",
         returned_at=now,
-        updated_at=now,
     )
-    if moved != 1:
-        _flag(withdrawal, "failure_after_paid")
-        return f"ignored_{withdrawal.status}"
+    if stopped:
+        return stopped
     amount = Money(withdrawal.amount_fen, withdrawal.currency)
     ledger_post(
         kind=LEDGER_KIND_RETURN,

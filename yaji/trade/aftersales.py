@@ -1,8 +1,9 @@
 """After-sales on shipped orders: refund only or return and refund, rejection, disputes.
 
 While a request is open the order does not complete by itself (its money stays in escrow).
-A refund posts escrow → the buyer's wallet for the agreed amount and settles whatever is left
-to the shop (commission on the kept part), then closes the order: escrow ends at zero, as the
+A refund posts escrow → the buyer's original payment methods for the agreed amount
+(:mod:`yaji.trade.refunds`: provider part through the provider, the rest to the wallet) and
+settles whatever is left to the shop (commission on the kept part), then closes the order: escrow ends at zero, as the
 reconciliation check expects of every order that is not in flight.
 """
 
@@ -25,7 +26,6 @@ from yaji.catalog.uploads import private_storage
 from yaji.core import clock
 from yaji.core.errors import NotFound
 from yaji.core.outbox import outbox_publish
-from yaji.ledger.services import Posting, ledger_post, wallet_account_for_user
 from yaji.trade.errors import AfterSaleNotAllowed, InvalidAfterSale, InvalidShipment
 from yaji.trade.models import (
     AfterSale,
@@ -36,10 +36,9 @@ from yaji.trade.models import (
     OrderEvent,
     OrderStatus,
 )
+from yaji.trade.refunds import order_refund_to_methods
 from yaji.trade.services import (
     AFTER_SALE_OPEN,
-    CURRENCY,
-    cny,
     escrow_account_for,
     shop_payable_account_for,
 )
@@ -184,24 +183,22 @@ def _expect(after_sale: AfterSale, *statuses: str) -> None:
 
 
 def _refund(after_sale: AfterSale, *, actor: User | None, note: str) -> None:
-    """Escrow → buyer (the agreed amount), the rest settles to the shop; the order closes."""
+    """Escrow → the buyer's original payment methods (the agreed amount; ADR 0039), the rest
+    settles to the shop in the same ledger transaction; the order closes."""
     order = Order.objects.select_for_update().get(pk=after_sale.order_id)
     # What the shop side keeps is split like a completion (commission, royalties, shop).
     split = order_split(order, refunded_fen=after_sale.amount_fen)
     commission = split.commission_fen
-    postings = [
-        Posting(escrow_account_for(order), -cny(order.total_fen)),
-        Posting(
-            wallet_account_for_user(user=order.buyer, currency=CURRENCY),
-            cny(after_sale.amount_fen),
-        ),
-    ]
-    postings += settlement_postings(order, split, shop_payable=shop_payable_account_for(order.shop))
-    ledger_post(
-        kind=LEDGER_KIND_AFTER_SALE,
-        postings=postings,
+    order_refund_to_methods(
+        order,
+        amount_fen=after_sale.amount_fen,
+        source=escrow_account_for(order),
+        request_key=f"after_sale:{after_sale.pk}",
         reference=f"after_sale:{after_sale.pk}:refund",
+        kind=LEDGER_KIND_AFTER_SALE,
         description="售后退款",
+        reason=after_sale.reason[:80],
+        also=settlement_postings(order, split, shop_payable=shop_payable_account_for(order.shop)),
         metadata={"order_id": order.pk, "after_sale_id": after_sale.pk},
     )
     now = clock.now()

@@ -19,6 +19,7 @@ from yaji.core.idempotency import IDEMPOTENCY_HEADER, idempotency_scope, idempot
 from yaji.trade import aftersales, carriers, flash, payment, reviews, selectors, services
 from yaji.trade.errors import FlashSaleSoldOut
 from yaji.trade.models import Checkout, Order, OrderEvent, OrderLine
+from yaji.trade.refunds import order_refund_destinations
 from yaji.trade.schemas import (
     AddressIn,
     AddressOut,
@@ -39,6 +40,7 @@ from yaji.trade.schemas import (
     FlashSaleOut,
     OrderOut,
     OrderPageOut,
+    OrderRefundOut,
     ProductReviewsOut,
     RefundIn,
     ReplyIn,
@@ -369,10 +371,22 @@ def order_get(request: HttpRequest, order_id: int):  # type: ignore[no-untyped-d
     )
 
 
+@router.get(
+    "/orders/{order_id}/refunds",
+    response={200: list[OrderRefundOut], **ERRORS},
+    summary="My order's refunds: the wallet part and the provider part with its status",
+)
+def order_refunds(request: HttpRequest, order_id: int):  # type: ignore[no-untyped-def]
+    order = selectors.order_get_by_id_for_buyer(
+        buyer=_user(request), order_id=min(order_id, MAX_ID)
+    )
+    return order_refund_destinations(order)
+
+
 @router.post(
     "/orders/{order_id}/refund",
     response={200: OrderOut, **ERRORS},
-    summary="Refund only, before shipment: automatic, back to my wallet",
+    summary="Refund only, before shipment: automatic, back to the original payment methods",
 )
 @idempotent(required=True)
 def order_refund(request: HttpRequest, order_id: int, payload: RefundIn):  # type: ignore[no-untyped-def]

@@ -259,3 +259,15 @@ class CheckoutPaymentOut(Schema):
     intent: CheckoutPaymentIntentOut
     pay_url: str = Field(..., description="the provider's pay page; empty when paid already")
     checkout: CheckoutOut
+
+
+class OrderRefundOut(Schema):
+    """One refund of an order, back to the original payment methods (ADR 0039)."""
+
+    amount_fen: int
+    wallet_fen: int = Field(..., description="back to the wallet (at once)")
+    provider_fen: int = Field(..., description="back through the payment provider")
+    provider_code: str = Field(..., description="the provider; empty when only the wallet paid")
+    status: str = Field(..., description="pending, succeeded, wallet_fallback or failed")
+    currency: str
+    created_at: datetime | None

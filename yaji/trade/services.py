@@ -9,7 +9,8 @@ Concurrency (ARCHITECTURE.md §3, PRODUCT.md invariants):
 - edition numbers are issued at payment under a lock on the product row, lowest free first,
   and UNIQUE(product, number) backs it in the database;
 - money moves only through the ledger: wallet → per-order escrow at payment, escrow → shop
-  payable + platform commission at completion, escrow → wallet on a refund before shipment.
+  payable + platform commission at completion, escrow → the original payment methods on a
+  refund before shipment.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from yaji.ledger.services import (
     Posting,
     account_for,
     ledger_post,
-    ledger_transfer,
     wallet_account_for_user,
 )
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
@@ -86,6 +86,7 @@ from yaji.trade.models import (
     ShippingOption,
     ShippingTemplate,
 )
+from yaji.trade.refunds import order_refund_to_methods
 from yaji.trade.settlement import order_split, settlement_postings, settlement_record
 
 CURRENCY = "CNY"
@@ -821,7 +822,8 @@ def _order_lock(order_id: int, *, where: Q) -> Order:
 
 @transaction.atomic(durable=True)
 def order_refund_before_shipment(*, buyer: User, order_id: int, reason: str = "") -> Order:
-    """Refund only, before the parcel leaves: automatic, escrow back to the buyer's wallet.
+    """Refund only, before the parcel leaves: automatic, escrow back to the buyer's original
+    payment methods.
 
     Made-to-order pieces already in production are not refunded automatically.
     """
@@ -830,13 +832,17 @@ def order_refund_before_shipment(*, buyer: User, order_id: int, reason: str = ""
         raise OrderStateInvalid(extra={"status": order.status})
     reason = (reason or "").strip()[:200] or "买家申请退款（未发货）"
     now = clock.now()
-    ledger_transfer(
+    # Back to the methods that paid (provider part through the provider, the rest to the
+    # wallet; ADR 0039); a checkout paid straight from the wallet goes back to the wallet.
+    order_refund_to_methods(
+        order,
+        amount_fen=order.total_fen,
         source=escrow_account_for(order),
-        destination=wallet_account_for_user(user=buyer, currency=order.currency),
-        amount=cny(order.total_fen),
+        request_key=f"order:{order.pk}:refund",
         reference=f"order:{order.pk}:refund",
         kind=LEDGER_KIND_REFUND,
         description="订单退款",
+        reason=reason[:80],
         metadata={"order_id": order.pk, "reason": reason},
     )
     order.status = OrderStatus.CANCELLED

@@ -17,6 +17,7 @@ from yaji.ledger.services import Posting, account_for, system_account
 from yaji.payments.commission import GoodsLine, Split, settlement_split
 from yaji.payments.shop_finance import order_settlement_record
 from yaji.trade.models import Order, OrderLine
+from yaji.trade.refunds import order_paying_intent_id
 
 
 def order_split(order: Order, *, refunded_fen: int = 0) -> Split:
@@ -70,7 +71,9 @@ def settlement_postings(
 
 
 def settlement_record(order: Order, split: Split, *, refunded_fen: int, at: datetime) -> None:
+    # The paying intent is kept so a clawback after settlement refunds through its methods.
     order_settlement_record(
+        intent_id=order_paying_intent_id(order),
         order_id=order.pk,
         shop_id=order.shop_id,
         gross_fen=order.total_fen,

@@ -26,6 +26,7 @@ from yaji.payments import selectors as payments_selectors
 from yaji.trade import aftersales, divisions, payment, reviews, selectors, services
 from yaji.trade.models import AfterSale, AfterSaleStatus, Cart, OrderStatus, ShippingOption
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
+from yaji.trade.refunds import order_refund_destinations
 
 MAX_ID = 2**63 - 1
 
@@ -265,7 +266,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
                     order_id=order.pk,
                     reason=request.POST.get("reason", ""),
                 )
-                messages.success(request, _("已退款到钱包。"))
+                messages.success(request, _("已申请退款，按原支付方式退回。"))
             elif request.POST.get("action") == "confirm":
                 services.order_confirm_receipt(buyer=user, order_id=order.pk)  # type: ignore[arg-type]
                 messages.success(request, _("已确认收货，感谢支持手艺人。"))
@@ -321,6 +322,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         "to_review": to_review,
         "after_sales": list(order.after_sales.order_by("-created_at")),
         "after_sale_open": aftersales.after_sale_open_for(order),
+        "refunds": order_refund_destinations(order),
     }
     return render(request, "trade/order_detail.html", context)
 

@@ -100,3 +100,42 @@ def test_top_up_pay_online_and_read_the_shop_statement(live_server, browser, set
     expect(shop.get_by_test_id("shop-settlements")).to_contain_text(order.number)
     _shot(shop, "payments-shop-finance-zh.png")
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_order_is_refunded_to_the_original_methods(
+    live_server, browser, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """ADR 0039: a buyer who paid ¥50.00 from the wallet and the rest online cancels before
+    shipment; the order page shows where the money goes, and the provider part's status."""
+    from playwright.sync_api import expect
+
+    from yaji.trade.tests.test_refund_methods import paid_checkout
+
+    settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE = 0.0
+    ARTIFACTS.mkdir(exist_ok=True)
+    checkout, intent = paid_checkout(wallet_fen_part=5000)
+    order = checkout.orders.get()
+    base = live_server.url
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    _log_in(page, base, checkout.buyer.email)
+
+    page.goto(f"{base}/orders/{order.number}/")
+    page.get_by_label("退款原因（未发货，自动按原支付方式退回）").fill("拍错了")
+    page.get_by_test_id("refund").click()
+    destination = page.get_by_test_id("order-refunds")
+    expect(destination).to_contain_text("退回原支付方式")
+    expect(page.get_by_test_id("refund-wallet-part")).to_contain_text("50.00")
+    expect(page.get_by_test_id("refund-provider-part")).to_contain_text(
+        f"{intent.provider_amount_fen // 100}.{intent.provider_amount_fen % 100:02d}"
+    )
+    relay_all()  # the provider's signed refund notification
+    page.reload()
+    expect(page.get_by_test_id("refund-provider-part")).to_contain_text("退款成功")
+    _shot(page, "payments-refund-original-methods-zh.png")
+    page.goto(f"{base}/wallet/")
+    expect(page.get_by_test_id("wallet-balance")).to_contain_text("50.00")
+    expect(page.get_by_test_id("refunds")).to_contain_text("退回原支付方式")
+    context.close()
