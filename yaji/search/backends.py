@@ -29,7 +29,7 @@ BODY_WEIGHT = 1.0
 # SQLite ranks at most this many text matches before filters (see Fts5Backend.top).
 FTS_CANDIDATES = 20_000
 # PostgreSQL computes ts_rank for at most this many candidates (see PostgresBackend.top).
-TEXT_RANK_WINDOW = 400
+TEXT_RANK_WINDOW = 240
 
 
 @dataclass(frozen=True)

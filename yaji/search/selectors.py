@@ -30,7 +30,7 @@ from yaji.search.analysis import (
     query_terms,
     spelling_correct,
 )
-from yaji.search.backends import backend_get
+from yaji.search.backends import TEXT_RANK_WINDOW, backend_get
 from yaji.search.errors import InvalidPage, QueryTooLong, UnknownFacetValue, UnknownSort
 from yaji.search.models import (
     PriceBand,
@@ -48,6 +48,9 @@ PAGE_SIZE_MAX = 60
 RESULT_WINDOW = 1200
 # Relevance re-ranks this many best text matches with the business signals.
 RERANK_WINDOW = 1200
+# Of those, this many best are re-ranked with the business signals (what PostgreSQL ranks
+# by text, see backends.TEXT_RANK_WINDOW); the rest keep the backend's order behind them.
+RERANK_HEAD = TEXT_RANK_WINDOW
 # Totals are exact up to the window (all that can be paged through), "1200+" past it.
 COUNT_CAP = RESULT_WINDOW
 # Fetched past the page's end so that products delisted a moment ago (documents not yet
@@ -393,17 +396,19 @@ def _hits(page: list[tuple[int, int]]) -> list[Product]:
 
 def _reranked(
     matched: QuerySet[SearchDocument], terms: list[QueryTerm], *, relaxed: bool
-) -> list[tuple[int, float, int]]:
-    """(id, score, price) of the best text matches, best first, signals applied."""
+) -> list[tuple[int, float]]:
+    """(id, score) of the best text matches, best first: the first RERANK_HEAD re-ranked with
+    the business signals, the rest of the window behind them in the backend's order."""
     now = clock.now()
     top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW)
+    head, rest = top[:RERANK_HEAD], top[RERANK_HEAD:]
     signals = {
         row[0]: row[1:]
-        for row in SearchDocument.objects.filter(pk__in=[pk for pk, _text in top]).values_list(
-            "pk", "sales_count", "rating_centi", "rating_count", "listed_at", "price_fen"
+        for row in SearchDocument.objects.filter(pk__in=[pk for pk, _text in head]).values_list(
+            "pk", "sales_count", "rating_centi", "rating_count", "listed_at"
         )
     }
-    rows = [(pk, text, *signals[pk]) for pk, text in top if pk in signals]
+    rows = [(pk, text, *signals[pk]) for pk, text in head if pk in signals]
     best = max((abs(r[1] or 0.0) for r in rows), default=0.0) or 1.0
     scored = [
         (
@@ -415,12 +420,13 @@ def _reranked(
                 rating_count=rating_count,
                 age_days=(now - listed_at).total_seconds() / 86400,
             ),
-            price,
         )
-        for pk, text, sales, rating, rating_count, listed_at, price in rows
+        for pk, text, sales, rating, rating_count, listed_at in rows
     ]
     scored.sort(key=lambda item: (-item[1], -item[0]))
-    return scored
+    # Behind the head: below its lowest score, in the backend's order.
+    floor = min((score for _pk, score in scored), default=0.0)
+    return scored + [(pk, floor * 0.5) for pk, _text in rest]
 
 
 class _VocabularyLookup:
@@ -528,8 +534,11 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
         scores: dict[int, float] = {}
         if params.sort == "relevance" and found.terms:
             ranked = _reranked(found.results, found.terms, relaxed=found.relaxed)
-            scores = {pk: score for pk, score, _price in ranked}
-            page = [(pk, price) for pk, _score, price in ranked[start:end]]
+            scores = dict(ranked[start:end])
+            prices = dict(
+                SearchDocument.objects.filter(pk__in=list(scores)).values_list("pk", "price_fen")
+            )
+            page = [(pk, prices[pk]) for pk, _score in ranked[start:end] if pk in prices]
         else:
             order = {
                 "relevance": ("-sales_count", "-listed_at", "-pk"),

@@ -4,42 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('search', '0002_fulltext'),
+        ("search", "0002_fulltext"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SearchVocabulary',
+            name="SearchVocabulary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('documents', models.IntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.CharField(max_length=64, unique=True)),
+                ("documents", models.IntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'db_table': 'search_vocabulary',
+                "db_table": "search_vocabulary",
             },
         ),
         migrations.AddField(
-            model_name='searchdocument',
-            name='signals_score',
+            model_name="searchdocument",
+            name="signals_score",
             field=models.FloatField(default=1.0),
         ),
         migrations.CreateModel(
-            name='SearchSpellingKey',
+            name="SearchSpellingKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=80)),
-                ('token', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=80)),
+                ("token", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'db_table': 'search_spelling_key',
-                'indexes': [models.Index(fields=['token'], name='search_spelling_token_idx')],
-                'constraints': [models.UniqueConstraint(fields=('key', 'token'), name='search_spelling_key_uniq')],
+                "db_table": "search_spelling_key",
+                "indexes": [models.Index(fields=["token"], name="search_spelling_token_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("key", "token"), name="search_spelling_key_uniq"
+                    )
+                ],
             },
         ),
     ]
