@@ -396,8 +396,8 @@ def _hits(page: list[tuple[int, int]]) -> list[Product]:
 
 def _reranked(
     matched: QuerySet[SearchDocument], terms: list[QueryTerm], *, relaxed: bool
-) -> list[tuple[int, float]]:
-    """(id, score) of the best text matches, best first: the first RERANK_HEAD re-ranked with
+) -> list[tuple[int, float, int | None]]:
+    """(id, score, price or None past the head) of the best text matches, best first: the first RERANK_HEAD re-ranked with
     the business signals, the rest of the window behind them in the backend's order."""
     now = clock.now()
     top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW)
@@ -405,7 +405,7 @@ def _reranked(
     signals = {
         row[0]: row[1:]
         for row in SearchDocument.objects.filter(pk__in=[pk for pk, _text in head]).values_list(
-            "pk", "sales_count", "rating_centi", "rating_count", "listed_at"
+            "pk", "sales_count", "rating_centi", "rating_count", "listed_at", "price_fen"
         )
     }
     rows = [(pk, text, *signals[pk]) for pk, text in head if pk in signals]
@@ -420,13 +420,14 @@ def _reranked(
                 rating_count=rating_count,
                 age_days=(now - listed_at).total_seconds() / 86400,
             ),
+            price,
         )
-        for pk, text, sales, rating, rating_count, listed_at in rows
+        for pk, text, sales, rating, rating_count, listed_at, price in rows
     ]
     scored.sort(key=lambda item: (-item[1], -item[0]))
     # Behind the head: below its lowest score, in the backend's order.
-    floor = min((score for _pk, score in scored), default=0.0)
-    return scored + [(pk, floor * 0.5) for pk, _text in rest]
+    floor = min((score for _pk, score, _price in scored), default=0.0)
+    return scored + [(pk, floor * 0.5, None) for pk, _text in rest]
 
 
 class _VocabularyLookup:
@@ -534,11 +535,19 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
         scores: dict[int, float] = {}
         if params.sort == "relevance" and found.terms:
             ranked = _reranked(found.results, found.terms, relaxed=found.relaxed)
-            scores = dict(ranked[start:end])
-            prices = dict(
-                SearchDocument.objects.filter(pk__in=list(scores)).values_list("pk", "price_fen")
+            window = ranked[start:end]
+            scores = {pk: score for pk, score, _price in window}
+            missing = [pk for pk, _score, price in window if price is None]
+            prices = (
+                dict(SearchDocument.objects.filter(pk__in=missing).values_list("pk", "price_fen"))
+                if missing
+                else {}
             )
-            page = [(pk, prices[pk]) for pk, _score in ranked[start:end] if pk in prices]
+            page = [
+                (pk, price if price is not None else prices[pk])
+                for pk, _score, price in window
+                if price is not None or pk in prices
+            ]
         else:
             order = {
                 "relevance": ("-sales_count", "-listed_at", "-pk"),

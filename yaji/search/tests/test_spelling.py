@@ -57,6 +57,7 @@ def test_homophones_share_a_sound_key_and_confusable_initials_too() -> None:
 
 # --- against the index --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def world() -> dict[str, object]:
     reviewer = reviewer_user()
@@ -157,7 +158,9 @@ def test_the_vocabulary_follows_listing_and_delisting_through_the_outbox(world) 
     assert search_spelling("刻丝") is None
 
     # and a rebuild recounts from the full-text index: the same counts, the dead token gone
-    counts = dict(SearchVocabulary.objects.filter(documents__gt=0).values_list("token", "documents"))
+    counts = dict(
+        SearchVocabulary.objects.filter(documents__gt=0).values_list("token", "documents")
+    )
     list(search_index_rebuild())
     assert dict(SearchVocabulary.objects.values_list("token", "documents")) == counts
     assert not SearchSpellingKey.objects.filter(token="缂丝").exists()
