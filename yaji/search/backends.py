@@ -52,8 +52,9 @@ class SearchBackend(Protocol):
     def prune(self) -> None:
         """Drop full-text entries whose document is gone."""
 
-    def planned(self) -> AbstractContextManager[None]:
-        """Around a search's statements: whatever the backend needs for good plans."""
+    def planned(self, *, text: bool = True) -> AbstractContextManager[None]:
+        """Around a search's statements (``text``: with a full-text match): whatever the
+        backend needs for good plans."""
 
     def match(self, terms: list[QueryTerm], *, relaxed: bool = False) -> RawSQL:
         """A boolean expression over ``search_document``: the row matches every term."""
@@ -65,6 +66,7 @@ class SearchBackend(Protocol):
         *,
         relaxed: bool = False,
         limit: int,
+        matches: int | None = None,
     ) -> list[tuple[int, float]]:
         """(product id, text relevance — larger is better) of the best ``limit`` rows of
         ``matched`` (a filtered ``search_document`` queryset), best first."""
@@ -119,7 +121,7 @@ class Fts5Backend:
                 "DELETE FROM search_fts WHERE rowid NOT IN (SELECT product_id FROM search_document)"
             )
 
-    def planned(self) -> AbstractContextManager[None]:
+    def planned(self, *, text: bool = True) -> AbstractContextManager[None]:
         return nullcontext()
 
     @staticmethod
@@ -150,6 +152,7 @@ class Fts5Backend:
         *,
         relaxed: bool = False,
         limit: int,
+        matches: int | None = None,
     ) -> list[tuple[int, float]]:
         # Two cheap steps joined in Python: the FTS index ranks its matches by bm25 (computed by
         # the MATCH that drives the scan), the documents query applies the filters. Putting
@@ -233,12 +236,16 @@ class PostgresBackend:
         return " & ".join(groups)
 
     @contextmanager
-    def planned(self) -> Iterator[None]:
+    def planned(self, *, text: bool = True) -> Iterator[None]:
         # The planner cannot see that testing ``@@`` on a row means de-TOASTing its vector,
         # and it overestimates how many rows an OR of synonyms matches, so at 100k documents
         # it picked a sequential scan over every vector (0.5–1 s) instead of the GIN bitmap
         # (a few ms). The search's own statements are told to take the index; the setting is
-        # put back afterwards (or rolled back with an aborted transaction).
+        # put back afterwards (or rolled back with an aborted transaction). Browsing without
+        # words needs none of it.
+        if not text:
+            yield
+            return
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = off")
         try:
@@ -264,23 +271,31 @@ class PostgresBackend:
         *,
         relaxed: bool = False,
         limit: int,
+        matches: int | None = None,
     ) -> list[tuple[int, float]]:
         # ts_rank reads each row's whole tsvector (most are TOASTed): over every match of a
         # broad query at 100k documents that is most of a search's time. So the matches are
         # first ordered by the precomputed business-signal score (an in-row float: no vector
         # read), and only the best TEXT_RANK_WINDOW of those get a text rank; the rest keep
         # their signal order behind them. Exact whenever a query matches fewer documents.
+        rank = RawSQL(
+            "ts_rank(%s::float4[], search_document.search_vector, to_tsquery('simple', %s))",
+            (self._WEIGHTS, self.compile(terms, relaxed=relaxed)),
+            output_field=FloatField(),
+        )
+        if matches is not None and matches <= TEXT_RANK_WINDOW:  # few: rank them all at once
+            rows = (
+                matched.annotate(text_score=rank)
+                .order_by("-text_score", "-pk")
+                .values_list("pk", "text_score")[:limit]
+            )
+            return [(int(pk), float(score or 0.0)) for pk, score in rows]
         candidates = list(
             matched.order_by("-signals_score", "-pk").values_list("pk", flat=True)[:limit]
         )
         if not candidates:
             return []
         head = candidates[:TEXT_RANK_WINDOW]
-        rank = RawSQL(
-            "ts_rank(%s::float4[], search_document.search_vector, to_tsquery('simple', %s))",
-            (self._WEIGHTS, self.compile(terms, relaxed=relaxed)),
-            output_field=FloatField(),
-        )
         ranks = dict(
             matched.model.objects.filter(pk__in=head)
             .annotate(text_score=rank)

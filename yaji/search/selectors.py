@@ -395,12 +395,16 @@ def _hits(page: list[tuple[int, int]]) -> list[Product]:
 
 
 def _reranked(
-    matched: QuerySet[SearchDocument], terms: list[QueryTerm], *, relaxed: bool
+    matched: QuerySet[SearchDocument],
+    terms: list[QueryTerm],
+    *,
+    relaxed: bool,
+    matches: int | None = None,
 ) -> list[tuple[int, float, int | None]]:
     """(id, score, price or None past the head) of the best text matches, best first: the first RERANK_HEAD re-ranked with
     the business signals, the rest of the window behind them in the backend's order."""
     now = clock.now()
-    top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW)
+    top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW, matches=matches)
     head, rest = top[:RERANK_HEAD], top[RERANK_HEAD:]
     signals = {
         row[0]: row[1:]
@@ -514,7 +518,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
     terms = query_terms(params.q) if params.q.strip() else []
     backend = backend_get()
     suggestion, corrected = "", False
-    with backend.planned():
+    with backend.planned(text=bool(terms)):
         found = _match(terms, params, category_ids)
         if terms and found.total < SPELLING_FEW and not params.exact:
             respelt = search_spelling(params.q)
@@ -534,7 +538,9 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
         end = start + params.page_size + PAGE_SLACK
         scores: dict[int, float] = {}
         if params.sort == "relevance" and found.terms:
-            ranked = _reranked(found.results, found.terms, relaxed=found.relaxed)
+            ranked = _reranked(
+                found.results, found.terms, relaxed=found.relaxed, matches=found.total
+            )
             window = ranked[start:end]
             scores = {pk: score for pk, score, _price in window}
             missing = [pk for pk, _score, price in window if price is None]
