@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import jieba
 import zhconv
@@ -269,3 +270,261 @@ def query_normalized(query: str) -> str:
 
 def tokens_unique(tokens: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(tokens))
+
+
+# --- spelling -----------------------------------------------------------------------------------
+#
+# Typo tolerance works on the vocabulary of indexed tokens (``SearchVocabulary``, kept by the
+# services) through two kinds of lookup keys, both plain strings so that either database finds
+# them with one indexed ``IN``:
+#
+# - English and pinyin words (Latin tokens of 4–32 letters) are keyed by themselves and every
+#   one-letter deletion (SymSpell): a query word and a vocabulary token within one edit
+#   (insertion, deletion, substitution, adjacent transposition) always share a key;
+# - Han words of 2–8 characters are keyed by their sound: toneless pinyin with the initials and
+#   finals people confuse folded together (zh/z, ch/c, sh/s, -ng/-n), so homophone typos from a
+#   pinyin input method (青花磁 → 青花瓷, 苏秀 → 苏绣) meet the word meant.
+#
+# Which candidate wins, and whether a correction is used at all, is decided in the selectors
+# (a correction must find more products than the query as typed).
+
+SPELL_LATIN_MIN = 4  # shorter Latin words (qhc, tea) are too ambiguous to correct
+SPELL_LATIN_MAX = 32
+SPELL_HAN_MAX = 8
+SPELL_SPAN_MAX = 6  # the longest Han span of a query that is looked up by sound
+VOCABULARY_TOKEN_MAX = 64
+
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+_FUZZY_FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"))
+
+
+def _latin_word(token: str) -> bool:
+    return token.isascii() and token.isalpha()
+
+
+def _syllable_fuzzy(syllable: str) -> str:
+    for long, short in _FUZZY_INITIALS:
+        if syllable.startswith(long):
+            syllable = short + syllable[len(long) :]
+            break
+    for long, short in _FUZZY_FINALS:
+        if syllable.endswith(long):
+            syllable = syllable[: -len(long)] + short
+            break
+    return syllable
+
+
+@lru_cache(maxsize=65536)
+def sound_key(word: str) -> str:
+    """The fuzzy toneless pinyin of a Han word, one ``-`` between syllables (景泰蓝 →
+    ``jin-tai-lan``); empty when a character has no pinyin."""
+    syllables = lazy_pinyin(word, style=Style.NORMAL, errors="ignore")
+    if len(syllables) != len(word):
+        return ""
+    return "-".join(_syllable_fuzzy(s.lower()) for s in syllables)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def spelling_keys(token: str) -> list[str]:
+    """The lookup keys a vocabulary token is stored under (none for tokens never corrected
+    towards: short or mixed Latin, single characters, long Han words)."""
+    if is_han(token):
+        if 2 <= len(token) <= SPELL_HAN_MAX:
+            key = sound_key(token)
+            return [f"s:{key}"] if key else []
+        return []
+    if _latin_word(token) and SPELL_LATIN_MIN <= len(token) <= SPELL_LATIN_MAX:
+        return [f"e:{token}", *sorted(f"e:{d}" for d in _deletes(token) if d != token)]
+    return []
+
+
+def edit_distance_max(word: str) -> int:
+    """How many edits a Latin word may be away from its correction: 1, or 2 from 8 letters on
+    (what Meilisearch and Elasticsearch's AUTO fuzziness allow, give or take)."""
+    return 2 if len(word) >= 8 else 1
+
+
+def latin_query_keys(word: str) -> set[str]:
+    """Keys a misspelt Latin word is looked up under: itself and its deletions, two deep for
+    long words (so two extra letters in the query still meet the stored one-deletions)."""
+    keys = {word} | _deletes(word)
+    if edit_distance_max(word) >= 2:
+        for deleted in list(keys):
+            keys |= _deletes(deleted)
+    return {f"e:{k}" for k in keys if len(k) >= SPELL_LATIN_MIN - 1}
+
+
+def edit_distance(a: str, b: str, *, limit: int = 2) -> int:
+    """Optimal-string-alignment distance (Levenshtein + adjacent transpositions), or
+    ``limit + 1`` as soon as it is certain to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1] if previous[-1] <= limit else limit + 1
+
+
+@dataclass(frozen=True)
+class VocabularyEntry:
+    token: str
+    documents: int
+
+
+class SpellingLookup(Protocol):
+    """What the corrector asks of the vocabulary (the selectors answer from the database)."""
+
+    def known(self, tokens: set[str]) -> set[str]:
+        """Which of these tokens are in at least one indexed document."""
+
+    def by_keys(self, keys: set[str]) -> list[VocabularyEntry]:
+        """Tokens in at least one document stored under any of these keys."""
+
+
+@dataclass(frozen=True)
+class _Piece:
+    text: str  # as typed (normalised)
+    kind: str  # "han", "latin" or "other" (kept as is)
+
+
+def _query_pieces(norm: str) -> list[_Piece]:
+    out: list[_Piece] = []
+    at = 0
+    for match in _TOKEN_RE.finditer(norm):
+        if match.start() > at:
+            out.append(_Piece(norm[at : match.start()], "other"))
+        token = match.group()
+        kind = "han" if is_han(token) else ("latin" if _latin_word(token) else "other")
+        out.append(_Piece(token, kind))
+        at = match.end()
+    if at < len(norm):
+        out.append(_Piece(norm[at:], "other"))
+    return out
+
+
+def _han_spans(run: str) -> list[str]:
+    return [
+        run[i:j]
+        for i in range(len(run))
+        for j in range(i + 2, min(len(run), i + SPELL_SPAN_MAX) + 1)
+    ]
+
+
+def _best_homophone(
+    span: str, by_sound: dict[str, list[VocabularyEntry]]
+) -> VocabularyEntry | None:
+    exact = pinyin_full(span)
+    found = [
+        e
+        for e in by_sound.get(sound_key(span), [])
+        if len(e.token) == len(span) and e.token != span
+    ]
+    # The same pinyin before a fuzzy match (zh/z ...), then the more common word.
+    found.sort(key=lambda e: (pinyin_full(e.token) != exact, -e.documents, e.token))
+    return found[0] if found else None
+
+
+def _correct_han(run: str, known: set[str], by_sound: dict[str, list[VocabularyEntry]]) -> str:
+    """The run re-spelt so that as much of it as possible is indexed words: a dynamic
+    programme over its characters where a span is kept if indexed, replaced by an indexed
+    homophone, or left as single characters; best = most characters in indexed words, then the
+    fewest replacements, then the fewest pieces."""
+    n = len(run)
+    # best[i] = (covered, -replaced, -pieces), text of run[:i]
+    best: list[tuple[tuple[int, int, int], str] | None] = [None] * (n + 1)
+    best[0] = ((0, 0, 0), "")
+    for i in range(n):
+        entry = best[i]
+        if entry is None:
+            continue
+        (covered, replaced, pieces), text = entry
+        options: list[tuple[int, tuple[tuple[int, int, int], str]]] = [
+            (i + 1, ((covered, replaced, pieces - 1), text + run[i]))
+        ]
+        for j in range(i + 2, min(n, i + SPELL_SPAN_MAX) + 1):
+            span = run[i:j]
+            if span in known:
+                options.append((j, ((covered + len(span), replaced, pieces - 1), text + span)))
+                continue
+            homophone = _best_homophone(span, by_sound)
+            if homophone is not None:
+                options.append(
+                    (
+                        j,
+                        (
+                            (covered + len(span), replaced - 1, pieces - 1),
+                            text + homophone.token,
+                        ),
+                    )
+                )
+        for j, candidate in options:
+            current = best[j]
+            if current is None or candidate[0] > current[0]:
+                best[j] = candidate
+    final = best[n]
+    return final[1] if final is not None else run
+
+
+def _correct_latin(word: str, known: set[str], candidates: list[VocabularyEntry]) -> str:
+    folded = fold_plural(word)
+    if word in known or folded in known:
+        return word
+    limit = edit_distance_max(folded)
+    scored = []
+    for entry in candidates:
+        distance = edit_distance(folded, entry.token, limit=limit)
+        if distance <= limit:
+            scored.append((distance, -entry.documents, entry.token))
+    return min(scored)[2] if scored else word
+
+
+def spelling_correct(query: str, lookup: SpellingLookup) -> str | None:
+    """The query re-spelt with indexed words where it has unindexed ones (景泰兰 → 景泰蓝,
+    scraf → scarf), normalised; None when nothing would change. Two vocabulary lookups."""
+    norm = " ".join(normalize(query[:MAX_QUERY_CHARS]).split())
+    pieces = _query_pieces(norm)
+    han_runs = [p.text for p in pieces if p.kind == "han"]
+    latin = [
+        p.text
+        for p in pieces
+        if p.kind == "latin" and SPELL_LATIN_MIN <= len(p.text) <= SPELL_LATIN_MAX
+    ]
+    if not han_runs and not latin:
+        return None
+    spans = {s for run in han_runs for s in _han_spans(run)}
+    words_asked = {w for word in latin for w in (word, fold_plural(word))}
+    known = lookup.known(spans | words_asked)
+    keys = {f"s:{k}" for k in map(sound_key, spans - known) if k}
+    unknown_latin = [w for w in latin if w not in known and fold_plural(w) not in known]
+    for word in unknown_latin:
+        keys |= latin_query_keys(fold_plural(word))
+    entries = lookup.by_keys(keys) if keys else []
+    by_sound: dict[str, list[VocabularyEntry]] = {}
+    latin_entries = []
+    for entry in entries:
+        if is_han(entry.token):
+            by_sound.setdefault(sound_key(entry.token), []).append(entry)
+        else:
+            latin_entries.append(entry)
+    out = []
+    for piece in pieces:
+        if piece.kind == "han":
+            out.append(_correct_han(piece.text, known, by_sound))
+        elif piece.kind == "latin" and piece.text in unknown_latin:
+            out.append(_correct_latin(piece.text, known, latin_entries))
+        else:
+            out.append(piece.text)
+    corrected = "".join(out)
+    return corrected if corrected != norm else None

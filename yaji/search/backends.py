@@ -13,11 +13,12 @@ facets, sorting, signals) is ordinary SQL on ``search_document``, shared by both
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -27,6 +28,8 @@ TITLE_WEIGHT = 4.0
 BODY_WEIGHT = 1.0
 # SQLite ranks at most this many text matches before filters (see Fts5Backend.top).
 FTS_CANDIDATES = 20_000
+# PostgreSQL computes ts_rank for at most this many candidates (see PostgresBackend.top).
+TEXT_RANK_WINDOW = 240
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class SearchBackend(Protocol):
     def prune(self) -> None:
         """Drop full-text entries whose document is gone."""
 
+    def planned(self, *, text: bool = True) -> AbstractContextManager[None]:
+        """Around a search's statements (``text``: with a full-text match): whatever the
+        backend needs for good plans."""
+
     def match(self, terms: list[QueryTerm], *, relaxed: bool = False) -> RawSQL:
         """A boolean expression over ``search_document``: the row matches every term."""
 
@@ -59,12 +66,17 @@ class SearchBackend(Protocol):
         *,
         relaxed: bool = False,
         limit: int,
+        matches: int | None = None,
     ) -> list[tuple[int, float]]:
         """(product id, text relevance — larger is better) of the best ``limit`` rows of
         ``matched`` (a filtered ``search_document`` queryset), best first."""
 
     def count(self) -> int:
         """How many products the full-text structure holds (for checks and the command)."""
+
+    def vocabulary(self) -> Iterator[tuple[str, int]]:
+        """Every indexed token with the number of documents carrying it, from the full-text
+        structure itself (what a vocabulary recount starts from)."""
 
 
 def _alternatives(term: QueryTerm, *, relaxed: bool) -> list[tuple[str, bool]]:
@@ -109,6 +121,9 @@ class Fts5Backend:
                 "DELETE FROM search_fts WHERE rowid NOT IN (SELECT product_id FROM search_document)"
             )
 
+    def planned(self, *, text: bool = True) -> AbstractContextManager[None]:
+        return nullcontext()
+
     @staticmethod
     def compile(terms: list[QueryTerm], *, relaxed: bool = False) -> str:
         """An FTS5 query: every token quoted (tokens are [Han]+ or [a-z0-9]+, so the quotes
@@ -137,6 +152,7 @@ class Fts5Backend:
         *,
         relaxed: bool = False,
         limit: int,
+        matches: int | None = None,
     ) -> list[tuple[int, float]]:
         # Two cheap steps joined in Python: the FTS index ranks its matches by bm25 (computed by
         # the MATCH that drives the scan), the documents query applies the filters. Putting
@@ -163,6 +179,18 @@ class Fts5Backend:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM search_fts")
             return int(cursor.fetchone()[0])
+
+    def vocabulary(self) -> Iterator[tuple[str, int]]:
+        # fts5vocab reads the index's own term list; a temp table, so no migration and nothing
+        # left behind in the database file.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_terms "
+                "USING fts5vocab(main, search_fts, row)"
+            )
+            cursor.execute("SELECT term, doc FROM temp.search_fts_terms")
+            for term, documents in cursor.fetchall():
+                yield str(term), int(documents)
 
 
 class PostgresBackend:
@@ -207,6 +235,28 @@ class PostgresBackend:
             groups.append("(" + " | ".join(options) + ")")
         return " & ".join(groups)
 
+    @contextmanager
+    def planned(self, *, text: bool = True) -> Iterator[None]:
+        # The planner cannot see that testing ``@@`` on a row means de-TOASTing its vector,
+        # and it overestimates how many rows an OR of synonyms matches, so at 100k documents
+        # it picked a sequential scan over every vector (0.5–1 s) instead of the GIN bitmap
+        # (a few ms). The search's own statements are told to take the index; the setting is
+        # put back afterwards (or rolled back with an aborted transaction). Browsing without
+        # words needs none of it.
+        if not text:
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+        try:
+            yield
+        finally:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET enable_seqscan")
+            except DatabaseError:  # the transaction is aborted: its SET goes with it
+                pass
+
     def match(self, terms: list[QueryTerm], *, relaxed: bool = False) -> RawSQL:
         return RawSQL(
             "search_document.search_vector @@ to_tsquery('simple', %s)",
@@ -221,23 +271,55 @@ class PostgresBackend:
         *,
         relaxed: bool = False,
         limit: int,
+        matches: int | None = None,
     ) -> list[tuple[int, float]]:
+        # ts_rank reads each row's whole tsvector (most are TOASTed): over every match of a
+        # broad query at 100k documents that is most of a search's time. So the matches are
+        # first ordered by the precomputed business-signal score (an in-row float: no vector
+        # read), and only the best TEXT_RANK_WINDOW of those get a text rank; the rest keep
+        # their signal order behind them. Exact whenever a query matches fewer documents.
         rank = RawSQL(
             "ts_rank(%s::float4[], search_document.search_vector, to_tsquery('simple', %s))",
             (self._WEIGHTS, self.compile(terms, relaxed=relaxed)),
             output_field=FloatField(),
         )
-        rows = (
-            matched.annotate(text_score=rank)
-            .order_by("-text_score", "-pk")
-            .values_list("pk", "text_score")[:limit]
+        if matches is not None and matches <= TEXT_RANK_WINDOW:  # few: rank them all at once
+            rows = (
+                matched.annotate(text_score=rank)
+                .order_by("-text_score", "-pk")
+                .values_list("pk", "text_score")[:limit]
+            )
+            return [(int(pk), float(score or 0.0)) for pk, score in rows]
+        candidates = list(
+            matched.order_by("-signals_score", "-pk").values_list("pk", flat=True)[:limit]
         )
-        return [(int(pk), float(score or 0.0)) for pk, score in rows]
+        if not candidates:
+            return []
+        head = candidates[:TEXT_RANK_WINDOW]
+        ranks = dict(
+            matched.model.objects.filter(pk__in=head)
+            .annotate(text_score=rank)
+            .values_list("pk", "text_score")
+        )
+        ranked = sorted(
+            ((int(pk), float(ranks.get(pk) or 0.0)) for pk in head), key=lambda r: (-r[1], -r[0])
+        )
+        floor = ranked[-1][1] if ranked else 0.0
+        return ranked + [(int(pk), floor) for pk in candidates[TEXT_RANK_WINDOW:]]
 
     def count(self) -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM search_document WHERE search_vector IS NOT NULL")
             return int(cursor.fetchone()[0])
+
+    def vocabulary(self) -> Iterator[tuple[str, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word, ndoc FROM ts_stat("
+                "'SELECT search_vector FROM search_document WHERE search_vector IS NOT NULL')"
+            )
+            for word, documents in cursor.fetchall():
+                yield str(word), int(documents)
 
 
 def backend_get() -> SearchBackend:

@@ -59,6 +59,9 @@ class SearchDocument(models.Model):
     sales_count = models.PositiveIntegerField(default=0)
     rating_centi = models.PositiveSmallIntegerField(default=0)  # 0–500: stars × 100
     rating_count = models.PositiveIntegerField(default=0)
+    # selectors.signals_boost of the signals above, as of the last write (freshness included,
+    # so it ages until the next one): the cheap order relevance picks its candidates by.
+    signals_score = models.FloatField(default=1.0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -171,3 +174,42 @@ class SearchActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key}@{self.hour:%Y-%m-%d %H}"
+
+
+class SearchVocabulary(models.Model):
+    """A token of the index and how many documents carry it: what typo correction may correct
+    towards. Kept by the services on every index write (an upsert adding the difference) and
+    recounted from the full-text index by a rebuild; a token nobody carries any more stays at
+    0 until then (lookups skip it)."""
+
+    token = models.CharField(max_length=64, unique=True)
+    # Not a PositiveIntegerField: concurrent first indexings of one product may briefly count
+    # it twice or not at all; a rebuild recounts, nothing reads this as exact.
+    documents = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "search_vocabulary"
+
+    def __str__(self) -> str:
+        return f"{self.token} ({self.documents})"
+
+
+class SearchSpellingKey(models.Model):
+    """One lookup key of a vocabulary token (analysis.spelling_keys: a one-letter deletion of
+    a Latin word, or the fuzzy pinyin of a Han word)."""
+
+    key = models.CharField(max_length=80)
+    token = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "search_spelling_key"
+        constraints = [
+            models.UniqueConstraint(fields=["key", "token"], name="search_spelling_key_uniq")
+        ]
+        indexes = [models.Index(fields=["token"], name="search_spelling_token_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.token}"

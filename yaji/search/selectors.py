@@ -22,15 +22,24 @@ from django.utils.translation import gettext_lazy as _
 from yaji.catalog.models import Attribute, Category, Product, ProductImage, Shop, ShopType
 from yaji.catalog.selectors import category_descendant_ids
 from yaji.core import clock
-from yaji.search.analysis import MAX_QUERY_CHARS, QueryTerm, normalize, query_terms
-from yaji.search.backends import backend_get
+from yaji.search.analysis import (
+    MAX_QUERY_CHARS,
+    QueryTerm,
+    VocabularyEntry,
+    normalize,
+    query_terms,
+    spelling_correct,
+)
+from yaji.search.backends import TEXT_RANK_WINDOW, backend_get
 from yaji.search.errors import InvalidPage, QueryTooLong, UnknownFacetValue, UnknownSort
 from yaji.search.models import (
     PriceBand,
     SearchActivity,
     SearchDocument,
     SearchFacetValue,
+    SearchSpellingKey,
     SearchTerm,
+    SearchVocabulary,
 )
 
 PAGE_SIZE = 24
@@ -39,6 +48,16 @@ PAGE_SIZE_MAX = 60
 RESULT_WINDOW = 1200
 # Relevance re-ranks this many best text matches with the business signals.
 RERANK_WINDOW = 1200
+# Of those, this many best are re-ranked with the business signals (what PostgreSQL ranks
+# by text, see backends.TEXT_RANK_WINDOW); the rest keep the backend's order behind them.
+RERANK_HEAD = TEXT_RANK_WINDOW
+# Totals are exact up to the window (all that can be paged through), "1200+" past it.
+COUNT_CAP = RESULT_WINDOW
+# Fetched past the page's end so that products delisted a moment ago (documents not yet
+# removed by their event) can be dropped and the page still be full.
+PAGE_SLACK = 4
+# A query finding fewer products than this gets a spelling suggestion if one finds more.
+SPELLING_FEW = 3
 
 SORTS = {
     "relevance": _("综合"),
@@ -100,6 +119,8 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     page_size: int = PAGE_SIZE
+    # True: search the words exactly as typed, no spelling correction ("search instead for").
+    exact: bool = False
 
     def filters(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in FACETS if getattr(self, name)}
@@ -128,6 +149,19 @@ class SearchResult:
     facets: list[Facet]
     relaxed: bool = False  # no product had every word; these have the words' parts
     scores: dict[int, float] = field(default_factory=dict)
+    # Spelling: ``suggestion`` is the query re-spelt with indexed words ("did you mean …?")
+    # when that finds more; ``corrected`` says the hits are already the suggestion's, because
+    # the query as typed found nothing (show "showing results for …, search instead for
+    # <params.q>" with ``exact=True``).
+    suggestion: str = ""
+    corrected: bool = False
+    # False when there are more matches than COUNT_CAP: ``total`` is then the cap (show
+    # ``total_label``, "1200+").
+    total_exact: bool = True
+
+    @property
+    def total_label(self) -> str:
+        return f"{self.total}" if self.total_exact else f"{self.total}+"
 
     @property
     def pages(self) -> int:
@@ -340,7 +374,10 @@ def _hits(page: list[tuple[int, int]]) -> list[Product]:
     """The products of (id, price in fen) pairs, in that order, ready for the cards."""
     ids = [pk for pk, _price in page]
     products = (
-        Product.objects.filter(pk__in=ids)
+        # The catalog's live status, not the index's: a delisting is invisible at once.
+        Product.objects.filter(
+            pk__in=ids, status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE
+        )
         .select_related("shop", "category")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
@@ -358,18 +395,24 @@ def _hits(page: list[tuple[int, int]]) -> list[Product]:
 
 
 def _reranked(
-    matched: QuerySet[SearchDocument], terms: list[QueryTerm], *, relaxed: bool
-) -> list[tuple[int, float, int]]:
-    """(id, score, price) of the best text matches, best first, signals applied."""
+    matched: QuerySet[SearchDocument],
+    terms: list[QueryTerm],
+    *,
+    relaxed: bool,
+    matches: int | None = None,
+) -> list[tuple[int, float, int | None]]:
+    """(id, score, price or None past the head) of the best text matches, best first: the first RERANK_HEAD re-ranked with
+    the business signals, the rest of the window behind them in the backend's order."""
     now = clock.now()
-    top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW)
+    top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW, matches=matches)
+    head, rest = top[:RERANK_HEAD], top[RERANK_HEAD:]
     signals = {
         row[0]: row[1:]
-        for row in SearchDocument.objects.filter(pk__in=[pk for pk, _text in top]).values_list(
+        for row in SearchDocument.objects.filter(pk__in=[pk for pk, _text in head]).values_list(
             "pk", "sales_count", "rating_centi", "rating_count", "listed_at", "price_fen"
         )
     }
-    rows = [(pk, text, *signals[pk]) for pk, text in top if pk in signals]
+    rows = [(pk, text, *signals[pk]) for pk, text in head if pk in signals]
     best = max((abs(r[1] or 0.0) for r in rows), default=0.0) or 1.0
     scored = [
         (
@@ -386,7 +429,38 @@ def _reranked(
         for pk, text, sales, rating, rating_count, listed_at, price in rows
     ]
     scored.sort(key=lambda item: (-item[1], -item[0]))
-    return scored
+    # Behind the head: below its lowest score, in the backend's order.
+    floor = min((score for _pk, score, _price in scored), default=0.0)
+    return scored + [(pk, floor * 0.5, None) for pk, _text in rest]
+
+
+class _VocabularyLookup:
+    """The spelling corrector's view of the vocabulary: two indexed lookups per query."""
+
+    def known(self, tokens: set[str]) -> set[str]:
+        if not tokens:
+            return set()
+        return set(
+            SearchVocabulary.objects.filter(token__in=sorted(tokens), documents__gt=0).values_list(
+                "token", flat=True
+            )
+        )
+
+    def by_keys(self, keys: set[str]) -> list[VocabularyEntry]:
+        if not keys:
+            return []
+        tokens = SearchSpellingKey.objects.filter(key__in=sorted(keys)).values("token")
+        rows = SearchVocabulary.objects.filter(token__in=tokens, documents__gt=0).values_list(
+            "token", "documents"
+        )
+        return [VocabularyEntry(token, documents) for token, documents in rows]
+
+
+def search_spelling(q: str) -> str | None:
+    """The query re-spelt towards indexed words (景泰兰 → 景泰蓝, scraf → scarf), or None."""
+    if not q.strip() or len(q) > MAX_QUERY_CHARS:
+        return None
+    return spelling_correct(q, _VocabularyLookup())
 
 
 def _facets_key(terms: list[QueryTerm], params: SearchParams, *, relaxed: bool) -> str:
@@ -398,57 +472,114 @@ def _facets_key(terms: list[QueryTerm], params: SearchParams, *, relaxed: bool) 
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+def _count(results: QuerySet[SearchDocument]) -> tuple[int, bool]:
+    """(matches, exact): counted up to one past the result window, which is all a shopper can
+    page through; past it the page says "1200+" instead of paying for every match."""
+    n = results.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n <= COUNT_CAP
+
+
+@dataclass
+class _Match:
+    terms: list[QueryTerm]
+    relaxed: bool
+    indexed: QuerySet[SearchDocument]  # the text match alone (what the facets count)
+    results: QuerySet[SearchDocument]  # with the filters
+    total: int
+    exact: bool
+
+
+def _match(
+    terms: list[QueryTerm],
+    params: SearchParams,
+    category_ids: list[int] | None,
+    *,
+    relaxed: bool = False,
+) -> _Match:
+    indexed = SearchDocument.objects.all()
+    if terms:
+        indexed = indexed.filter(backend_get().match(terms, relaxed=relaxed))
+    results = _filtered(indexed, params, category_ids=category_ids, skip="")
+    total, exact = _count(results)
+    return _Match(terms, relaxed, indexed, results, total, exact)
+
+
 def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
     """Search listed products: text + filters, facet counts (unless ``facets`` is False, for
-    rows that show no sidebar), one sorted page."""
+    rows that show no sidebar), one sorted page.
+
+    A product is searchable while its document exists: the outbox path deletes it on a
+    delisting or when the shop is no longer active, so counting and ranking read only
+    ``search_document`` (no join to the catalog). The page itself is checked against the
+    catalog's live status, so a product delisted a moment ago — before its event is delivered
+    — is never shown."""
     params_validate(params)
     category_ids = _category_ids(params.category) if params.category else None
     terms = query_terms(params.q) if params.q.strip() else []
-    relaxed = False
     backend = backend_get()
-    # ``indexed`` trusts the index (kept current by the outbox) and feeds the facet counts;
-    # the total and the hits also join the catalog's status, so a product delisted a moment
-    # ago is never shown even before its event is delivered.
-    indexed = SearchDocument.objects.all()
-    if terms:
-        indexed = indexed.filter(backend.match(terms))
-    results = _filtered(_visible(indexed), params, category_ids=category_ids, skip="")
-    total = results.count()
-    if terms and not total and any(t.relaxed for t in terms):
-        relaxed = True
-        indexed = SearchDocument.objects.filter(backend.match(terms, relaxed=True))
-        results = _filtered(_visible(indexed), params, category_ids=category_ids, skip="")
-        total = results.count()
-    start = (params.page - 1) * params.page_size
-    end = start + params.page_size
-    scores: dict[int, float] = {}
-    if params.sort == "relevance" and terms:
-        ranked = _reranked(results, terms, relaxed=relaxed)
-        scores = {pk: score for pk, score, _price in ranked}
-        page = [(pk, price) for pk, _score, price in ranked[start:end]]
-    else:
-        order = {
-            "relevance": ("-sales_count", "-listed_at", "-pk"),
-            "newest": ("-listed_at", "-pk"),
-            "price_asc": ("price_fen", "-pk"),
-            "price_desc": ("-price_fen", "-pk"),
-            "sales": ("-sales_count", "-listed_at", "-pk"),
-        }[params.sort]
-        page = list(results.order_by(*order).values_list("pk", "price_fen")[start:end])
+    suggestion, corrected = "", False
+    with backend.planned(text=bool(terms)):
+        found = _match(terms, params, category_ids)
+        if terms and found.total < SPELLING_FEW and not params.exact:
+            respelt = search_spelling(params.q)
+            respelt_terms = query_terms(respelt) if respelt else []
+            if respelt_terms:
+                other = _match(respelt_terms, params, category_ids)
+                if not other.total and any(t.relaxed for t in respelt_terms):
+                    other = _match(respelt_terms, params, category_ids, relaxed=True)
+                if other.total > found.total:
+                    suggestion = respelt or ""
+                    if not found.total:  # nothing as typed: show the correction's products
+                        found, corrected = other, True
+        if found.terms and not found.total and any(t.relaxed for t in found.terms):
+            found = _match(found.terms, params, category_ids, relaxed=True)
+        start = (params.page - 1) * params.page_size
+        # A few more than the page, in case some were delisted a moment ago (see _hits).
+        end = start + params.page_size + PAGE_SLACK
+        scores: dict[int, float] = {}
+        if params.sort == "relevance" and found.terms:
+            ranked = _reranked(
+                found.results, found.terms, relaxed=found.relaxed, matches=found.total
+            )
+            window = ranked[start:end]
+            scores = {pk: score for pk, score, _price in window}
+            missing = [pk for pk, _score, price in window if price is None]
+            prices = (
+                dict(SearchDocument.objects.filter(pk__in=missing).values_list("pk", "price_fen"))
+                if missing
+                else {}
+            )
+            page = [
+                (pk, price if price is not None else prices[pk])
+                for pk, _score, price in window
+                if price is not None or pk in prices
+            ]
+        else:
+            order = {
+                "relevance": ("-sales_count", "-listed_at", "-pk"),
+                "newest": ("-listed_at", "-pk"),
+                "price_asc": ("price_fen", "-pk"),
+                "price_desc": ("-price_fen", "-pk"),
+                "sales": ("-sales_count", "-listed_at", "-pk"),
+            }[params.sort]
+            page = list(found.results.order_by(*order).values_list("pk", "price_fen")[start:end])
     return SearchResult(
         params=params,
-        hits=_hits(page),
-        total=total,
+        hits=_hits(page)[: params.page_size],
+        total=found.total,
         facets=_facets(
-            indexed,
+            found.indexed,
             params,
             category_ids,
-            cache_key=_facets_key(terms, params, relaxed=relaxed),
+            cache_key=_facets_key(found.terms, params, relaxed=found.relaxed),
         )
         if facets
         else [],
-        relaxed=relaxed,
+        relaxed=found.relaxed,
         scores=scores,
+        suggestion=suggestion,
+        corrected=corrected,
+        total_exact=found.exact,
     )
 
 

@@ -8,11 +8,12 @@ for the product; ``yaji search-reindex`` calls :func:`search_index_rebuild`.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Prefetch, QuerySet
 
 from yaji.catalog.models import Attribute, Category, Product, Shop, Tag
@@ -20,12 +21,14 @@ from yaji.core import clock
 from yaji.core.models import OutboxEvent
 from yaji.core.outbox import outbox_subscribe
 from yaji.search.analysis import (
+    VOCABULARY_TOKEN_MAX,
     document_text,
     is_han,
     normalize,
     pinyin_full,
     pinyin_initials,
     query_normalized,
+    spelling_keys,
 )
 from yaji.search.backends import IndexRow, backend_get
 from yaji.search.errors import SearchValidationFailed
@@ -33,10 +36,12 @@ from yaji.search.models import (
     SearchActivity,
     SearchDocument,
     SearchFacetValue,
+    SearchSpellingKey,
     SearchTerm,
+    SearchVocabulary,
     price_band_of,
 )
-from yaji.search.selectors import facets_generation_bump
+from yaji.search.selectors import facets_generation_bump, signals_boost
 
 logger = logging.getLogger(__name__)
 
@@ -149,16 +154,25 @@ def _vocabulary_of(product: Product) -> list[SearchTerm]:
     return terms
 
 
-def _index_products(products: list[Product]) -> None:
-    """Write the documents, facets, suggestions and full-text rows of searchable products."""
+def _index_products(products: list[Product]) -> dict[int, set[str]]:
+    """Write the documents, facets, suggestions and full-text rows of searchable products;
+    returns the distinct tokens of each document written."""
     if not products:
-        return
+        return {}
     now = clock.now()
     documents = []
     rows = []
+    signals = {
+        pk: (sales, rating, count)
+        for pk, sales, rating, count in SearchDocument.objects.filter(
+            pk__in=[p.pk for p in products]
+        ).values_list("pk", "sales_count", "rating_centi", "rating_count")
+    }
     for product in products:
         title, body = _texts(product)
         price = int(product.min_price_fen or 0)
+        listed_at = product.listed_at or product.created_at
+        sales, rating, rating_count = signals.get(product.pk, (0, 0, 0))
         documents.append(
             SearchDocument(
                 product_id=product.pk,
@@ -169,7 +183,10 @@ def _index_products(products: list[Product]) -> None:
                 body_tokens=document_text(body),
                 price_fen=price,
                 price_band=price_band_of(price),
-                listed_at=product.listed_at or product.created_at,
+                listed_at=listed_at,
+                signals_score=_signals_score(
+                    sales=sales, rating_centi=rating, rating_count=rating_count, listed_at=listed_at
+                ),
                 created_at=now,
                 updated_at=now,
             )
@@ -188,6 +205,7 @@ def _index_products(products: list[Product]) -> None:
             "price_fen",
             "price_band",
             "listed_at",
+            "signals_score",
             "updated_at",
         ],
     )
@@ -209,6 +227,34 @@ def _index_products(products: list[Product]) -> None:
     for document in by_id.values():
         rows.append(IndexRow(document.pk, document.title_tokens, document.body_tokens))
     backend_get().index(rows)
+    return {d.product_id: _token_set(d.title_tokens, d.body_tokens) for d in documents}
+
+
+def _signals_score(
+    *, sales: int, rating_centi: int, rating_count: int, listed_at: datetime
+) -> float:
+    return signals_boost(
+        sales=sales,
+        rating_centi=rating_centi,
+        rating_count=rating_count,
+        age_days=(clock.now() - listed_at).total_seconds() / 86400,
+    )
+
+
+def _token_set(title_tokens: str, body_tokens: str) -> set[str]:
+    return set(title_tokens.split()) | set(body_tokens.split())
+
+
+def _indexed_token_sets(product_ids: list[int]) -> dict[int, set[str]]:
+    """The tokens each of these documents carries now, rows locked (PostgreSQL) so that two
+    refreshes of one product count its change once."""
+    rows = (
+        SearchDocument.objects.select_for_update()
+        .filter(product_id__in=product_ids)
+        .order_by("pk")
+        .values_list("pk", "title_tokens", "body_tokens")
+    )
+    return {pk: _token_set(title, body) for pk, title, body in rows}
 
 
 def _remove(product_ids: Iterable[int]) -> int:
@@ -220,16 +266,93 @@ def _remove(product_ids: Iterable[int]) -> int:
     return deleted
 
 
-def _refresh(product_ids: list[int]) -> None:
+def _refresh(product_ids: list[int], *, vocabulary: bool = True) -> None:
     # Cached facet counts are keyed by the index generation: a write retires them now and
     # again on commit (so nothing counted from the uncommitted state outlives the commit).
     facets_generation_bump()
     transaction.on_commit(facets_generation_bump)
+    before = _indexed_token_sets(product_ids) if vocabulary else {}
     products = list(_source_qs().filter(pk__in=product_ids))
     searchable = [p for p in products if _searchable(p)]
     keep = {p.pk for p in searchable}
     _remove(pk for pk in product_ids if pk not in keep)
-    _index_products(searchable)
+    after = _index_products(searchable)
+    if vocabulary:
+        change: Counter[str] = Counter()
+        for tokens in after.values():
+            change.update(tokens)
+        for tokens in before.values():
+            change.subtract(tokens)
+        vocabulary_apply(change)
+
+
+# --- the spelling vocabulary --------------------------------------------------------------------
+
+_VOCABULARY_UPSERT = (
+    "INSERT INTO search_vocabulary (token, documents, created_at, updated_at) "
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (token) DO UPDATE SET "
+    "documents = search_vocabulary.documents + excluded.documents, "
+    "updated_at = excluded.updated_at"
+)
+_CHUNK = 500  # parameters per IN (...), well under SQLite's limit
+
+
+def _spelling_key_rows(tokens: Iterable[str]) -> list[SearchSpellingKey]:
+    return [SearchSpellingKey(key=key, token=t) for t in tokens for key in spelling_keys(t)]
+
+
+def vocabulary_apply(change: Counter[str]) -> None:
+    """Add a difference in documents per token to the vocabulary (inside the caller's
+    transaction). The upsert adds in the database, so concurrent writers do not lose counts;
+    tokens are taken in sorted order, so two writers never wait on each other in a cycle."""
+    changes = sorted(
+        (token, n) for token, n in change.items() if n and len(token) <= VOCABULARY_TOKEN_MAX
+    )
+    if not changes:
+        return
+    added = [token for token, n in changes if n > 0]
+    existing: set[str] = set()
+    for start in range(0, len(added), _CHUNK):
+        existing.update(
+            SearchVocabulary.objects.filter(token__in=added[start : start + _CHUNK]).values_list(
+                "token", flat=True
+            )
+        )
+    now = clock.now()
+    with connection.cursor() as cursor:
+        cursor.executemany(_VOCABULARY_UPSERT, [(token, n, now, now) for token, n in changes])
+    # A token seen for the first time gets its lookup keys (a racing writer adding the same
+    # ones is absorbed by the unique key).
+    SearchSpellingKey.objects.bulk_create(
+        _spelling_key_rows(t for t in added if t not in existing),
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+@transaction.atomic
+def vocabulary_recount() -> int:
+    """Rebuild the spelling vocabulary from the full-text index itself (exact counts, tokens no
+    document carries any more dropped). Returns the number of tokens."""
+    counted = [
+        (token, n)
+        for token, n in backend_get().vocabulary()
+        if n > 0 and len(token) <= VOCABULARY_TOKEN_MAX
+    ]
+    SearchSpellingKey.objects.all().delete()
+    SearchVocabulary.objects.all().delete()
+    now = clock.now()
+    SearchVocabulary.objects.bulk_create(
+        [
+            SearchVocabulary(token=t, documents=n, created_at=now, updated_at=now)
+            for t, n in counted
+        ],
+        batch_size=1000,
+    )
+    SearchSpellingKey.objects.bulk_create(
+        _spelling_key_rows(t for t, _n in counted), ignore_conflicts=True, batch_size=1000
+    )
+    return len(counted)
 
 
 @transaction.atomic
@@ -265,10 +388,12 @@ def search_index_rebuild(
     for start in range(0, len(ids), max(1, batch_size)):
         batch = ids[start : start + batch_size]
         with transaction.atomic():
-            _refresh(batch)
+            # The spelling vocabulary is recounted once at the end instead of per batch.
+            _refresh(batch, vocabulary=False)
         done += len(batch)
         yield done
     vocabulary_rebuild()
+    vocabulary_recount()
 
 
 @transaction.atomic
@@ -335,9 +460,25 @@ def search_signals_update(
         if not 0 <= value <= limit:
             raise SearchValidationFailed(extra={"field": name, "min": 0, "max": limit})
         changes[name] = value
-    if not changes:
-        return SearchDocument.objects.filter(pk=product_id).exists()
-    updated = SearchDocument.objects.filter(pk=product_id).update(**changes, updated_at=clock.now())
+    document = (
+        SearchDocument.objects.select_for_update()
+        .filter(pk=product_id)
+        .values("sales_count", "rating_centi", "rating_count", "listed_at")
+        .first()
+    )
+    if not changes or document is None:
+        return document is not None
+    merged = {**document, **changes}
+    updated = SearchDocument.objects.filter(pk=product_id).update(
+        **changes,
+        signals_score=_signals_score(
+            sales=merged["sales_count"],
+            rating_centi=merged["rating_centi"],
+            rating_count=merged["rating_count"],
+            listed_at=merged["listed_at"],
+        ),
+        updated_at=clock.now(),
+    )
     if updated and "sales_count" in changes:
         SearchTerm.objects.filter(product_id=product_id).update(weight=1 + changes["sales_count"])
     return bool(updated)

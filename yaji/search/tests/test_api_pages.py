@@ -213,8 +213,11 @@ def test_query_count_is_constant_in_page_size(client: Client, products) -> None:
     assert counts[0] == counts[2] and counts[1] == counts[3], counts
     # 6 facets + their category names, count, FTS ranking, filter set, signals, products,
     # images, and the trending counter (an UPDATE inside a savepoint).
-    assert max(counts) <= 16, counts
-    assert len(cold.captured_queries) <= 16, len(cold.captured_queries)
+    # On PostgreSQL a text search also sets and resets the planner's sequential-scan switch
+    # (two statements that read nothing, see PostgresBackend.planned).
+    budget = 16 + (2 if connection.vendor == "postgresql" else 0)
+    assert max(counts) <= budget, counts
+    assert len(cold.captured_queries) <= budget, len(cold.captured_queries)
 
 
 PAGE_QUERY_BUDGET = 12  # the catalog issue's target: per product or list page, any page size

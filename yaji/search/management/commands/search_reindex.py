@@ -1,7 +1,8 @@
 """``yaji search-reindex``: rebuild the search index from the catalog, with a progress bar.
 
 Idempotent and safe while the site runs: documents are replaced batch by batch (one short
-transaction each), stale ones are dropped first and the suggestion vocabulary is recounted last.
+transaction each), stale ones are dropped first and the suggestion and spelling vocabularies are
+recounted last.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from yaji.search.backends import backend_get
-from yaji.search.models import SearchDocument
+from yaji.search.models import SearchDocument, SearchVocabulary
 from yaji.search.services import search_index_rebuild
 
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             backend = backend_get()
             self.stdout.write(
                 f"Search index rebuilt ({backend.vendor}): {SearchDocument.objects.count()} "
-                f"documents, {backend.count()} full-text entries in "
+                f"documents, {backend.count()} full-text entries, "
+                f"{SearchVocabulary.objects.count()} spelling-vocabulary tokens in "
                 f"{time.monotonic() - started:.1f}s"
             )
