@@ -56,6 +56,11 @@ from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_rol
 from yaji.catalog.presenters import IMAGE_SIZES, bundle_dict, product_media_url, product_one
 from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError, NotFound, PermissionDenied
+from yaji.search.selectors import FACETS, SORTS, SearchParams, SearchResult, search_run
+
+# Facets a category page offers (the category itself is the page; sub-categories are links).
+BROWSE_FACETS = tuple(name for name in FACETS if name != "category")
+BROWSE_PAGE_SIZE = 24
 
 # --- public ----------------------------------------------------------------------------------
 
@@ -854,3 +859,78 @@ def product_review_decide(request: HttpRequest, product_id: int) -> HttpResponse
         "error": error,
     }
     return render(request, "catalog/product_review_decide.html", context)
+
+
+# --- category browsing -------------------------------------------------------------------------
+# The products and facet counts come from search (the same selector /search/ uses), so a
+# category page and a search narrowed to that category always agree.
+
+BROWSE_TARGET = "browse-results"
+
+
+def _browse_int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return -1  # the selector rejects it with a clear message and code
+
+
+def _browse_params(request: HttpRequest, slug: str) -> SearchParams:
+    get = request.GET
+    return SearchParams(
+        category=slug,
+        sort=get.get("sort") or "relevance",
+        page=_browse_int(get.get("page"), 1),
+        page_size=_browse_int(get.get("page_size"), BROWSE_PAGE_SIZE),
+        **{name: get.get(name, "")[:60] for name in BROWSE_FACETS},
+    )
+
+
+def _category_counts(result: SearchResult) -> dict[str, int]:
+    facet = next((f for f in result.facets if f.name == "category"), None)
+    return {b.value: b.count for b in facet.buckets} if facet else {}
+
+
+@require_GET
+def category_tree(request: HttpRequest) -> HttpResponse:
+    """Every category with how many listed products are in it and below it."""
+    result = search_run(SearchParams(page_size=1))
+    nodes = selectors.category_tree(counts_by_slug=_category_counts(result))
+    context = {"nodes": nodes, "total": result.total}
+    return render(request, "catalog/category_tree.html", context)
+
+
+@require_GET
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A category's products (with its descendants'), narrowed by facets, sorted, paged. A
+    facet click from the page itself (HTMX) gets only the results block back."""
+    try:
+        browse = selectors.category_browse_get(slug=slug)
+    except NotFound as exc:
+        raise Http404() from exc
+    params = _browse_params(request, slug)
+    context: dict[str, Any] = {
+        "browse": browse,
+        "category": browse.category,
+        "params": params,
+        "sorts": SORTS.items(),
+    }
+    status = 200
+    try:
+        result = search_run(params)
+    except ApplicationError as exc:
+        context.update(error=exc.message, error_code=exc.code)
+        status = exc.status
+    else:
+        # The sub-category facet: the children counted under every other selected facet.
+        context.update(
+            result=result,
+            children=browse.counted(_category_counts(result)),
+            facets=[f for f in result.facets if f.name != "category" and f.buckets],
+        )
+    htmx = getattr(request, "htmx", None)
+    partial = bool(htmx) and htmx.target == BROWSE_TARGET and not htmx.history_restore_request
+    template = "catalog/partials/browse_results.html" if partial else "catalog/category_detail.html"
+    response = render(request, template, context, status=status)
+    response["Vary"] = "HX-Request, Accept-Language, Cookie"
+    return response
