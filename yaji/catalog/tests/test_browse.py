@@ -190,9 +190,9 @@ def test_unknown_slug_is_404(client: Client, world) -> None:  # type: ignore[no-
         ({"page_size": "100000"}, "search_invalid_page"),
     ],
 )
-def test_bad_facet_sort_or_page_is_a_clear_400(client: Client, world, query, code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_facet_sort_or_page_is_a_clear_422(client: Client, world, query, code) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/categories/heritage-craft/", query)
-    assert response.status_code == 400
+    assert response.status_code == 422  # the project's status for invalid input, as on /search/
     assert response.context["error_code"] == code
     html = response.content.decode()
     assert 'data-testid="browse-error"' in html and "<script>" not in html
