@@ -52,6 +52,13 @@ from yaji.catalog.models import (
     ShopApplication,
     ShopType,
 )
+from yaji.catalog.page_cache import (
+    CATALOG,
+    LISTS,
+    page_serve,
+    product_stock_signature,
+    product_version_name,
+)
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_role_of
 from yaji.catalog.presenters import IMAGE_SIZES, bundle_dict, product_media_url, product_one
 from yaji.catalog.uploads import private_storage
@@ -333,8 +340,23 @@ def _viewable_product_or_404(request: HttpRequest, product_id: int) -> Product:
         raise Http404() from exc
 
 
+MAX_ID = 2**63 - 1
+
+
 @require_GET
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
+    if not 0 < product_id <= MAX_ID:
+        raise Http404()
+    return page_serve(
+        request,
+        page="product",
+        versions=[CATALOG, product_version_name(product_id)],
+        signature=lambda: product_stock_signature(product_id),
+        build=lambda extra: _product_detail(request, product_id, extra),
+    )
+
+
+def _product_detail(request: HttpRequest, product_id: int, extra: dict[str, Any]) -> HttpResponse:
     product = _viewable_product_or_404(request, product_id)
     images = list(product.images.all())
     variants = list(product.variants.all())
@@ -356,6 +378,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
         "attributes": list(product.attributes.all()),
         "tags": list(product.tags.all()),
         "is_preview": product.status != Product.Status.LISTED,
+        **extra,
     }
     return render(request, "catalog/product_detail.html", context)
 
@@ -894,16 +917,29 @@ def _category_counts(result: SearchResult) -> dict[str, int]:
 @require_GET
 def category_tree(request: HttpRequest) -> HttpResponse:
     """Every category with how many listed products are in it and below it."""
-    result = search_run(SearchParams(page_size=1))
-    nodes = selectors.category_tree(counts_by_slug=_category_counts(result))
-    context = {"nodes": nodes, "total": result.total}
-    return render(request, "catalog/category_tree.html", context)
+
+    def build(extra: dict[str, Any]) -> HttpResponse:
+        result = search_run(SearchParams(page_size=1))
+        nodes = selectors.category_tree(counts_by_slug=_category_counts(result))
+        context = {"nodes": nodes, "total": result.total, **extra}
+        return render(request, "catalog/category_tree.html", context)
+
+    return page_serve(request, page="category_tree", versions=[CATALOG, LISTS], build=build)
 
 
 @require_GET
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A category's products (with its descendants'), narrowed by facets, sorted, paged. A
     facet click from the page itself (HTMX) gets only the results block back."""
+    return page_serve(
+        request,
+        page="category",
+        versions=[CATALOG, LISTS],
+        build=lambda extra: _category_detail(request, slug, extra),
+    )
+
+
+def _category_detail(request: HttpRequest, slug: str, extra: dict[str, Any]) -> HttpResponse:
     try:
         browse = selectors.category_browse_get(slug=slug)
     except NotFound as exc:
@@ -914,6 +950,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "category": browse.category,
         "params": params,
         "sorts": SORTS.items(),
+        **extra,
     }
     status = 200
     try:

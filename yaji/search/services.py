@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Min, Prefetch, QuerySet
 
 from yaji.catalog.models import Attribute, Category, Product, Shop, Tag
+from yaji.catalog.page_cache import LISTS, page_versions_bump
 from yaji.core import clock
 from yaji.core.models import OutboxEvent
 from yaji.core.outbox import outbox_subscribe
@@ -225,6 +226,7 @@ def _refresh(product_ids: list[int]) -> None:
     # again on commit (so nothing counted from the uncommitted state outlives the commit).
     facets_generation_bump()
     transaction.on_commit(facets_generation_bump)
+    page_versions_bump(LISTS)  # cached list pages (ADR 0037), after the commit
     products = list(_source_qs().filter(pk__in=product_ids))
     searchable = [p for p in products if _searchable(p)]
     keep = {p.pk for p in searchable}
@@ -338,6 +340,8 @@ def search_signals_update(
     if not changes:
         return SearchDocument.objects.filter(pk=product_id).exists()
     updated = SearchDocument.objects.filter(pk=product_id).update(**changes, updated_at=clock.now())
+    if updated:
+        page_versions_bump(LISTS)  # the ranking and the sales sort of cached list pages
     if updated and "sales_count" in changes:
         SearchTerm.objects.filter(product_id=product_id).update(weight=1 + changes["sales_count"])
     return bool(updated)

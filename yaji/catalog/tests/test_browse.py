@@ -135,7 +135,7 @@ def test_htmx_facet_click_gets_the_results_block_only(client: Client, world) -> 
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith("<div id=\"browse-results\"")
+    assert html.lstrip().startswith('<div id="browse-results"')
     assert "<html" not in html and "竹编茶篮" in html and "刺绣挂屏" not in html
     assert "HX-Request" in response["Vary"]
     # A history restore (the browser's back button into an evicted page) gets the whole page.
@@ -218,7 +218,9 @@ def test_paging(client: Client, world) -> None:  # type: ignore[no-untyped-def]
 
 def test_query_count_is_small_and_constant_in_page_size(client: Client, world) -> None:  # type: ignore[no-untyped-def]
     path = "/categories/heritage-craft/"
-    client.get(path, {"sort": "newest", "craft": "苏绣"})  # the facet counts are cached per filter set
+    client.get(
+        path, {"sort": "newest", "craft": "苏绣"}
+    )  # the facet counts are cached per filter set
     counts = []
     for size in (1, 2, 3):
         with CaptureQueriesContext(connection) as captured:
