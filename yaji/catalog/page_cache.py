@@ -31,11 +31,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import get_language
 
 from yaji.catalog.models import (
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 
 # 64 characters like a real masked token, only letters so no template filter escapes it.
 CSRF_PLACEHOLDER = "yajicsrfplaceholder" + "x" * 45
+PATH_PLACEHOLDER = "/yajipathplaceholder"
+# The shared header and footer (web/base.html) are kept this long for such visitors.
+SHELL_TTL_SECONDS = 300
 # A bump lost to a crash between commit and bump outlives itself by at most this long.
 PAGE_TTL_SECONDS = 300
 CATALOG = "catalog"
@@ -128,7 +132,10 @@ def _key(request: HttpRequest, page: str, versions: tuple[Any, ...]) -> str:
 
 
 def _personalised(request: HttpRequest, body: bytes) -> bytes:
-    return body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    path = escape(request.get_full_path()).encode()
+    return body.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()).replace(
+        PATH_PLACEHOLDER.encode(), path
+    )
 
 
 def page_serve(
@@ -156,7 +163,13 @@ def page_serve(
             response["Vary"] = vary
         response["X-Page-Cache"] = "hit"
         return response
-    response = build({"csrf_token": CSRF_PLACEHOLDER})
+    response = build(
+        {
+            "csrf_token": CSRF_PLACEHOLDER,
+            "page_path": PATH_PLACEHOLDER,
+            "shell_ttl": SHELL_TTL_SECONDS,
+        }
+    )
     if response.status_code == 200 and not response.streaming:
         body = response.content
         cache.set(
@@ -174,12 +187,12 @@ def page_serve(
 def product_stock_signature(product_id: int) -> tuple[tuple[int, int, int], ...]:
     """Price and stock of the variants a product page shows (its own and, for a bundle, its
     components'), read live: taking stock bumps nothing."""
+    columns = ("pk", "price_fen", "stock")
     components = BundleItem.objects.filter(bundle_id=product_id).values("variant_id")
-    return tuple(
-        Variant.objects.filter(Q(product_id=product_id) | Q(pk__in=components))
-        .order_by("pk")
-        .values_list("pk", "price_fen", "stock")
-    )
+    # A UNION, not an OR: each half uses its index (the OR scanned every variant, 19 ms at 100k).
+    own = Variant.objects.filter(product_id=product_id).values_list(*columns)
+    parts = Variant.objects.filter(pk__in=components).values_list(*columns)
+    return tuple(sorted(own.union(parts)))
 
 
 # --- what bumps what ----------------------------------------------------------------------------
