@@ -58,8 +58,9 @@ def test_home_tree_category_facet_sort_product(live_server, browser, settings) -
 
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/")
+    page.set_default_timeout(30_000)
+    # The first request loads the analyser's dictionaries (the home zones search): slow once.
+    page.goto(live_server.url + "/", timeout=120_000)
 
     # Home → the category tree, from the home page's category strip.
     expect(page.get_by_test_id("home-categories")).to_be_visible()
