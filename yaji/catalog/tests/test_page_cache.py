@@ -104,7 +104,9 @@ def test_edits_delisting_and_shop_changes_retire_the_page(
     assert client.get(path).status_code == 404
 
 
-def test_list_and_category_pages_follow_the_index(product, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_list_and_category_pages_follow_the_index(
+    product, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     client = Client()
     for path in ("/categories/heritage-craft/", "/search/?category=heritage-craft&sort=newest"):
         assert client.get(path)["X-Page-Cache"] == "miss"
