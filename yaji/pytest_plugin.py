@@ -44,6 +44,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("YAJI_LOG_FORMAT", "text")
 os.environ.setdefault("YAJI_LOG_LEVEL", "WARNING")
 os.environ.setdefault("YAJI_NOTIFY_SINK", "memory")
+# Off by default: a test's transaction never commits, so the page versions its changes bump
+# (on commit) never move; the page cache's own tests turn it on and run the commit hooks.
+os.environ.setdefault("YAJI_PAGE_CACHE", "0")
 # Playwright drives a live server from async-capable code; Django must allow sync DB calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -115,6 +115,8 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered public pages for visitors without a session, keyed by content versions (ADR 0037).
+YAJI_PAGE_CACHE = config.env_bool("YAJI_PAGE_CACHE", True)
 
 # --- background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

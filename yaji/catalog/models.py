@@ -584,3 +584,22 @@ class DownloadGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} → {self.user_id}"
+
+
+class PageVersion(models.Model):
+    """A counter bumped after every committed change that public pages show (ADR 0037): the
+    cached pages of visitors without a session are keyed by the counters they depend on, so a
+    bump retires them at once in every process. Names: ``catalog`` (shops, categories,
+    attribute names: everything), ``lists`` (list and category pages, the search index),
+    ``product:<id>`` (one product page)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "catalog_page_version"
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

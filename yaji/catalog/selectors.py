@@ -472,3 +472,79 @@ def bundle_candidate_variants(
     if exclude_product_id is not None:
         qs = qs.exclude(product_id=exclude_product_id)
     return list(qs[:500])
+
+
+# --- category browsing -------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryNode:
+    """A category with the number of listed products in it and below it."""
+
+    category: Category
+    count: int
+    children: list[CategoryNode]
+
+
+@dataclass(frozen=True)
+class CategoryBrowse:
+    category: Category
+    ancestors: list[Category]  # root first, without the category itself
+    children: list[CategoryNode]  # direct children, each counted with its descendants
+    all_categories: list[Category]
+
+    def counted(self, counts_by_slug: dict[str, int]) -> list[CategoryNode]:
+        """The children again, counted with ``counts_by_slug`` (no query)."""
+        return _category_nodes(self.all_categories, counts_by_slug).get(self.category.pk, [])
+
+
+def _category_nodes(
+    categories: list[Category], counts_by_slug: dict[str, int]
+) -> dict[int | None, list[CategoryNode]]:
+    """Every category as a node, grouped by parent id, counts summed up the tree."""
+    by_parent: dict[int | None, list[Category]] = {}
+    for category in categories:
+        by_parent.setdefault(category.parent_id, []).append(category)
+
+    def build(category: Category) -> CategoryNode:
+        children = [build(child) for child in by_parent.get(category.pk, [])]
+        own = counts_by_slug.get(category.slug, 0)
+        return CategoryNode(category, own + sum(c.count for c in children), children)
+
+    nodes: dict[int | None, list[CategoryNode]] = {}
+    for parent_id, members in by_parent.items():
+        if parent_id is None:
+            nodes[None] = [build(c) for c in members]
+    # Index every built node by its parent so a sub-tree can be read without rebuilding.
+    pending = list(nodes.get(None, []))
+    while pending:
+        node = pending.pop()
+        nodes[node.category.pk] = node.children
+        pending.extend(node.children)
+    return nodes
+
+
+def category_tree(*, counts_by_slug: dict[str, int]) -> list[CategoryNode]:
+    """The whole category tree (one query; the tree is tens of rows), each node with the
+    products directly in it (``counts_by_slug``, as search counts them) plus its descendants'."""
+    categories = list(Category.objects.order_by("position", "id"))
+    return _category_nodes(categories, counts_by_slug).get(None, [])
+
+
+def category_browse_get(
+    *, slug: str, counts_by_slug: dict[str, int] | None = None
+) -> CategoryBrowse:
+    """The category of a browse page with its breadcrumb trail and its children counted.
+    Raises NotFound for an unknown slug."""
+    categories = list(Category.objects.order_by("position", "id"))
+    by_id = {c.pk: c for c in categories}
+    category = next((c for c in categories if c.slug == slug), None)
+    if category is None:
+        raise NotFound()
+    ancestors: list[Category] = []
+    parent_id = category.parent_id
+    while parent_id is not None and parent_id in by_id and len(ancestors) < len(categories):
+        ancestors.insert(0, by_id[parent_id])
+        parent_id = by_id[parent_id].parent_id
+    nodes = _category_nodes(categories, counts_by_slug or {})
+    return CategoryBrowse(category, ancestors, nodes.get(category.pk, []), categories)

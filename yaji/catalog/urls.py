@@ -55,3 +55,8 @@ urlpatterns += [
         name="product_review_decide",
     ),
 ]
+
+urlpatterns += [
+    path("categories/", views.category_tree, name="category_tree"),
+    path("categories/<slug:slug>/", views.category_detail, name="category_detail"),
+]

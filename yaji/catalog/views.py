@@ -52,10 +52,22 @@ from yaji.catalog.models import (
     ShopApplication,
     ShopType,
 )
+from yaji.catalog.page_cache import (
+    CATALOG,
+    LISTS,
+    page_serve,
+    product_stock_signature,
+    product_version_name,
+)
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_role_of
 from yaji.catalog.presenters import IMAGE_SIZES, bundle_dict, product_media_url, product_one
 from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError, NotFound, PermissionDenied
+from yaji.search.selectors import FACETS, SORTS, SearchParams, SearchResult, search_run
+
+# Facets a category page offers (the category itself is the page; sub-categories are links).
+BROWSE_FACETS = tuple(name for name in FACETS if name != "category")
+BROWSE_PAGE_SIZE = 24
 
 # --- public ----------------------------------------------------------------------------------
 
@@ -328,8 +340,23 @@ def _viewable_product_or_404(request: HttpRequest, product_id: int) -> Product:
         raise Http404() from exc
 
 
+MAX_ID = 2**63 - 1
+
+
 @require_GET
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
+    if not 0 < product_id <= MAX_ID:
+        raise Http404()
+    return page_serve(
+        request,
+        page="product",
+        versions=[CATALOG, product_version_name(product_id)],
+        signature=lambda: product_stock_signature(product_id),
+        build=lambda extra: _product_detail(request, product_id, extra),
+    )
+
+
+def _product_detail(request: HttpRequest, product_id: int, extra: dict[str, Any]) -> HttpResponse:
     product = _viewable_product_or_404(request, product_id)
     images = list(product.images.all())
     variants = list(product.variants.all())
@@ -351,6 +378,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
         "attributes": list(product.attributes.all()),
         "tags": list(product.tags.all()),
         "is_preview": product.status != Product.Status.LISTED,
+        **extra,
     }
     return render(request, "catalog/product_detail.html", context)
 
@@ -854,3 +882,92 @@ def product_review_decide(request: HttpRequest, product_id: int) -> HttpResponse
         "error": error,
     }
     return render(request, "catalog/product_review_decide.html", context)
+
+
+# --- category browsing -------------------------------------------------------------------------
+# The products and facet counts come from search (the same selector /search/ uses), so a
+# category page and a search narrowed to that category always agree.
+
+BROWSE_TARGET = "browse-results"
+
+
+def _browse_int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return -1  # the selector rejects it with a clear message and code
+
+
+def _browse_params(request: HttpRequest, slug: str) -> SearchParams:
+    get = request.GET
+    return SearchParams(
+        category=slug,
+        sort=get.get("sort") or "relevance",
+        page=_browse_int(get.get("page"), 1),
+        page_size=_browse_int(get.get("page_size"), BROWSE_PAGE_SIZE),
+        **{name: get.get(name, "")[:60] for name in BROWSE_FACETS},
+    )
+
+
+def _category_counts(result: SearchResult) -> dict[str, int]:
+    facet = next((f for f in result.facets if f.name == "category"), None)
+    return {b.value: b.count for b in facet.buckets} if facet else {}
+
+
+@require_GET
+def category_tree(request: HttpRequest) -> HttpResponse:
+    """Every category with how many listed products are in it and below it."""
+
+    def build(extra: dict[str, Any]) -> HttpResponse:
+        result = search_run(SearchParams(page_size=1))
+        nodes = selectors.category_tree(counts_by_slug=_category_counts(result))
+        context = {"nodes": nodes, "total": result.total, **extra}
+        return render(request, "catalog/category_tree.html", context)
+
+    return page_serve(request, page="category_tree", versions=[CATALOG, LISTS], build=build)
+
+
+@require_GET
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A category's products (with its descendants'), narrowed by facets, sorted, paged. A
+    facet click from the page itself (HTMX) gets only the results block back."""
+    return page_serve(
+        request,
+        page="category",
+        versions=[CATALOG, LISTS],
+        build=lambda extra: _category_detail(request, slug, extra),
+    )
+
+
+def _category_detail(request: HttpRequest, slug: str, extra: dict[str, Any]) -> HttpResponse:
+    try:
+        browse = selectors.category_browse_get(slug=slug)
+    except NotFound as exc:
+        raise Http404() from exc
+    params = _browse_params(request, slug)
+    context: dict[str, Any] = {
+        "browse": browse,
+        "category": browse.category,
+        "params": params,
+        "sorts": SORTS.items(),
+        **extra,
+    }
+    status = 200
+    try:
+        result = search_run(params)
+    except ApplicationError as exc:
+        context.update(error=exc.message, error_code=exc.code)
+        status = exc.status
+    else:
+        # The sub-category facet: the children counted under every other selected facet.
+        context.update(
+            result=result,
+            children=browse.counted(_category_counts(result)),
+            facets=[f for f in result.facets if f.name != "category" and f.buckets],
+        )
+    htmx = getattr(request, "htmx", None)
+    partial = bool(htmx) and htmx.target == BROWSE_TARGET and not htmx.history_restore_request
+    template = "catalog/partials/browse_results.html" if partial else "catalog/category_detail.html"
+    response = render(request, template, context, status=status)
+    response["Vary"] = "HX-Request, Accept-Language, Cookie"
+    return response

@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Prefetch, QuerySet
 
 from yaji.catalog.models import Attribute, Category, Product, Shop, Tag
+from yaji.catalog.page_cache import LISTS, page_versions_bump
 from yaji.core import clock
 from yaji.core.models import OutboxEvent
 from yaji.core.outbox import outbox_subscribe
@@ -271,6 +272,7 @@ def _refresh(product_ids: list[int], *, vocabulary: bool = True) -> None:
     # again on commit (so nothing counted from the uncommitted state outlives the commit).
     facets_generation_bump()
     transaction.on_commit(facets_generation_bump)
+    page_versions_bump(LISTS)  # cached list pages (ADR 0037), after the commit
     before = _indexed_token_sets(product_ids) if vocabulary else {}
     products = list(_source_qs().filter(pk__in=product_ids))
     searchable = [p for p in products if _searchable(p)]
@@ -479,6 +481,8 @@ def search_signals_update(
         ),
         updated_at=clock.now(),
     )
+    if updated:
+        page_versions_bump(LISTS)  # the ranking and the sales sort of cached list pages
     if updated and "sales_count" in changes:
         SearchTerm.objects.filter(product_id=product_id).update(weight=1 + changes["sales_count"])
     return bool(updated)

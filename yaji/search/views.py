@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from yaji.catalog.page_cache import CATALOG, LISTS, page_serve
 from yaji.core.errors import ApplicationError
 from yaji.search import services
 from yaji.search.selectors import (
@@ -43,7 +44,22 @@ def params_from(request: HttpRequest) -> SearchParams:
 @require_GET
 def results(request: HttpRequest) -> HttpResponse:
     params = params_from(request)
-    context: dict[str, object] = {"params": params, "sorts": SORTS.items()}
+    if params.q.strip():
+        # A text search counts towards trending, so every one is run (and its ranking is the
+        # search layer's own business to make fast).
+        return _results(request, params, {})
+    # Browsing without words (a facet, a sort, a page) is the same page for every visitor
+    # without a session: cached until the catalog or the index changes (ADR 0037).
+    return page_serve(
+        request,
+        page="search",
+        versions=[CATALOG, LISTS],
+        build=lambda extra: _results(request, params, extra),
+    )
+
+
+def _results(request: HttpRequest, params: SearchParams, extra: dict[str, object]) -> HttpResponse:
+    context: dict[str, object] = {"params": params, "sorts": SORTS.items(), **extra}
     status = 200
     try:
         result = search_run(params)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from yaji.catalog.permissions import is_shop_reviewer as _is_shop_reviewer
 from yaji.catalog.presenters import product_image_url
+from yaji.catalog.selectors import categories_top
 from yaji.core.money import Money, format_money
 
 register = template.Library()
@@ -47,3 +50,40 @@ def fen(amount: int | None) -> str:
 @register.filter
 def product_image(image: Any, size: str = "400") -> str:
     return product_image_url(image, str(size))
+
+
+_BROWSE_KEYS = ("price", "era", "craft", "region", "shop_type", "sort")
+
+
+def _browse_query(slug: str, params: Any, changes: dict[str, Any]) -> str:
+    values = {key: getattr(params, key, "") for key in _BROWSE_KEYS}
+    values.update(changes)
+    if values.get("sort") == "relevance":
+        values["sort"] = ""
+    page = changes.get("page")
+    if page and page != 1:
+        values["page"] = page
+    if getattr(params, "page_size", 24) != 24:
+        values["page_size"] = params.page_size
+    query = urlencode({k: v for k, v in values.items() if v})
+    path = reverse("catalog:category_detail", kwargs={"slug": slug})
+    return path + (f"?{query}" if query else "")
+
+
+@register.simple_tag
+def browse_with(slug: str, params: Any, **changes: Any) -> str:
+    """A category page's URL keeping the current facets and sort, with some changed (the page
+    is reset to the first unless given)."""
+    return _browse_query(slug, params, changes)
+
+
+@register.simple_tag
+def browse_toggle(slug: str, params: Any, facet: str, value: str) -> str:
+    """The category page with ``facet`` set to ``value``, or cleared when it already is."""
+    return _browse_query(slug, params, {facet: "" if getattr(params, facet) == value else value})
+
+
+@register.inclusion_tag("catalog/partials/category_strip.html")
+def category_strip() -> dict[str, Any]:
+    """The home page's row of top-level categories, each a link to its browse page."""
+    return {"categories": categories_top()}
