@@ -44,7 +44,10 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "pages": result.pages,
         "next_page": result.next_page,
         "total": result.total,
+        "total_exact": result.total_exact,
         "relaxed": result.relaxed,
+        "suggestion": result.suggestion,
+        "corrected": result.corrected,
         "hits": [hit_dict(p, result.scores.get(p.pk)) for p in result.hits],
         "facets": [
             {

@@ -26,6 +26,7 @@ class SearchQueryIn(Schema):
     sort: str = Field("relevance", max_length=20, description="relevance, newest, price_asc, ...")
     page: int = Field(1, description="1-based page number")
     page_size: int = Field(24, description="results per page (1–60)")
+    exact: bool = Field(False, description="the words as typed, without spelling correction")
 
 
 class HitOut(Schema):
@@ -61,8 +62,11 @@ class SearchOut(Schema):
     page_size: int
     pages: int
     next_page: int | None
-    total: int
+    total: int = Field(description="matching products, counted up to the result window")
+    total_exact: bool = Field(description="false: there are more than `total` (shown as 1200+)")
     relaxed: bool = Field(description="no product had every word; these have parts of them")
+    suggestion: str = Field(description="the query re-spelt with indexed words, or empty")
+    corrected: bool = Field(description="the hits are the suggestion's: the query found nothing")
     hits: list[HitOut]
     facets: list[FacetOut]
 

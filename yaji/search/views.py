@@ -37,6 +37,7 @@ def params_from(request: HttpRequest) -> SearchParams:
         sort=get.get("sort") or "relevance",
         page=_int(get.get("page"), 1),
         page_size=_int(get.get("page_size"), PAGE_SIZE),
+        exact=get.get("exact") == "1",  # "search instead for" the words as typed
         **{name: get.get(name, "")[:60] for name in FACETS},
     )
 

@@ -211,3 +211,31 @@ def test_totals_are_capped_at_the_result_window(world, monkeypatch) -> None:  # 
 
     exact = search_run(SearchParams(q="景泰蓝"))
     assert (exact.total, exact.total_exact, exact.total_label) == (1, True, "1")
+
+
+@pytest.mark.django_db
+def test_the_results_page_says_what_it_corrected_and_offers_the_words_as_typed(
+    world, client
+) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/search/", {"q": "scraf"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "已为你显示“scarf”的结果" in body and "千里江山真丝丝巾" in body
+    assert 'data-testid="search-corrected"' in body and "exact=1" in body
+
+    # "search instead for scraf": nothing, and no correction offered as hits
+    as_typed = client.get("/search/", {"q": "scraf", "exact": "1"}).content.decode()
+    assert "search-corrected" not in as_typed and "千里江山真丝丝巾" not in as_typed
+
+    english = client.get("/search/", {"q": "scraf"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Showing results for “scarf”" in english.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_api_reports_the_correction_and_the_exact_switch(world, client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/v1/search", {"q": "scraf"}).json()
+    assert (body["corrected"], body["suggestion"], body["total"]) == (True, "scarf", 1)
+    assert body["total_exact"] is True
+
+    exact = client.get("/api/v1/search", {"q": "scraf", "exact": "true"}).json()
+    assert (exact["corrected"], exact["suggestion"], exact["total"]) == (False, "", 0)
