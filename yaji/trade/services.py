@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
@@ -49,6 +51,7 @@ from yaji.ledger.services import (
     ledger_transfer,
     wallet_account_for_user,
 )
+from yaji.trade import countries
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
 from yaji.trade.divisions import division_check
 from yaji.trade.errors import (
@@ -64,6 +67,7 @@ from yaji.trade.errors import (
     PerBuyerLimitExceeded,
     ProductUnavailable,
     ShippingOptionUnavailable,
+    ShippingUnavailable,
 )
 from yaji.trade.flash import (
     flash_bought_many,
@@ -280,11 +284,35 @@ def cart_merge(*, user: User, session_key: str) -> int:
 # --- addresses --------------------------------------------------------------------------------
 
 
+ADDRESS_FIELDS = {
+    "country": _("国家或地区"),
+    "phone": _("联系电话"),
+    "recipient": _("收件人"),
+    "line": _("详细地址"),
+    "line2": _("地址第二行"),
+    "province": _("省"),
+    "city": _("市"),
+    "district": _("区县"),
+    "region": _("州 / 省 / 地区"),
+    "postal_code": _("邮政编码"),
+}
+
+
+def _invalid_address(field: str, extra: dict[str, object]) -> InvalidAddress:
+    """invalid_address naming the field, so the form can say which one (the API: ``extra``)."""
+    message = format_lazy(_("收货地址的“{field}”缺失或无效。"), field=ADDRESS_FIELDS[field])
+    return InvalidAddress(message, extra={"field": field, **extra})
+
+
 def _text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
     value = (value or "").strip()
     if "\x00" in value or len(value) > max_length or (required and not value):
-        raise InvalidAddress(extra={"field": field, "max_length": max_length})
+        raise _invalid_address(field, {"max_length": max_length, "reason": "required_or_too_long"})
     return value
+
+
+CN_NAME_MAX = 30  # the longest division name in data/cn_divisions.json fits
+ABROAD_NAME_MAX = 60  # region / city abroad ("Provence-Alpes-Côte d'Azur", 26)
 
 
 @transaction.atomic
@@ -294,34 +322,67 @@ def address_create(
     recipient: str,
     phone: str,
     line: str,
-    country: str = "CN",
+    country: str = countries.CHINA,
     province: str = "",
     city: str = "",
     district: str = "",
     postal_code: str = "",
+    region: str = "",
+    line2: str = "",
     is_default: bool = False,
 ) -> Address:
-    """Add an address. In China the phone is a mobile and province / city / district must be a
-    real division (``unknown_division``); elsewhere the address is free-form."""
-    country = (country or "CN").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InvalidAddress(extra={"field": "country"})
-    phone = re.sub(r"[\s\-]", "", phone or "") if country == "CN" else (phone or "").strip()
-    if country == "CN":
+    """Add an address.
+
+    In China (``country`` CN) the phone is a mobile and province / city / district must be a real
+    division (``unknown_division``). Abroad the address is free-form: an ISO 3166-1 alpha-2
+    country, a region / state (``region``; required where addresses need one), a city, a postal
+    code (required unless the country has none), one or two address lines. The region is stored
+    in the province column, so snapshots, display and shipping read one field either way.
+    """
+    country = (country or countries.CHINA).strip().upper()
+    if not countries.is_country(country):
+        raise _invalid_address("country", {"reason": "unknown_country"})
+    abroad = country != countries.CHINA
+    phone = (phone or "").strip() if abroad else re.sub(r"[\s\-]", "", phone or "")
+    if abroad:
+        if not INTL_PHONE_RE.match(phone):
+            raise _invalid_address("phone", {"reason": "format"})
+    else:
         phone = phone.removeprefix("+86")
         if not CN_MOBILE_RE.match(phone):
-            raise InvalidAddress(extra={"field": "phone"})
-    elif not INTL_PHONE_RE.match(phone):
-        raise InvalidAddress(extra={"field": "phone"})
+            raise _invalid_address("phone", {"reason": "format"})
+    if abroad:
+        province, region = (province or "").strip(), (region or "").strip()
+        if province and region and province != region:
+            raise _invalid_address("region", {"reason": "province_and_region_differ"})
+        if (district or "").strip():
+            # Districts are China's third level; abroad they belong in the address lines.
+            raise _invalid_address("district", {"reason": "china_only"})
+        province = _text(
+            region or province,
+            field="region",
+            max_length=ABROAD_NAME_MAX,
+            required=country in countries.REGION_REQUIRED,
+        )
+        city = _text(city, field="city", max_length=ABROAD_NAME_MAX)
+        postal_code = (postal_code or "").strip().upper()
+        problem = countries.postal_code_problem(country, postal_code)
+        if problem:
+            raise _invalid_address("postal_code", {"reason": problem})
+    elif (region or "").strip() or (line2 or "").strip():
+        raise _invalid_address("region" if region else "line2", {"reason": "abroad_only"})
     fields = {
         "recipient": _text(recipient, field="recipient", max_length=30),
         "line": _text(line, field="line", max_length=200),
-        "province": _text(province, field="province", max_length=30, required=country == "CN"),
-        "city": _text(city, field="city", max_length=30, required=country == "CN"),
-        "district": _text(district, field="district", max_length=30, required=False),
+        "line2": _text(line2, field="line2", max_length=200, required=False),
+        "province": _text(province, field="province", max_length=CN_NAME_MAX)
+        if not abroad
+        else province,
+        "city": _text(city, field="city", max_length=CN_NAME_MAX) if not abroad else city,
+        "district": _text(district, field="district", max_length=CN_NAME_MAX, required=False),
         "postal_code": _text(postal_code, field="postal_code", max_length=12, required=False),
     }
-    if country == "CN":
+    if not abroad:
         division_check(
             province=fields["province"], city=fields["city"], district=fields["district"]
         )
@@ -349,6 +410,7 @@ def _address_snapshot(address: Address) -> dict[str, str]:
         "city": address.city,
         "district": address.district,
         "line": address.line,
+        "line2": address.line2,
         "postal_code": address.postal_code,
     }
 
@@ -357,12 +419,35 @@ def _address_snapshot(address: Address) -> dict[str, str]:
 
 
 def shipping_fee_fen(
-    *, shop: Shop, weight_g: int, items_fen: int, option: str, province: str = ""
+    *,
+    shop: Shop,
+    weight_g: int,
+    items_fen: int,
+    option: str,
+    province: str = "",
+    country: str = countries.CHINA,
 ) -> int:
-    """The shop's fee for one parcel: template by weight and region, free over the threshold."""
+    """The shop's fee for one parcel: template by weight and region, free over the threshold.
+
+    Abroad (``country`` other than CN) the template's international rate applies — first
+    kilogram + each further one, standard or express, never free (the threshold is a domestic
+    promise) — and a shop without one does not ship there: ``shipping_unavailable``.
+    """
     template = ShippingTemplate.objects.filter(shop=shop).first() or DEFAULT_TEMPLATE
     if option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(option)[:20]})
+    if country != countries.CHINA:
+        if not template.international_first_kg_fen:
+            raise ShippingUnavailable(extra={"shop_id": shop.pk, "country": country})
+        if option not in (ShippingOption.STANDARD, ShippingOption.EXPRESS):
+            raise ShippingOptionUnavailable(extra={"option": option, "country": country})
+        kilograms = max(1, math.ceil(weight_g / 1000))
+        fee = template.international_first_kg_fen + (kilograms - 1) * (
+            template.international_extra_kg_fen
+        )
+        if option == ShippingOption.EXPRESS:
+            fee = -(-fee * EXPRESS_NUMERATOR // EXPRESS_DENOMINATOR)
+        return fee
     if option == ShippingOption.WHITE_GLOVE:
         if not template.white_glove_fen:
             raise ShippingOptionUnavailable(extra={"option": option})
@@ -566,6 +651,7 @@ def checkout_place_detailed(
                 items_fen=items_fen,
                 option=option,
                 province=address.province if address else "",
+                country=address.country if address else countries.CHINA,
             )
         lead = max((item.product.lead_time_days or 0 for item in items), default=0)
         plans.append((shop, items, items_fen, fee, option if physical else "", lead))
