@@ -202,6 +202,9 @@ class Checkout(models.Model):
     pay_by = models.DateTimeField(_("支付截止"))
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The Idempotency-Key of a flash-sale placement (buy now): the sold-out gate, which runs
+    # before authentication, lets a retry of a placement that succeeded through (ADR 0040).
+    placement_key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -209,7 +212,14 @@ class Checkout(models.Model):
         verbose_name = _("结算单")
         verbose_name_plural = _("结算单")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "pay_by"], name="trade_checkout_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "pay_by"], name="trade_checkout_due_idx"),
+            models.Index(
+                fields=["placement_key"],
+                condition=~Q(placement_key=""),
+                name="trade_checkout_key_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(total_fen__gt=0), name="trade_checkout_total_pos")
         ]

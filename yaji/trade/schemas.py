@@ -204,6 +204,13 @@ class FlashSaleIn(Schema):
     per_user_limit: int = Field(1, ge=1, le=99)
 
 
+class FlashBuyIn(Schema):
+    address_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    quantity: int = Field(1, ge=1, le=99)
+    shipping_option: str = Field("standard", max_length=20, description="standard | express")
+    note: str = Field("", max_length=200, pattern=NO_NUL)
+
+
 class FlashSaleOut(Schema):
     id: int
     variant_id: int

@@ -21,13 +21,13 @@ import re
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -724,6 +724,174 @@ def checkout_place_detailed(
                 extra={"variant_id": variant_id, "available": next(iter(available), 0)}
             )
     return Placement(checkout=checkout, orders=placed[::-1])
+
+
+FLASH_BUY_OPTIONS = (ShippingOption.STANDARD, ShippingOption.EXPRESS)
+
+
+@transaction.atomic(durable=True)
+def flash_sale_buy(
+    *,
+    buyer: User,
+    sale_id: int,
+    quantity: int = 1,
+    address_id: int | None = None,
+    shipping_option: str = ShippingOption.STANDARD,
+    note: str = "",
+    placement_key: str = "",
+    within: Callable[[Placement], None] | None = None,
+) -> Placement:
+    """Buy now: one order for ``quantity`` units of a running flash sale, without the cart.
+
+    What a flash-sale page's button does (ADR 0040): the same rules as a cart checkout of that
+    line — listed product in an active shop, sale window, the sale's and the product's
+    per-buyer limits under the buyer's row lock, shipping from the shop's template, stock
+    reserved until ``pay_by`` — written in about a dozen statements, hot rows last (the sale,
+    then the variant, the lock order of every stock movement). ``placement_key`` is the
+    request's idempotency key, kept on the checkout so the sold-out gate in front of the API can
+    tell a retry of a placement that succeeded (ADR 0040). ``within`` runs last inside the
+    transaction (the API stores its idempotent response there), so a placement and its
+    response commit together.
+    """
+    _quantity(quantity)
+    note = (note or "").strip()
+    if len(note) > 200 or "\x00" in note:
+        raise InvalidAddress(extra={"field": "note", "max_length": 200})
+    if shipping_option not in ShippingOption.values:
+        raise ShippingOptionUnavailable(extra={"option": str(shipping_option)[:20]})
+    now = clock.now()
+    # The buyer's lock and both per-buyer counts in one statement: a buyer's placements queue
+    # on their row, so the counts cannot change before this transaction ends.
+    live = LIVE_STATUSES
+    on_sale = (
+        OrderLine.objects.filter(
+            flash_sale_id=sale_id, order__buyer_id=OuterRef("pk"), order__status__in=live
+        )
+        .values("flash_sale_id")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    sale = (
+        FlashSale.objects.select_related("variant__product__shop")
+        .filter(
+            pk=sale_id,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            variant__product__status=Product.Status.LISTED,
+            variant__product__shop__status=Shop.Status.ACTIVE,
+        )
+        .annotate(
+            needs_choice=Exists(
+                CustomisationOption.objects.filter(
+                    product_id=OuterRef("variant__product_id"), required=True
+                )
+            )
+        )
+        .first()
+    )
+    if sale is None:
+        raise ProductUnavailable(extra={"flash_sale_id": sale_id})
+    variant, product = sale.variant, sale.variant.product
+    if sale.needs_choice or product.kind == Product.Kind.BUNDLE:  # type: ignore[attr-defined]
+        # A made-to-order choice or a bundle's sets: only the cart checkout prices those.
+        raise ProductUnavailable(extra={"flash_sale_id": sale_id, "reason": "use_cart"})
+    of_product = (
+        OrderLine.objects.filter(
+            product_id=product.pk, order__buyer_id=OuterRef("pk"), order__status__in=live
+        )
+        .values("product_id")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    locked = (
+        User.objects.select_for_update(of=("self",))
+        .filter(pk=buyer.pk)
+        .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
+        .values_list("on_sale", "of_product")
+        .first()
+    )
+    bought_on_sale, bought_of_product = ((locked or (0, 0))[0] or 0), ((locked or (0, 0))[1] or 0)
+    if bought_on_sale + quantity > sale.per_user_limit:
+        raise PerBuyerLimitExceeded(
+            extra={"flash_sale_id": sale_id, "limit": sale.per_user_limit, "bought": bought_on_sale}
+        )
+    if product.per_buyer_limit and bought_of_product + quantity > product.per_buyer_limit:
+        raise PerBuyerLimitExceeded(
+            extra={
+                "product_id": product.pk,
+                "limit": product.per_buyer_limit,
+                "bought": bought_of_product,
+            }
+        )
+    unit = sale.price_fen
+    items_fen = unit * quantity
+    shipped = product.kind not in NOT_SHIPPED_KINDS
+    address = None
+    fee = 0
+    if shipped:
+        if shipping_option not in FLASH_BUY_OPTIONS:
+            raise ShippingOptionUnavailable(extra={"option": shipping_option})
+        address = Address.objects.filter(pk=address_id, user=buyer).first() if address_id else None
+        if address is None:
+            raise AddressRequired()
+        fee = shipping_fee_fen(
+            shop=product.shop,
+            weight_g=variant.weight_g * quantity,
+            items_fen=items_fen,
+            option=shipping_option,
+            province=address.province,
+            country=address.country,
+        )
+    checkout = Checkout.objects.create(
+        buyer=buyer,
+        total_fen=items_fen + fee,
+        currency=CURRENCY,
+        pay_by=now + pay_window(),
+        placement_key=placement_key[:64],
+    )
+    order = Order.objects.create(
+        number=_order_number(now),
+        checkout=checkout,
+        buyer=buyer,
+        shop=product.shop,
+        items_fen=items_fen,
+        shipping_fen=fee,
+        total_fen=items_fen + fee,
+        currency=CURRENCY,
+        shipping_option=shipping_option if shipped else ShippingOption.STANDARD,
+        address=_address_snapshot(address) if address else {},
+        note=note,
+        lead_time_days=product.lead_time_days or 0,
+    )
+    line = OrderLine.objects.create(
+        order=order,
+        product=product,
+        variant=variant,
+        title=product.title_zh[:120],
+        sku=variant.sku,
+        options=variant.options,
+        customisation={},
+        kind=product.kind,
+        unit_price_fen=unit,
+        quantity=quantity,
+        total_fen=items_fen,
+        flash_sale=sale,
+    )
+    event = _event(order, OrderStatus.PENDING_PAYMENT, actor=buyer)
+    outbox_publish(
+        topic=TOPIC_CHECKOUT_PLACED,
+        payload={"checkout_id": str(checkout.pk), "buyer_id": buyer.pk},
+        key=str(checkout.pk),
+    )
+    # Stock last, sale before variant (the one lock order): a refusal rolls back the rows above.
+    if not flash_stock_take(sale=sale, quantity=quantity):
+        raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+    if not variant_stock_take(variant_id=variant.pk, quantity=quantity):
+        raise InsufficientStock(extra={"variant_id": variant.pk})
+    placement = Placement(checkout=checkout, orders=[PlacedOrder(order, [line], [event])])
+    if within is not None:
+        within(placement)
+    return placement
 
 
 def _checkout_lock(*, buyer: User, checkout_id: object) -> Checkout:
