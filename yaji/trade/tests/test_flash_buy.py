@@ -57,7 +57,7 @@ def test_buy_now_places_one_order_at_the_sale_price_and_takes_both_stocks() -> N
 def test_the_per_buyer_limit_and_the_address_are_checked_and_nothing_is_written() -> None:
     product = listed(stock=10)
     sale = sale_on(product, stock=5, limit=1)
-    buyer, api, address_id = buyer_ready()
+    _buyer, api, address_id = buyer_ready()
     assert buy(api, sale.pk, address_id).status_code == 201
     again = buy(api, sale.pk, address_id)
     assert again.status_code == 409 and again.json()["code"] == "per_buyer_limit_exceeded"
