@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Status, UploadedFile
+from ninja.decorators import decorate_view
 from ninja.operation import Operation
 from ninja.responses import codes_4xx
 from ninja.utils import contribute_operation_callback
@@ -15,7 +18,13 @@ from ninja.utils import contribute_operation_callback
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
-from yaji.core.idempotency import IDEMPOTENCY_HEADER, idempotency_scope, idempotent
+from yaji.core.idempotency import (
+    IDEMPOTENCY_HEADER,
+    idempotency_json_response,
+    idempotency_scope,
+    idempotency_store_within,
+    idempotent,
+)
 from yaji.trade import aftersales, carriers, flash, payment, reviews, selectors, services
 from yaji.trade.errors import FlashSaleSoldOut
 from yaji.trade.models import Checkout, Order, OrderEvent, OrderLine
@@ -36,6 +45,7 @@ from yaji.trade.schemas import (
     CheckoutPaymentIn,
     CheckoutPaymentOut,
     ErrorOut,
+    FlashBuyIn,
     FlashSaleIn,
     FlashSaleOut,
     OrderOut,
@@ -569,6 +579,69 @@ def flash_sale_create(request: HttpRequest, payload: FlashSaleIn):  # type: igno
 )
 def flash_sales(request: HttpRequest):  # type: ignore[no-untyped-def]
     return [_sale(sale) for sale in flash.flash_sales_upcoming()]
+
+
+def _key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _flash_buy_gate(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Around ninja's ``Operation.run`` of buy-now: the sold-out answer before authentication.
+
+    Installed outside the idempotency layer's own run wrapper, so a sold-out sale is answered
+    before the caller is authenticated, the payload parsed or a key looked at — one primary-key
+    read (``flash.flash_sale_gate_sold_out``), the whole cost of the thousands of requests that
+    arrive after the last unit (ADR 0040). Only a plausible key is judged here: a missing or
+    malformed one goes on and hears the idempotency layer's 400. A retry of a placement that
+    succeeded passes (its checkout carries the key's digest) and gets its 201 replayed.
+    """
+
+    @functools.wraps(run)
+    def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        raw_id = str(kwargs.get("sale_id", ""))
+        if key is not None and _plausible_key(key) and raw_id.isdigit() and len(raw_id) < 19:
+            sale_id = int(raw_id)
+            if flash.flash_sale_gate_sold_out(sale_id=sale_id, placement_key=_key_digest(key)):
+                refusal = FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+                operation = getattr(run, "__self__", None)
+                api = getattr(operation, "api", None)
+                if api is not None:  # the API's own renderer, as its exception handler does
+                    return api.create_response(request, refusal.as_body(), status=refusal.status)
+                return JsonResponse(refusal.as_body(), status=refusal.status)
+        return run(request, *args, **kwargs)
+
+    return gated
+
+
+@router.post(
+    "/flash-sales/{sale_id}/orders",
+    response={201: CheckoutOut, **ERRORS},
+    summary="Buy now: order units of a running flash sale (no cart), stock reserved until pay_by",
+)
+@decorate_view(_flash_buy_gate)
+@idempotent(required=True, in_transaction=True)
+def flash_sale_buy(request: HttpRequest, sale_id: int, payload: FlashBuyIn):  # type: ignore[no-untyped-def]
+    """The placement and its stored 201 commit together (in-transaction idempotency): one
+    commit per placement; a refusal stores nothing, so a retry after one is judged afresh."""
+    answer: list[HttpResponse] = []
+
+    def store(placement: services.Placement) -> None:
+        data = CheckoutOut(**_placement(placement)).model_dump()
+        response = idempotency_json_response(data, status=201)
+        answer.append(idempotency_store_within(request, response))
+
+    services.flash_sale_buy(
+        buyer=_user(request),
+        sale_id=min(sale_id, MAX_ID),
+        quantity=payload.quantity,
+        address_id=payload.address_id,
+        shipping_option=payload.shipping_option,
+        note=payload.note,
+        placement_key=_key_digest(request.headers.get(IDEMPOTENCY_HEADER, "")),
+        within=store,
+    )
+    return answer[0]
 
 
 # --- after-sales ------------------------------------------------------------------------------

@@ -55,6 +55,12 @@ class ShippingOptionUnavailable(ApplicationError):
     default_message = _("该店铺不提供这种配送方式。")
 
 
+class ShippingUnavailable(ApplicationError):
+    code = "shipping_unavailable"
+    status = 409
+    default_message = _("该店铺不配送到这个国家或地区。")
+
+
 class CheckoutNotPayable(ApplicationError):
     code = "checkout_not_payable"
     status = 409

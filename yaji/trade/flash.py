@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Subquery, Sum
 
 from yaji.accounts.models import User
@@ -21,7 +21,7 @@ from yaji.core import clock
 from yaji.core.errors import NotFound
 from yaji.core.models import IdempotencyRecord
 from yaji.trade.errors import InvalidFlashSale
-from yaji.trade.models import CartLine, FlashSale, OrderLine, OrderStatus
+from yaji.trade.models import CartLine, Checkout, FlashSale, OrderLine, OrderStatus
 
 MAX_WINDOW_DAYS = 14
 
@@ -189,3 +189,29 @@ def flash_sales_upcoming(*, now: datetime | None = None, limit: int = 50) -> lis
         .select_related("variant")
         .order_by("starts_at", "id")[:limit]
     )
+
+
+def flash_sale_gate_sold_out(
+    *, sale_id: int, placement_key: str, now: datetime | None = None
+) -> bool:
+    """True when sale ``sale_id`` has no unit left for anyone and this is no retry.
+
+    The buy-now gate (ADR 0040), asked before authentication: whether a running sale is sold out
+    is public (the sale page shows it), so answering it to an anonymous caller leaks nothing.
+    One primary-key read of the live stock — no cache, so a unit given back by a cancelled or
+    expired reservation is on offer again at once — that also asks whether a checkout carries
+    this request's key digest (``placement_key``): a retry of a placement that succeeded passes
+    and the idempotency layer replays its 201. Raw SQL because it is the whole cost of the
+    thousands of late requests: the ORM would spend more compiling the query than PostgreSQL
+    spends answering it. Unknown, not started or ended sales pass: the placement says why.
+    """
+    now = now or clock.now()
+    sql = (
+        f"SELECT s.stock, EXISTS (SELECT 1 FROM {Checkout._meta.db_table} c "  # noqa: S608  # table names only
+        "WHERE c.placement_key = %s AND c.placement_key <> '') "
+        f"FROM {FlashSale._meta.db_table} s WHERE s.id = %s AND s.starts_at <= %s AND s.ends_at > %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [placement_key, sale_id, now, now])
+        row = cursor.fetchone()
+    return row is not None and row[0] <= 0 and not row[1]

@@ -17,6 +17,7 @@ from yaji.catalog.models import Product, Shop, Variant
 from yaji.catalog.uploads import private_storage_get
 from yaji.core.fields import EncryptedTextField
 from yaji.core.masking import mask_name, mask_phone
+from yaji.trade.countries import country_name
 
 
 class Address(models.Model):
@@ -31,10 +32,12 @@ class Address(models.Model):
     recipient = EncryptedTextField(_("收件人"))
     phone = EncryptedTextField(_("联系电话"))
     country = models.CharField(_("国家或地区"), max_length=2, default="CN")
-    province = models.CharField(_("省"), max_length=30, blank=True)
-    city = models.CharField(_("市"), max_length=30, blank=True)
+    # In China the province; abroad the state / region (trade.services.address_create).
+    province = models.CharField(_("省"), max_length=60, blank=True)
+    city = models.CharField(_("市"), max_length=60, blank=True)
     district = models.CharField(_("区县"), max_length=30, blank=True)
     line = EncryptedTextField(_("详细地址"))
+    line2 = EncryptedTextField(_("地址第二行"), blank=True, default="")
     postal_code = models.CharField(_("邮编"), max_length=12, blank=True)
     is_default = models.BooleanField(_("默认地址"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,10 +55,13 @@ class Address(models.Model):
                 condition=~Q(country="CN") | (~Q(province="") & ~Q(city="")),
                 name="trade_cn_address_has_region",
             ),
+            models.CheckConstraint(
+                condition=Q(country="CN") | ~Q(city=""), name="trade_abroad_address_has_city"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.recipient_masked} {self.region}"
+        return f"{self.recipient_masked} {self.place}"
 
     @property
     def recipient_masked(self) -> str:
@@ -66,7 +72,21 @@ class Address(models.Model):
         return mask_phone(self.phone)
 
     @property
+    def abroad(self) -> bool:
+        return self.country != "CN"
+
+    @property
     def region(self) -> str:
+        """Abroad: the state / region (kept in ``province``); in China empty."""
+        return self.province if self.abroad else ""
+
+    @property
+    def place(self) -> str:
+        if self.abroad:  # the way it is written abroad: city, region postal code, country
+            place = " ".join(part for part in (self.province, self.postal_code) if part)
+            return ", ".join(
+                part for part in (self.city, place, country_name(self.country)) if part
+            )
         return " ".join(part for part in (self.province, self.city, self.district) if part)
 
 
@@ -142,6 +162,12 @@ class ShippingTemplate(models.Model):
     remote_regions = models.JSONField(_("偏远地区"), default=list, blank=True)
     remote_extra_fen = models.PositiveIntegerField(_("偏远地区加收（分）"), default=0)
     white_glove_fen = models.PositiveIntegerField(_("艺术品专送费用（分，0 为不提供）"), default=0)
+    # Abroad: one rate for every country (0 = the shop does not ship abroad: checkout refuses
+    # with shipping_unavailable); standard or express only, never free.
+    international_first_kg_fen = models.PositiveIntegerField(
+        _("海外首重费用（分，0 为不配送海外）"), default=0
+    )
+    international_extra_kg_fen = models.PositiveIntegerField(_("海外续重每公斤（分）"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,6 +202,9 @@ class Checkout(models.Model):
     pay_by = models.DateTimeField(_("支付截止"))
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The Idempotency-Key of a flash-sale placement (buy now): the sold-out gate, which runs
+    # before authentication, lets a retry of a placement that succeeded through (ADR 0040).
+    placement_key = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -183,7 +212,14 @@ class Checkout(models.Model):
         verbose_name = _("结算单")
         verbose_name_plural = _("结算单")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "pay_by"], name="trade_checkout_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "pay_by"], name="trade_checkout_due_idx"),
+            models.Index(
+                fields=["placement_key"],
+                condition=~Q(placement_key=""),
+                name="trade_checkout_key_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(total_fen__gt=0), name="trade_checkout_total_pos")
         ]

@@ -53,14 +53,24 @@ class CartOut(Schema):
 
 
 class AddressIn(Schema):
+    """China: province / city / district (real divisions). Abroad: region, city, postal code."""
+
     recipient: str = Field(..., min_length=1, max_length=30, pattern=NO_NUL)
     phone: str = Field(..., min_length=6, max_length=24, pattern=NO_NUL)
-    country: str = Field("CN", min_length=2, max_length=2)
-    province: str = Field("", max_length=30, pattern=NO_NUL)
-    city: str = Field("", max_length=30, pattern=NO_NUL)
-    district: str = Field("", max_length=30, pattern=NO_NUL)
+    country: str = Field(
+        "CN", min_length=2, max_length=2, description="ISO 3166-1 alpha-2, CN by default"
+    )
+    province: str = Field("", max_length=30, pattern=NO_NUL, description="China only")
+    city: str = Field("", max_length=60, pattern=NO_NUL)
+    district: str = Field("", max_length=30, pattern=NO_NUL, description="China only")
+    region: str = Field(
+        "", max_length=60, pattern=NO_NUL, description="abroad: state / province / region"
+    )
     line: str = Field(..., min_length=1, max_length=200, pattern=NO_NUL)
-    postal_code: str = Field("", max_length=12, pattern=NO_NUL)
+    line2: str = Field("", max_length=200, pattern=NO_NUL, description="abroad only")
+    postal_code: str = Field(
+        "", max_length=12, pattern=NO_NUL, description="required abroad where postal codes exist"
+    )
     is_default: bool = False
 
 
@@ -72,6 +82,9 @@ class AddressOut(Schema):
     province: str
     city: str
     district: str
+    postal_code: str
+    region: str = Field(description="abroad: the state / region; empty in China")
+    place: str = Field(description="the place as written on a parcel (region, city, country)")
     is_default: bool
 
 
@@ -189,6 +202,13 @@ class FlashSaleIn(Schema):
     price_fen: int = Field(..., ge=1, le=10**11)
     stock: int = Field(..., ge=1, le=10**6)
     per_user_limit: int = Field(1, ge=1, le=99)
+
+
+class FlashBuyIn(Schema):
+    address_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    quantity: int = Field(1, ge=1, le=99)
+    shipping_option: str = Field("standard", max_length=20, description="standard | express")
+    note: str = Field("", max_length=200, pattern=NO_NUL)
 
 
 class FlashSaleOut(Schema):

@@ -22,14 +22,16 @@ import re
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
@@ -49,6 +51,7 @@ from yaji.ledger.services import (
     ledger_post,
     wallet_account_for_user,
 )
+from yaji.trade import countries
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
 from yaji.trade.divisions import division_check
 from yaji.trade.errors import (
@@ -64,6 +67,7 @@ from yaji.trade.errors import (
     PerBuyerLimitExceeded,
     ProductUnavailable,
     ShippingOptionUnavailable,
+    ShippingUnavailable,
 )
 from yaji.trade.flash import (
     flash_bought_many,
@@ -281,11 +285,35 @@ def cart_merge(*, user: User, session_key: str) -> int:
 # --- addresses --------------------------------------------------------------------------------
 
 
+ADDRESS_FIELDS = {
+    "country": _("国家或地区"),
+    "phone": _("联系电话"),
+    "recipient": _("收件人"),
+    "line": _("详细地址"),
+    "line2": _("地址第二行"),
+    "province": _("省"),
+    "city": _("市"),
+    "district": _("区县"),
+    "region": _("州 / 省 / 地区"),
+    "postal_code": _("邮政编码"),
+}
+
+
+def _invalid_address(field: str, extra: dict[str, object]) -> InvalidAddress:
+    """invalid_address naming the field, so the form can say which one (the API: ``extra``)."""
+    message = format_lazy(_("收货地址的“{field}”缺失或无效。"), field=ADDRESS_FIELDS[field])
+    return InvalidAddress(message, extra={"field": field, **extra})
+
+
 def _text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
     value = (value or "").strip()
     if "\x00" in value or len(value) > max_length or (required and not value):
-        raise InvalidAddress(extra={"field": field, "max_length": max_length})
+        raise _invalid_address(field, {"max_length": max_length, "reason": "required_or_too_long"})
     return value
+
+
+CN_NAME_MAX = 30  # the longest division name in data/cn_divisions.json fits
+ABROAD_NAME_MAX = 60  # region / city abroad ("Provence-Alpes-Côte d'Azur", 26)
 
 
 @transaction.atomic
@@ -295,34 +323,67 @@ def address_create(
     recipient: str,
     phone: str,
     line: str,
-    country: str = "CN",
+    country: str = countries.CHINA,
     province: str = "",
     city: str = "",
     district: str = "",
     postal_code: str = "",
+    region: str = "",
+    line2: str = "",
     is_default: bool = False,
 ) -> Address:
-    """Add an address. In China the phone is a mobile and province / city / district must be a
-    real division (``unknown_division``); elsewhere the address is free-form."""
-    country = (country or "CN").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InvalidAddress(extra={"field": "country"})
-    phone = re.sub(r"[\s\-]", "", phone or "") if country == "CN" else (phone or "").strip()
-    if country == "CN":
+    """Add an address.
+
+    In China (``country`` CN) the phone is a mobile and province / city / district must be a real
+    division (``unknown_division``). Abroad the address is free-form: an ISO 3166-1 alpha-2
+    country, a region / state (``region``; required where addresses need one), a city, a postal
+    code (required unless the country has none), one or two address lines. The region is stored
+    in the province column, so snapshots, display and shipping read one field either way.
+    """
+    country = (country or countries.CHINA).strip().upper()
+    if not countries.is_country(country):
+        raise _invalid_address("country", {"reason": "unknown_country"})
+    abroad = country != countries.CHINA
+    phone = (phone or "").strip() if abroad else re.sub(r"[\s\-]", "", phone or "")
+    if abroad:
+        if not INTL_PHONE_RE.match(phone):
+            raise _invalid_address("phone", {"reason": "format"})
+    else:
         phone = phone.removeprefix("+86")
         if not CN_MOBILE_RE.match(phone):
-            raise InvalidAddress(extra={"field": "phone"})
-    elif not INTL_PHONE_RE.match(phone):
-        raise InvalidAddress(extra={"field": "phone"})
+            raise _invalid_address("phone", {"reason": "format"})
+    if abroad:
+        province, region = (province or "").strip(), (region or "").strip()
+        if province and region and province != region:
+            raise _invalid_address("region", {"reason": "province_and_region_differ"})
+        if (district or "").strip():
+            # Districts are China's third level; abroad they belong in the address lines.
+            raise _invalid_address("district", {"reason": "china_only"})
+        province = _text(
+            region or province,
+            field="region",
+            max_length=ABROAD_NAME_MAX,
+            required=country in countries.REGION_REQUIRED,
+        )
+        city = _text(city, field="city", max_length=ABROAD_NAME_MAX)
+        postal_code = (postal_code or "").strip().upper()
+        problem = countries.postal_code_problem(country, postal_code)
+        if problem:
+            raise _invalid_address("postal_code", {"reason": problem})
+    elif (region or "").strip() or (line2 or "").strip():
+        raise _invalid_address("region" if region else "line2", {"reason": "abroad_only"})
     fields = {
         "recipient": _text(recipient, field="recipient", max_length=30),
         "line": _text(line, field="line", max_length=200),
-        "province": _text(province, field="province", max_length=30, required=country == "CN"),
-        "city": _text(city, field="city", max_length=30, required=country == "CN"),
-        "district": _text(district, field="district", max_length=30, required=False),
+        "line2": _text(line2, field="line2", max_length=200, required=False),
+        "province": _text(province, field="province", max_length=CN_NAME_MAX)
+        if not abroad
+        else province,
+        "city": _text(city, field="city", max_length=CN_NAME_MAX) if not abroad else city,
+        "district": _text(district, field="district", max_length=CN_NAME_MAX, required=False),
         "postal_code": _text(postal_code, field="postal_code", max_length=12, required=False),
     }
-    if country == "CN":
+    if not abroad:
         division_check(
             province=fields["province"], city=fields["city"], district=fields["district"]
         )
@@ -350,6 +411,7 @@ def _address_snapshot(address: Address) -> dict[str, str]:
         "city": address.city,
         "district": address.district,
         "line": address.line,
+        "line2": address.line2,
         "postal_code": address.postal_code,
     }
 
@@ -358,12 +420,35 @@ def _address_snapshot(address: Address) -> dict[str, str]:
 
 
 def shipping_fee_fen(
-    *, shop: Shop, weight_g: int, items_fen: int, option: str, province: str = ""
+    *,
+    shop: Shop,
+    weight_g: int,
+    items_fen: int,
+    option: str,
+    province: str = "",
+    country: str = countries.CHINA,
 ) -> int:
-    """The shop's fee for one parcel: template by weight and region, free over the threshold."""
+    """The shop's fee for one parcel: template by weight and region, free over the threshold.
+
+    Abroad (``country`` other than CN) the template's international rate applies — first
+    kilogram + each further one, standard or express, never free (the threshold is a domestic
+    promise) — and a shop without one does not ship there: ``shipping_unavailable``.
+    """
     template = ShippingTemplate.objects.filter(shop=shop).first() or DEFAULT_TEMPLATE
     if option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(option)[:20]})
+    if country != countries.CHINA:
+        if not template.international_first_kg_fen:
+            raise ShippingUnavailable(extra={"shop_id": shop.pk, "country": country})
+        if option not in (ShippingOption.STANDARD, ShippingOption.EXPRESS):
+            raise ShippingOptionUnavailable(extra={"option": option, "country": country})
+        kilograms = max(1, math.ceil(weight_g / 1000))
+        fee = template.international_first_kg_fen + (kilograms - 1) * (
+            template.international_extra_kg_fen
+        )
+        if option == ShippingOption.EXPRESS:
+            fee = -(-fee * EXPRESS_NUMERATOR // EXPRESS_DENOMINATOR)
+        return fee
     if option == ShippingOption.WHITE_GLOVE:
         if not template.white_glove_fen:
             raise ShippingOptionUnavailable(extra={"option": option})
@@ -567,6 +652,7 @@ def checkout_place_detailed(
                 items_fen=items_fen,
                 option=option,
                 province=address.province if address else "",
+                country=address.country if address else countries.CHINA,
             )
         lead = max((item.product.lead_time_days or 0 for item in items), default=0)
         plans.append((shop, items, items_fen, fee, option if physical else "", lead))
@@ -639,6 +725,174 @@ def checkout_place_detailed(
                 extra={"variant_id": variant_id, "available": next(iter(available), 0)}
             )
     return Placement(checkout=checkout, orders=placed[::-1])
+
+
+FLASH_BUY_OPTIONS = (ShippingOption.STANDARD, ShippingOption.EXPRESS)
+
+
+@transaction.atomic(durable=True)
+def flash_sale_buy(
+    *,
+    buyer: User,
+    sale_id: int,
+    quantity: int = 1,
+    address_id: int | None = None,
+    shipping_option: str = ShippingOption.STANDARD,
+    note: str = "",
+    placement_key: str = "",
+    within: Callable[[Placement], None] | None = None,
+) -> Placement:
+    """Buy now: one order for ``quantity`` units of a running flash sale, without the cart.
+
+    What a flash-sale page's button does (ADR 0040): the same rules as a cart checkout of that
+    line — listed product in an active shop, sale window, the sale's and the product's
+    per-buyer limits under the buyer's row lock, shipping from the shop's template, stock
+    reserved until ``pay_by`` — written in about a dozen statements, hot rows last (the sale,
+    then the variant, the lock order of every stock movement). ``placement_key`` is the
+    request's idempotency key, kept on the checkout so the sold-out gate in front of the API can
+    tell a retry of a placement that succeeded (ADR 0040). ``within`` runs last inside the
+    transaction (the API stores its idempotent response there), so a placement and its
+    response commit together.
+    """
+    _quantity(quantity)
+    note = (note or "").strip()
+    if len(note) > 200 or "\x00" in note:
+        raise InvalidAddress(extra={"field": "note", "max_length": 200})
+    if shipping_option not in ShippingOption.values:
+        raise ShippingOptionUnavailable(extra={"option": str(shipping_option)[:20]})
+    now = clock.now()
+    # The buyer's lock and both per-buyer counts in one statement: a buyer's placements queue
+    # on their row, so the counts cannot change before this transaction ends.
+    live = LIVE_STATUSES
+    on_sale = (
+        OrderLine.objects.filter(
+            flash_sale_id=sale_id, order__buyer_id=OuterRef("pk"), order__status__in=live
+        )
+        .values("flash_sale_id")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    sale = (
+        FlashSale.objects.select_related("variant__product__shop")
+        .filter(
+            pk=sale_id,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            variant__product__status=Product.Status.LISTED,
+            variant__product__shop__status=Shop.Status.ACTIVE,
+        )
+        .annotate(
+            needs_choice=Exists(
+                CustomisationOption.objects.filter(
+                    product_id=OuterRef("variant__product_id"), required=True
+                )
+            )
+        )
+        .first()
+    )
+    if sale is None:
+        raise ProductUnavailable(extra={"flash_sale_id": sale_id})
+    variant, product = sale.variant, sale.variant.product
+    if sale.needs_choice or product.kind == Product.Kind.BUNDLE:  # type: ignore[attr-defined]
+        # A made-to-order choice or a bundle's sets: only the cart checkout prices those.
+        raise ProductUnavailable(extra={"flash_sale_id": sale_id, "reason": "use_cart"})
+    of_product = (
+        OrderLine.objects.filter(
+            product_id=product.pk, order__buyer_id=OuterRef("pk"), order__status__in=live
+        )
+        .values("product_id")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    locked = (
+        User.objects.select_for_update(of=("self",))
+        .filter(pk=buyer.pk)
+        .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
+        .values_list("on_sale", "of_product")
+        .first()
+    )
+    bought_on_sale, bought_of_product = ((locked or (0, 0))[0] or 0), ((locked or (0, 0))[1] or 0)
+    if bought_on_sale + quantity > sale.per_user_limit:
+        raise PerBuyerLimitExceeded(
+            extra={"flash_sale_id": sale_id, "limit": sale.per_user_limit, "bought": bought_on_sale}
+        )
+    if product.per_buyer_limit and bought_of_product + quantity > product.per_buyer_limit:
+        raise PerBuyerLimitExceeded(
+            extra={
+                "product_id": product.pk,
+                "limit": product.per_buyer_limit,
+                "bought": bought_of_product,
+            }
+        )
+    unit = sale.price_fen
+    items_fen = unit * quantity
+    shipped = product.kind not in NOT_SHIPPED_KINDS
+    address = None
+    fee = 0
+    if shipped:
+        if shipping_option not in FLASH_BUY_OPTIONS:
+            raise ShippingOptionUnavailable(extra={"option": shipping_option})
+        address = Address.objects.filter(pk=address_id, user=buyer).first() if address_id else None
+        if address is None:
+            raise AddressRequired()
+        fee = shipping_fee_fen(
+            shop=product.shop,
+            weight_g=variant.weight_g * quantity,
+            items_fen=items_fen,
+            option=shipping_option,
+            province=address.province,
+            country=address.country,
+        )
+    checkout = Checkout.objects.create(
+        buyer=buyer,
+        total_fen=items_fen + fee,
+        currency=CURRENCY,
+        pay_by=now + pay_window(),
+        placement_key=placement_key[:64],
+    )
+    order = Order.objects.create(
+        number=_order_number(now),
+        checkout=checkout,
+        buyer=buyer,
+        shop=product.shop,
+        items_fen=items_fen,
+        shipping_fen=fee,
+        total_fen=items_fen + fee,
+        currency=CURRENCY,
+        shipping_option=shipping_option if shipped else ShippingOption.STANDARD,
+        address=_address_snapshot(address) if address else {},
+        note=note,
+        lead_time_days=product.lead_time_days or 0,
+    )
+    line = OrderLine.objects.create(
+        order=order,
+        product=product,
+        variant=variant,
+        title=product.title_zh[:120],
+        sku=variant.sku,
+        options=variant.options,
+        customisation={},
+        kind=product.kind,
+        unit_price_fen=unit,
+        quantity=quantity,
+        total_fen=items_fen,
+        flash_sale=sale,
+    )
+    event = _event(order, OrderStatus.PENDING_PAYMENT, actor=buyer)
+    outbox_publish(
+        topic=TOPIC_CHECKOUT_PLACED,
+        payload={"checkout_id": str(checkout.pk), "buyer_id": buyer.pk},
+        key=str(checkout.pk),
+    )
+    # Stock last, sale before variant (the one lock order): a refusal rolls back the rows above.
+    if not flash_stock_take(sale=sale, quantity=quantity):
+        raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+    if not variant_stock_take(variant_id=variant.pk, quantity=quantity):
+        raise InsufficientStock(extra={"variant_id": variant.pk})
+    placement = Placement(checkout=checkout, orders=[PlacedOrder(order, [line], [event])])
+    if within is not None:
+        within(placement)
+    return placement
 
 
 def _checkout_lock(*, buyer: User, checkout_id: object) -> Checkout:

@@ -23,7 +23,7 @@ from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
 from yaji.payments import selectors as payments_selectors
-from yaji.trade import aftersales, divisions, payment, reviews, selectors, services
+from yaji.trade import aftersales, countries, divisions, payment, reviews, selectors, services
 from yaji.trade.models import AfterSale, AfterSaleStatus, Cart, OrderStatus, ShippingOption
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 from yaji.trade.refunds import order_refund_destinations
@@ -136,6 +136,7 @@ def _checkout_context(request: HttpRequest, **extra: object) -> dict:
         "view": view,
         "addresses": list(selectors.addresses_of(user=user)),  # type: ignore[arg-type]
         "shipping_options": ShippingOption.choices,
+        "countries": countries.choices(),
         "balance": format_money(payments_selectors.wallet_balance(user=user)),  # type: ignore[arg-type]
         "form": request.POST,
         **_division_choices(request.POST),
@@ -154,16 +155,32 @@ def checkout(request: HttpRequest) -> HttpResponse:
     try:
         address_id = _int(post.get("address_id")) or None
         if post.get("address_id") == "new":
-            address_id = services.address_create(
-                user=user,  # type: ignore[arg-type]
-                recipient=post.get("recipient", ""),
-                phone=post.get("phone", ""),
-                province=post.get("province", ""),
-                city=post.get("city", ""),
-                district=post.get("district", ""),
-                line=post.get("line", ""),
-                is_default=True,
-            ).pk
+            if post.get("address_kind") == "abroad":
+                address = services.address_create(
+                    user=user,  # type: ignore[arg-type]
+                    recipient=post.get("recipient", ""),
+                    phone=post.get("phone", ""),
+                    # An empty choice is not China: the form's abroad half was chosen.
+                    country=post.get("country", "") or "-",
+                    region=post.get("abroad_region", ""),
+                    city=post.get("abroad_city", ""),
+                    postal_code=post.get("abroad_postal_code", ""),
+                    line=post.get("abroad_line", ""),
+                    line2=post.get("abroad_line2", ""),
+                    is_default=True,
+                )
+            else:
+                address = services.address_create(
+                    user=user,  # type: ignore[arg-type]
+                    recipient=post.get("recipient", ""),
+                    phone=post.get("phone", ""),
+                    province=post.get("province", ""),
+                    city=post.get("city", ""),
+                    district=post.get("district", ""),
+                    line=post.get("line", ""),
+                    is_default=True,
+                )
+            address_id = address.pk
         options = {
             _int(key.removeprefix("shipping_")): value
             for key, value in post.items()

@@ -3,9 +3,10 @@
 Seeding (services, not measured): a verified creator's shop is applied for and approved, one
 product with one variant is listed, and a flash sale of ``units`` (default: a fifth of the
 requests, at most 1,000) with a one-per-buyer limit runs now. Every buyer has the variant in the
-cart and a delivery address. The measured request is the order placement itself,
-``POST /api/v1/checkouts`` with a fresh ``Idempotency-Key``: 201 placed (stock taken) or 409
-``flash_sale_sold_out``.
+cart and a delivery address. The measured request is the order placement itself, with a fresh
+``Idempotency-Key``: 201 placed (stock taken) or 409 ``flash_sale_sold_out``. Case ``storm``
+is what a flash-sale page's button does, buy now (``POST /api/v1/flash-sales/{id}/orders``,
+ADR 0040); case ``storm-cart`` checks the cart out (``POST /api/v1/checkouts``, ADR 0030).
 
 Ceiling: the same database work as raw SQL — the two conditional stock decrements (sale, then
 variant) and the checkout, order and order-line inserts — on a twin product of the same stock.
@@ -46,9 +47,9 @@ UNITS_MAX = 1000
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 CHECKOUT_INSERT = (
-    "INSERT INTO trade_checkout (id, buyer_id, status, total_fen, currency, pay_by, created_at, "
-    "updated_at) VALUES (%s, %s, 'pending', %s, 'CNY', now() + interval '30 minutes', now(), "
-    "now())"
+    "INSERT INTO trade_checkout (id, buyer_id, status, total_fen, currency, pay_by, "
+    "placement_key, created_at, updated_at) VALUES (%s, %s, 'pending', %s, 'CNY', "
+    "now() + interval '30 minutes', %s, now(), now())"
 )
 ORDER_INSERT = (
     "INSERT INTO trade_order (number, checkout_id, buyer_id, shop_id, status, items_fen, "
@@ -118,10 +119,11 @@ def _listed_on_sale(*, tag: str, units: int) -> SaleItem:
     return SaleItem(product.pk, variant.pk, shop.pk, sale.pk)
 
 
-def _ready_buyer(user_id: int, variant_id: int) -> int:
+def _ready_buyer(user_id: int, variant_id: int, *, cart: bool = True) -> int:
     """Put the variant in the buyer's cart and give them an address; returns the address id."""
     user = User.objects.get(pk=user_id)
-    services.cart_line_add(cart=services.cart_get(user=user), variant_id=variant_id)
+    if cart:
+        services.cart_line_add(cart=services.cart_get(user=user), variant_id=variant_id)
     return services.address_create(
         user=user,
         recipient="压测买家",
@@ -132,12 +134,15 @@ def _ready_buyer(user_id: int, variant_id: int) -> int:
     ).pk
 
 
-def queries_per_order(*, variant_id: int, tag: str) -> int:
+def queries_per_order(*, item: SaleItem, tag: str, cart: bool) -> int:
     """SQL statements of one order placement by the service, measured in this process."""
     buyer = User.objects.create_user(f"flash-probe-{tag}@bench.yaji.invalid", None)
-    address_id = _ready_buyer(buyer.pk, variant_id)
+    address_id = _ready_buyer(buyer.pk, item.variant_id, cart=cart)
     with CaptureQueriesContext(connection) as captured:
-        services.checkout_place(buyer=buyer, address_id=address_id)
+        if cart:
+            services.checkout_place(buyer=buyer, address_id=address_id)
+        else:
+            services.flash_sale_buy(buyer=buyer, sale_id=item.sale_id, address_id=address_id)
     return len(captured)
 
 
@@ -159,7 +164,9 @@ def place_transaction(conn: psycopg.Connection, *, item: SaleItem, buyer_id: int
             conn.rollback()
             return False
         checkout_id = uuid.uuid4()
-        cur.execute(CHECKOUT_INSERT, [checkout_id, buyer_id, SALE_PRICE_FEN])
+        # The key digest buy-now keeps on its checkout (ADR 0040), so the ceiling updates the
+        # same partial index.
+        cur.execute(CHECKOUT_INSERT, [checkout_id, buyer_id, SALE_PRICE_FEN, secrets.token_hex(32)])
         number = f"YJB{secrets.token_hex(10)}"
         cur.execute(
             ORDER_INSERT,
@@ -204,19 +211,20 @@ def _checks(*, item: SaleItem, units: int, placed: int) -> list[str]:
     return found
 
 
-def _plan(requests: int, units: int) -> CasePlan:
+def _plan(requests: int, units: int, *, cart: bool) -> CasePlan:
     def prepare(users: list[BenchUser], tag: str, advance: Advance) -> PreparedCase:
         item = _listed_on_sale(tag=tag, units=units)
         twin = _listed_on_sale(tag=f"{tag}-twin", units=units)
         measured = users[:requests]
         addresses = []
         for user in measured:
-            addresses.append(_ready_buyer(user.id, item.variant_id))
+            addresses.append(_ready_buyer(user.id, item.variant_id, cart=cart))
             advance(1)
+        path = "/api/v1/checkouts" if cart else f"/api/v1/flash-sales/{item.sale_id}/orders"
         calls = [
             HttpCall(
                 method="POST",
-                path="/api/v1/checkouts",
+                path=path,
                 body=json.dumps({"address_id": address_id}).encode(),
                 headers={
                     "Content-Type": "application/json",
@@ -226,7 +234,7 @@ def _plan(requests: int, units: int) -> CasePlan:
             )
             for user, address_id in zip(measured, addresses, strict=True)
         ]
-        per_order = queries_per_order(variant_id=twin.variant_id, tag=tag)
+        per_order = queries_per_order(item=twin, tag=tag, cart=cart)
         twin_buyers = [u.id for u in users[:requests]]
 
         def ceiling(conn: psycopg.Connection, i: int) -> bool:
@@ -249,12 +257,13 @@ def _plan(requests: int, units: int) -> CasePlan:
             extra={"queries_per_order": per_order, "units": units},
         )
 
-    return CasePlan(name="storm", users_needed=requests, seed_steps=requests, prepare=prepare)
+    name = "storm-cart" if cart else "storm"
+    return CasePlan(name=name, users_needed=requests, seed_steps=requests, prepare=prepare)
 
 
-CASES = ("storm",)
+CASES = ("storm", "storm-cart")
 
 
 def flashsale_cases(*, requests: int, names: list[str], units: int | None = None) -> list[CasePlan]:
     units = units or max(1, min(UNITS_MAX, -(-requests // 5)))
-    return [_plan(requests, units) for name in names if name == "storm"]
+    return [_plan(requests, units, cart=name == "storm-cart") for name in names if name in CASES]

@@ -94,13 +94,16 @@ def test_ledger_topups_and_wallet_transfers_move_money_exactly_once_over_http() 
 
 
 def test_flashsale_storm_never_oversells_and_reports_queries_per_order() -> None:
-    (line,) = _bench("flashsale")
+    buy_now, cart = _bench("flashsale")
 
-    _assert_sound(line, scenario="storm")
-    # 30 buyers for ⌈30 / 5⌉ = 6 units: six orders placed, the rest hear "sold out".
-    assert line["units"] == 6
-    assert line["statuses"] == {"201": 6, "409": 24}
-    assert 0 < line["queries_per_order"] <= 25
+    # storm: buy now (ADR 0040); storm-cart: the cart checkout (ADR 0030)
+    for line, scenario in ((buy_now, "storm"), (cart, "storm-cart")):
+        _assert_sound(line, scenario=scenario)
+        # 30 buyers for ⌈30 / 5⌉ = 6 units: six orders placed, the rest hear "sold out".
+        assert line["units"] == 6
+        assert line["statuses"] == {"201": 6, "409": 24}
+        assert 0 < line["queries_per_order"] <= 25
+    assert buy_now["queries_per_order"] < cart["queries_per_order"]
     assert all(result.ok for result in reconciliation_run())
 
 

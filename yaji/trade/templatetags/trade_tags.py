@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from yaji.trade import reviews
+from yaji.trade.countries import country_name
 from yaji.trade.models import CartLine
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 
@@ -33,3 +34,26 @@ def cart_count(context: template.Context) -> int:
     elif hasattr(request, "session") and request.session.get(GUEST_CART_SESSION_KEY):
         lines = CartLine.objects.filter(cart__session_key=request.session[GUEST_CART_SESSION_KEY])
     return sum(lines.values_list("quantity", flat=True))
+
+
+@register.filter
+def address_text(snapshot: dict[str, str] | None) -> str:
+    """An order's address snapshot as a courier reads it: China from province down to the
+    street, abroad from the street up to the country."""
+    if not snapshot:
+        return ""
+    country = snapshot.get("country", "CN") or "CN"
+    if country == "CN":
+        parts = [snapshot.get(key, "") for key in ("province", "city", "district", "line")]
+        return " ".join(part for part in parts if part)
+    place = " ".join(
+        p for p in (snapshot.get("province", ""), snapshot.get("postal_code", "")) if p
+    )
+    parts = [
+        snapshot.get("line", ""),
+        snapshot.get("line2", ""),
+        snapshot.get("city", ""),
+        place,
+        country_name(country),
+    ]
+    return ", ".join(part for part in parts if part)

@@ -54,7 +54,7 @@ def test_buy_pay_ship_and_confirm(live_server, browser) -> None:  # type: ignore
     page.get_by_label("收件人").fill("陆游")
     page.get_by_label("手机号").fill("13700002222")
     # Province → city → district cascade (HTMX loads each level's options).
-    page.get_by_label("省").select_option("浙江省")
+    page.get_by_label("省", exact=True).select_option("浙江省")
     expect(page.get_by_label("市", exact=True).locator("option", has_text="绍兴市")).to_have_count(
         1
     )
@@ -89,4 +89,54 @@ def test_buy_pay_ship_and_confirm(live_server, browser) -> None:  # type: ignore
     page.get_by_test_id("confirm-receipt").click()
     expect(page.get_by_test_id("order-status")).to_contain_text("已完成")
     _shot(page, "trade-order-completed-zh.png")
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_out_to_an_address_abroad_in_english(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from yaji.trade.models import Order, ShippingTemplate
+    from yaji.trade.tests.factories import cart_with
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    product = listed(stock=3)
+    ShippingTemplate.objects.create(shop=product.shop, international_first_kg_fen=8800)
+    buyer = verified_user(email="hanako@example.com", display_name="Hanako")
+    wallet(user=buyer, balance=100_000)
+    cart_with(buyer, (product, 1))
+    base = live_server.url
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/checkout/")
+    page.get_by_label("Phone or e-mail").fill(buyer.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/checkout/$"))
+
+    # The toggle swaps China's cascade for the free-form address abroad.
+    expect(page.locator("#province")).to_be_visible()
+    page.get_by_test_id("address-kind-abroad").check()
+    expect(page.locator("#province")).to_be_hidden()
+    expect(page.get_by_label("Postal code")).to_be_visible()
+    page.locator("#recipient").fill("Sato Hanako")
+    page.locator("#phone").fill("+81 90 1234 5678")
+    page.get_by_test_id("country").select_option("JP")
+    page.get_by_label("Address line 1").fill("2-21-1 Shibuya")
+    page.locator("#abroad-city").fill("Shibuya-ku")  # "市" is "City" too, in the hidden half
+    page.get_by_label("State / province / region").fill("Tokyo")
+
+    # Japan has postal codes: without one the form says which field is wrong, keeps the rest.
+    page.get_by_test_id("place-order").click()
+    expect(page.get_by_test_id("checkout-error")).to_contain_text("Postal code")
+    expect(page.locator("#abroad-city")).to_have_value("Shibuya-ku")
+    expect(page.locator("#province")).to_be_hidden()  # still the abroad half
+    page.get_by_label("Postal code").fill("150-0002")
+    _shot(page, "trade-checkout-abroad-en.png")
+    page.get_by_test_id("place-order").click()
+    expect(page.get_by_test_id("pay-total")).to_contain_text("256.00")  # + ¥88.00 abroad
+    order = Order.objects.get(buyer=buyer)
+    assert order.address["country"] == "JP" and order.address["postal_code"] == "150-0002"
+    assert order.shipping_fen == 8800
     context.close()

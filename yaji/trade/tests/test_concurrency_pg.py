@@ -131,3 +131,54 @@ def test_a_flash_sale_storm_sells_exactly_the_sale_stock() -> None:
     assert FlashSale.objects.get(pk=sale.pk).stock == 0
     assert Variant.objects.get(pk=variant_id).stock == 95
     assert OrderLine.objects.filter(flash_sale=sale).aggregate(n=Sum("quantity"))["n"] == 5
+
+
+def test_a_buy_now_storm_sells_exactly_the_sale_stock_and_cancelling_returns_it() -> None:
+    from datetime import timedelta
+
+    from yaji.core import clock
+    from yaji.trade import flash
+    from yaji.trade.models import FlashSale
+
+    product = listed(stock=100)
+    variant_id = variant_of(product).pk
+    sale = flash.flash_sale_create(
+        actor=product.shop.owner,
+        variant_id=variant_id,
+        title="整点秒杀",
+        starts_at=clock.now() - timedelta(minutes=1),
+        ends_at=clock.now() + timedelta(hours=1),
+        price_fen=100,
+        stock=8,
+        per_user_limit=2,
+    )
+    buyers = [buyer_funded() for _ in range(55)]
+    addresses = {buyer.pk: address_for(buyer).pk for buyer in buyers}
+    # buyer 0 races itself five times: its limit of 2 must hold under its own row lock
+    racers = [buyers[0]] * 5 + buyers[1:]
+    placed: list[str] = []
+    lock = threading.Lock()
+
+    def grab(i: int) -> None:
+        buyer = racers[i]
+        placement = services.flash_sale_buy(
+            buyer=buyer, sale_id=sale.pk, quantity=1, address_id=addresses[buyer.pk]
+        )
+        with lock:
+            placed.append(str(placement.checkout.pk))
+
+    outcomes = race(len(racers), limited(grab))
+    assert outcomes["ok"] == 8, outcomes
+    assert set(outcomes) <= {"ok", "flash_sale_sold_out", "per_buyer_limit_exceeded"}, outcomes
+    assert FlashSale.objects.get(pk=sale.pk).stock == 0
+    assert Variant.objects.get(pk=variant_id).stock == 92
+    lines = OrderLine.objects.filter(flash_sale=sale)
+    assert lines.aggregate(n=Sum("quantity"))["n"] == 8
+    assert lines.filter(order__buyer=buyers[0]).count() <= 2
+
+    # a cancelled reservation returns exactly its unit, to the sale and to the variant
+    victim = Checkout.objects.get(pk=placed[0])
+    services.checkout_cancel(buyer=victim.buyer, checkout_id=victim.pk)
+    assert FlashSale.objects.get(pk=sale.pk).stock == 1
+    assert Variant.objects.get(pk=variant_id).stock == 93
+    books_ok()

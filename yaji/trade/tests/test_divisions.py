@@ -73,9 +73,11 @@ def test_international_addresses_stay_free_form() -> None:
         phone="+44 20 7946 0958",
         country="GB",
         city="London",
+        postal_code="sw1y 4lg",  # required abroad since ADR 0040 (the UK has postal codes)
         line="12 St James's Square",
     )
     assert address.country == "GB" and address.province == ""
+    assert address.postal_code == "SW1Y 4LG"
 
 
 @pytest.mark.django_db

@@ -81,7 +81,7 @@ def test_checkout_errors_are_shown_on_the_page_and_nothing_is_written() -> None:
     client.post("/cart/add/", {"variant_id": variant_of(product).pk})
     response = client.post("/checkout/", {"address_id": "new", "recipient": "x", "phone": "123"})
     assert response.status_code == 400
-    assert "收货地址不完整或无效" in text(response)
+    assert "收货地址的“联系电话”缺失或无效" in text(response)  # names the field (ADR 0040)
     assert not Checkout.objects.exists()
 
 

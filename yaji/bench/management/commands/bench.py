@@ -91,7 +91,7 @@ class Command(BaseCommand):
             action="append",
             dest="cases",
             help="Run only this case (repeatable). redpackets: hot, spread, sold-out; "
-            "ledger: topup, transfer; flashsale: storm; catalog: product, list; "
+            "ledger: topup, transfer; flashsale: storm, storm-cart; catalog: product, list; "
             "feed: following, post.",
         )
         parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per case.")
