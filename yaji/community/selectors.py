@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet
 
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
+from yaji.community.cards import cards_by_id, cards_page
 from yaji.community.cursors import cursor_decode, cursor_encode
 from yaji.community.errors import (
     PostNotFound,
@@ -23,11 +24,9 @@ from yaji.community.models import (
     Comment,
     Favourite,
     Follow,
-    Like,
     Notification,
     PlaySession,
     Post,
-    PostImage,
     Share,
     Topic,
     Visibility,
@@ -182,41 +181,6 @@ class PostPage:
     next_cursor: str | None
 
 
-def _post_rows(qs: QuerySet[Post]) -> QuerySet[Post]:
-    # Constant queries per page: the rows with their authors, then one query per relation.
-    return qs.select_related("author").prefetch_related(
-        Prefetch("images", queryset=PostImage.objects.order_by("position", "id")),
-        Prefetch("topics", queryset=Topic.objects.order_by("name")),
-        Prefetch("works", queryset=Work.objects.filter(status=WorkStatus.PUBLISHED)),
-        "products",
-    )
-
-
-def _viewer_marks(posts: list[Post], viewer: Any) -> list[Post]:
-    """Set ``viewer_liked`` / ``viewer_favourited`` on each post (one UNION ALL query)."""
-    liked: set[int] = set()
-    favourited: set[int] = set()
-    if _authenticated(viewer) and posts:
-        ids = [post.pk for post in posts]
-        kind = CharField(max_length=1)
-        likes = (
-            Like.objects.filter(user=viewer, post_id__in=ids)
-            .annotate(kind=Value("l", output_field=kind))
-            .values_list("post_id", "kind")
-        )
-        favourites = (
-            Favourite.objects.filter(user=viewer, post_id__in=ids)
-            .annotate(kind=Value("f", output_field=kind))
-            .values_list("post_id", "kind")
-        )
-        for post_id, mark in likes.union(favourites, all=True):
-            (liked if mark == "l" else favourited).add(post_id)
-    for post in posts:
-        post.viewer_liked = post.pk in liked  # type: ignore[attr-defined]
-        post.viewer_favourited = post.pk in favourited  # type: ignore[attr-defined]
-    return posts
-
-
 def _visible_to(viewer: Any) -> Q:
     """Everyone sees visible posts; authors also see their own held or blocked ones."""
     shown = Q(status=Visibility.VISIBLE)
@@ -230,9 +194,10 @@ def _keyset(qs: QuerySet[Post], *, viewer: Any, cursor: str | None, limit: int) 
     after = cursor_decode(cursor)
     if after is not None:
         qs = qs.filter(pk__lt=after)
-    rows = list(_post_rows(qs).order_by("-pk")[: limit + 1])
+    # One statement: the page (limit + 1 rows, to know whether there is a next one) as cards.
+    rows = cards_page(qs.order_by("-pk")[: limit + 1], viewer=viewer)
     more = len(rows) > limit
-    items = _viewer_marks(rows[:limit], viewer)
+    items = rows[:limit]
     return PostPage(items=items, next_cursor=cursor_encode(items[-1].pk) if more else None)
 
 
@@ -240,10 +205,10 @@ def post_get(*, post_id: int, viewer: Any = None) -> Post:
     """A post the viewer may see (visible, or their own). Raises post_not_found."""
     if not 0 < post_id < 2**63:
         raise PostNotFound()
-    post = _post_rows(Post.objects.filter(_visible_to(viewer), pk=post_id)).first()
-    if post is None:
+    found = cards_by_id([post_id], viewer=viewer, shown=_visible_to(viewer))
+    if not found:
         raise PostNotFound()
-    return _viewer_marks([post], viewer)[0]
+    return found[0]
 
 
 def feed_following(*, viewer: User, cursor: str | None = None, limit: int = 20) -> PostPage:
@@ -282,8 +247,7 @@ def feed_favourites(*, user: User, cursor: str | None = None, limit: int = 20) -
     rows = list(marks.order_by("-pk").values_list("pk", "post_id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    posts = {p.pk: p for p in _post_rows(Post.objects.filter(pk__in=[r[1] for r in rows]))}
-    items = _viewer_marks([posts[r[1]] for r in rows if r[1] in posts], user)
+    items = cards_by_id([r[1] for r in rows], viewer=user)
     return PostPage(items=items, next_cursor=cursor_encode(rows[-1][0]) if more else None)
 
 
@@ -333,8 +297,7 @@ def feed_trending(*, viewer: Any = None, page: int = 1, limit: int = 20) -> Tren
     )
     start = (page - 1) * limit
     ids = [row[0] for row in ranked[start : start + limit]]
-    posts = {p.pk: p for p in _post_rows(Post.objects.filter(pk__in=ids))}
-    items = _viewer_marks([posts[i] for i in ids if i in posts], viewer)
+    items = cards_by_id(ids, viewer=viewer)
     return TrendingPage(items=items, page=page, has_next=len(ranked) > start + limit)
 
 
