@@ -19,9 +19,9 @@ from django.db.models import F, QuerySet
 
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role
+from yaji.community.cards import cards_by_id
 from yaji.community.errors import ChallengeNotFound, InvalidChallenge
 from yaji.community.models import Challenge, Post, Topic, Visibility
-from yaji.community.cards import cards_by_id
 from yaji.community.selectors import topic_get
 from yaji.community.services import _has_control_chars, topic_upsert
 from yaji.core import clock
