@@ -154,6 +154,14 @@ def _load(page_sql: str, page_params: Any, viewer: Any) -> list[Post]:
     return [_dress(post) for post in Post.objects.raw(sql, [*page_params, viewer_id, viewer_id])]
 
 
+def cards_from_sql(page_sql: str, page_params: list[Any], *, viewer: Any) -> list[Post]:
+    """The posts whose ids ``page_sql`` yields (one column, newest first, at most a page) as
+    cards, newest first: for a hot page whose own query is written by hand too."""
+    found = _load(page_sql, page_params, viewer)
+    found.sort(key=lambda post: post.pk, reverse=True)
+    return found
+
+
 def cards_page(rows: QuerySet[Post], *, viewer: Any) -> list[Post]:
     """The posts ``rows`` selects (filtered, ordered newest first, sliced to a page) as cards,
     newest first, in one statement."""
