@@ -83,3 +83,31 @@ def test_feed_answer_is_what_the_schema_would_render() -> None:
     through_schema = PostPageOut.model_validate(data).model_dump()
     assert answer.content == json.dumps(through_schema, cls=NinjaJSONEncoder).encode()
     assert answer.json()["next_cursor"] and len(answer.json()["items"]) == 2
+
+
+@pytest.mark.parametrize("followed", [2, 55])  # the sparse and the dense plan (SPARSE_FOLLOWS)
+def test_following_feed_pages_through_exactly_the_followed_posts(followed: int) -> None:
+    from yaji.community.models import Follow
+
+    assert (followed >= selectors.SPARSE_FOLLOWS) == (followed == 55)
+    me = UserFactory()
+    authors = [UserFactory() for _ in range(followed + 3)]
+    Follow.objects.bulk_create(Follow(follower=me, followee=a) for a in authors[:followed])
+    rows = [Post(author=authors[i % len(authors)], text=f"第{i}条") for i in range(120)]
+    rows += [Post(author=me, text="我的待审", status=Visibility.HELD)]
+    rows += [Post(author=authors[0], text="被拦下", status=Visibility.BLOCKED)]
+    Post.objects.bulk_create(rows)
+    expected = list(
+        Post.objects.filter(author__in=authors[:followed], status=Visibility.VISIBLE)
+        .union(Post.objects.filter(author=me))
+        .order_by("-id")
+        .values_list("id", flat=True)
+    )
+    seen, cursor = [], None
+    while True:
+        page = selectors.feed_following(viewer=me, cursor=cursor, limit=7)
+        seen += [p.pk for p in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == expected and len(seen) > 7
