@@ -29,7 +29,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from yaji.accounts.models import User
-from yaji.catalog.models import Product
+from yaji.catalog.models import Product, Shop
 from yaji.community.models import (
     Favourite,
     Like,
@@ -90,6 +90,9 @@ def _sql(vendor: str) -> str:
     topic, post_topic = Topic._meta.db_table, Post.topics.through._meta.db_table
     work, post_work = Work._meta.db_table, Post.works.through._meta.db_table
     product, post_product = Product._meta.db_table, Post.products.through._meta.db_table
+    shop = Shop._meta.db_table
+    # like catalog's product_get_public: a listed product of an active shop (else its link 404s)
+    listed, active = Product.Status.LISTED.value, Shop.Status.ACTIVE.value
     like, favourite = Like._meta.db_table, Favourite._meta.db_table
     columns = ", ".join(f"p.{c}" for c in _POST_COLUMNS)
     published = WorkStatus.PUBLISHED.value
@@ -107,8 +110,9 @@ SELECT {columns},
      FROM {post_work} pw JOIN {work} w ON w.id = pw.work_id
      WHERE pw.post_id = p.id AND w.status = '{published}') AS j_works,
   (SELECT {rows("c.id", "c.title_zh")}
-     FROM {post_product} pp JOIN {product} c ON c.id = pp.product_id WHERE pp.post_id = p.id)
-     AS j_products,
+     FROM {post_product} pp JOIN {product} c ON c.id = pp.product_id
+     JOIN {shop} s ON s.id = c.shop_id
+     WHERE pp.post_id = p.id AND c.status = '{listed}' AND s.status = '{active}') AS j_products,
   EXISTS (SELECT 1 FROM {like} l WHERE l.user_id = %s AND l.post_id = p.id) AS viewer_liked,
   EXISTS (SELECT 1 FROM {favourite} f WHERE f.user_id = %s AND f.post_id = p.id)
      AS viewer_favourited

@@ -64,6 +64,8 @@ def test_cards_hold_what_the_relations_hold_in_one_statement() -> None:
     assert [w.pk for w in card.card_works] == [work.pk]  # a hidden work is not shown  # type: ignore[attr-defined]
     assert [(p.pk, str(p)) for p in card.card_products] == [(product.pk, product.title_zh)]  # type: ignore[attr-defined]
     assert str(card.author) == str(star) and card.author.pk == star.pk
+    type(product).objects.filter(pk=product.pk).update(status="delisted")  # its link would 404
+    assert selectors.post_get(post_id=rich.pk).card_products == []  # type: ignore[attr-defined]
     marks = {p.pk: (p.viewer_liked, p.viewer_favourited) for p in page.items}  # type: ignore[attr-defined]
     assert marks == {rich.pk: (True, False), plain.pk: (False, True), mine.pk: (False, False)}
     # an anonymous viewer of the same post: no marks, same relations, still one statement
