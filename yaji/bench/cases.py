@@ -30,6 +30,10 @@ class PreparedCase:
     ceiling_calls: list[HttpCall] | None = None
     # Measurements read from the server's log after the drives (e.g. server-side latency).
     server_measure: Callable[[Path], dict[str, object]] | None = None
+    # Unmeasured HTTP requests sent first, so every server worker has imported and set up what
+    # the case needs (a cold worker's first request costs ~1 s and would be charged to the case
+    # but not to the ceiling that runs after it).
+    warm_calls: list[HttpCall] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,14 @@ def bench_run(
                         f"{tag}-{plan.name}-{run}",
                         _advance(progress, f"seed {label}", plan.seed_steps),
                     )
+                    if case.warm_calls:
+                        drive_http(
+                            port=server.port,
+                            calls=case.warm_calls,
+                            concurrency=max(options.concurrency, options.server_workers),
+                            deadline_s=options.duration_s,
+                            on_done=lambda _n: None,
+                        )
                     http = drive_http(
                         port=server.port,
                         calls=case.calls,

@@ -19,9 +19,10 @@ from django.db.models import F, QuerySet
 
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role
+from yaji.community.cards import cards_by_id
 from yaji.community.errors import ChallengeNotFound, InvalidChallenge
 from yaji.community.models import Challenge, Post, Topic, Visibility
-from yaji.community.selectors import _post_rows, topic_get
+from yaji.community.selectors import topic_get
 from yaji.community.services import _has_control_chars, topic_upsert
 from yaji.core import clock
 from yaji.core.errors import PermissionDenied
@@ -150,12 +151,17 @@ def challenge_leaderboard(
 ) -> list[LeaderboardRow]:
     """The best entries, by score then earliest (a constant number of queries)."""
     limit = max(1, min(int(limit), LEADERBOARD_MAX))
-    rows = list(
-        _post_rows(_entries(challenge).annotate(score=ENTRY_SCORE)).order_by("-score", "pk")[:limit]
+    ranked = list(
+        _entries(challenge)
+        .annotate(score=ENTRY_SCORE)
+        .order_by("-score", "pk")
+        .values_list("pk", "score")[:limit]
     )
+    scores = dict(ranked)
+    posts = cards_by_id([pk for pk, _ in ranked], viewer=viewer)
     return [
-        LeaderboardRow(rank=i, score=int(post.score), post=post)  # type: ignore[attr-defined]
-        for i, post in enumerate(rows, start=1)
+        LeaderboardRow(rank=i, score=int(scores[post.pk]), post=post)
+        for i, post in enumerate(posts, start=1)
     ]
 
 

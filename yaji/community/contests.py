@@ -32,7 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -40,7 +42,7 @@ from django.db.models import Count, Q
 
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role
-from yaji.accounts.selectors import kyc_verified_record, user_devices
+from yaji.accounts.selectors import kyc_verified_record, user_devices, user_is_minor
 from yaji.catalog import selectors as catalog_selectors
 from yaji.community.engagement import badges_evaluate
 from yaji.community.errors import (
@@ -50,6 +52,7 @@ from yaji.community.errors import (
     ContestNotFound,
     InvalidContest,
     InvalidSubmission,
+    MinorNightVoting,
     NoWinner,
     RealNameRequired,
     ResultsAlreadyPublished,
@@ -69,6 +72,12 @@ from yaji.core.outbox import outbox_publish
 from yaji.risk.services import risk_activity_record, risk_check
 
 VOTE_ACTION = "contest.vote"
+# Minors (under 18 by the verified birth date) vote like everyone else, one vote per verified
+# account, but not at night: the platform's minors' rule (PRODUCT.md C7, risk's
+# ``minor_night``: 22:00–06:00 local time) applies to voting as it does to red packets and
+# gifts. A vote moves no money, so it is not a risk-rule action; the same hours live here.
+MINOR_NIGHT_START_HOUR = 22
+MINOR_NIGHT_END_HOUR = 6
 DEVICE_CLUSTER_ACCOUNTS = 3
 IP_CLUSTER_ACCOUNTS = 5
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
@@ -336,7 +345,7 @@ def contest_vote(
 ) -> ContestVote:
     """Vote for a design. ``device`` is a fingerprint (``risk_device_fingerprint``).
 
-    Raises contest_not_found, contest_voting_closed, real_name_required,
+    Raises contest_not_found, contest_voting_closed, real_name_required, contest_minor_night,
     contest_submission_not_found, contest_cannot_vote_own, contest_already_voted, and risk
     control's refusals.
     """
@@ -346,6 +355,7 @@ def contest_vote(
     _voting_window(contest)
     if kyc_verified_record(user=voter) is None:
         raise RealNameRequired(extra={"verify": "/account/kyc/"})
+    _minor_night_refuse(voter)
     risk_check(user=voter, action=VOTE_ACTION, device=device, ip=ip)  # outside, like money
     known = sorted({d.fingerprint for d in user_devices(user=voter)} - {""})[:20]
     return _vote_save(
@@ -356,6 +366,21 @@ def contest_vote(
         known_devices=known,
         ip=ip,
     )
+
+
+def _minor_night_refuse(voter: User) -> None:
+    """Refuse a minor's vote between 22:00 and 06:00 local time (``contest_minor_night``)."""
+    if not user_is_minor(voter):
+        return
+    local = clock.now().astimezone(ZoneInfo(settings.TIME_ZONE))
+    if local.hour >= MINOR_NIGHT_START_HOUR or local.hour < MINOR_NIGHT_END_HOUR:
+        raise MinorNightVoting(
+            extra={
+                "local_time": local.strftime("%H:%M"),
+                "start_hour": MINOR_NIGHT_START_HOUR,
+                "end_hour": MINOR_NIGHT_END_HOUR,
+            }
+        )
 
 
 def _voting_window(contest: Contest) -> None:

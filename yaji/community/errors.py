@@ -188,6 +188,12 @@ class RealNameRequired(ApplicationError):
     default_message = _("完成实名认证后才能投票。")
 
 
+class MinorNightVoting(ApplicationError):
+    code = "contest_minor_night"
+    status = 403
+    default_message = _("未成年人 22:00 至次日 06:00 不能投票，请明天再来。")
+
+
 class CannotVoteOwn(ValidationFailed):
     code = "contest_cannot_vote_own"
     default_message = _("不能给自己的作品投票。")

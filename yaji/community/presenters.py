@@ -28,12 +28,12 @@ def post_dict(post: Post) -> dict[str, Any]:
         "status": post.status,
         "images": [
             {"url": image.image.url, "width": image.width, "height": image.height}
-            for image in post.images.all()
+            for image in post.card_images  # type: ignore[attr-defined]  # set by cards
         ],
         "video_url": post.video.url if post.video else None,
-        "topics": [topic_dict(topic) for topic in post.topics.all()],
-        "works": [{"id": w.pk, "title": w.title, "kind": w.kind} for w in post.works.all()],
-        "product_ids": [product.pk for product in post.products.all()],
+        "topics": [topic_dict(topic) for topic in post.card_topics],  # type: ignore[attr-defined]
+        "works": [{"id": w.pk, "title": w.title, "kind": w.kind} for w in post.card_works],  # type: ignore[attr-defined]
+        "product_ids": [product.pk for product in post.card_products],  # type: ignore[attr-defined]
         "like_count": post.like_count,
         "favourite_count": post.favourite_count,
         "comment_count": post.comment_count,

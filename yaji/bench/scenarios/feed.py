@@ -54,6 +54,7 @@ PAGE = 20
 DEEP_PAGES = 10
 COMMENTS_PER_POST = 20
 CASES = ("following", "post")
+WARM_CALLS = 30  # per endpoint, before measuring (5 workers each see several)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +337,17 @@ def _plan(
             for i in range(requests)
         ]
 
+        # warm every worker on both the page and the ceiling endpoint (not measured, not logged
+        # under this run's prefixes)
+        warm = [
+            HttpCall(
+                method=c.method,
+                path=c.path,
+                headers={**c.headers, "X-Request-ID": f"warm-{tag}-{i}"},
+            )
+            for i, c in enumerate(calls[:WARM_CALLS] + ceiling_calls[:WARM_CALLS])
+        ]
+
         extra: dict[str, object] = {
             "queries_per_page": probe[0],
             "queries_per_page_deep": probe[1],
@@ -386,6 +398,7 @@ def _plan(
             extra=extra,
             ceiling_calls=ceiling_calls,
             server_measure=_server_measure(prefix, ceiling_prefix),
+            warm_calls=warm,
         )
 
     return CasePlan(name=name, users_needed=1, seed_steps=3, prepare=prepare)

@@ -20,7 +20,8 @@ _HASHTAG = HASHTAG_RE
 @register.filter
 def post_body(post: Post) -> SafeString:
     """The post's text, escaped, with its tagged topics linked and line breaks kept."""
-    slugs = {topic.name.casefold(): topic.slug for topic in post.topics.all()}
+    # card_topics: loaded with the post by yaji.community.cards (no query here)
+    slugs = {topic.name.casefold(): topic.slug for topic in post.card_topics}  # type: ignore[attr-defined]
 
     def link(match: re.Match[str]) -> str:
         slug = slugs.get(match.group(1).casefold())

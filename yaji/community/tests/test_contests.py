@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -256,3 +256,34 @@ def test_operators_reschedule_windows_in_order_until_the_results() -> None:
     assert _code(contests.contest_reschedule, **backwards) == ("invalid_contest", 422)
     with pytest.raises(PermissionDenied):
         contests.contest_reschedule(**{**backwards, "actor": UserFactory()})
+
+
+@pytest.mark.parametrize(
+    ("local_hour", "minor", "allowed"),
+    [(23, True, False), (5, True, False), (6, True, True), (21, True, True), (23, False, True)],
+)
+def test_minors_do_not_vote_at_night(
+    monkeypatch, local_hour: int, minor: bool, allowed: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """The platform's minors' rule (22:00–06:00 local time, as for red packets and gifts)
+    applies to contest votes; adults vote at any hour, minors by day."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    local = datetime.now(ZoneInfo(settings.TIME_ZONE)).replace(
+        hour=local_hour, minute=30, second=0, microsecond=0
+    )
+    monkeypatch.setattr("yaji.core.clock.now", FakeClock(local.astimezone(UTC)))
+    contest = contest_make(phase="voting")
+    design = submission_make(contest)
+    today = local.date()
+    years = 15 if minor else 30
+    voter = verified_user(birth_date=date(today.year - years, 1, 1))
+    call = dict(voter=voter, contest_id=contest.pk, submission_id=design.pk)
+    if allowed:
+        assert contests.contest_vote(**call).voter_id == voter.pk
+    else:
+        assert _code(contests.contest_vote, **call) == ("contest_minor_night", 403)
+        assert ContestVote.objects.count() == 0
