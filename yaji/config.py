@@ -175,6 +175,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Content classifier behind the word lists and image hashes; only `noop` (classifies "
         "nothing) ships today.",
     ),
+    EnvVar(
+        "YAJI_PAGE_CACHE",
+        "1",
+        "Cache the product, list and category pages of visitors without a session (ADR 0037); "
+        "`0` turns it off.",
+    ),
 )
 
 
