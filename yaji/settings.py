@@ -168,6 +168,11 @@ YAJI_COPYRIGHT_LOG_ORIGIN = config.env("YAJI_COPYRIGHT_LOG_ORIGIN", "yaji.local/
 MODERATION_REPORT_HOLD_THRESHOLD = int(config.env("YAJI_MODERATION_REPORT_THRESHOLD", "3"))
 MODERATION_DHASH_MAX_DISTANCE = int(config.env("YAJI_MODERATION_DHASH_DISTANCE", "6"))
 MODERATION_CLASSIFIER = config.env("YAJI_MODERATION_CLASSIFIER", "noop")
+YAJI_BENCH_PROBES = config.env_bool("YAJI_BENCH_PROBES")
+# Bearer-token cache (ADR 0036): "auto" = only with Redis (shared by every process).
+YAJI_AUTH_CACHE = config.env("YAJI_AUTH_CACHE", "auto")
+if YAJI_AUTH_CACHE not in {"auto", "on", "off"}:
+    raise ValueError("YAJI_AUTH_CACHE must be auto, on or off")
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

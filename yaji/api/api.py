@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -113,3 +114,9 @@ api.add_router("/", payments_router)
 api.add_router("/", redpackets_router)
 api.add_router("/", risk_router)
 api.add_router("/", trade_router)
+
+if settings.YAJI_BENCH_PROBES:
+    # `yaji bench request-path` only (ADR 0036): its server sets YAJI_BENCH_PROBES=1.
+    from yaji.bench.probes import router as bench_probes_router
+
+    api.add_router("/", bench_probes_router)
