@@ -300,8 +300,15 @@ def token_authenticate(raw_token: str) -> ApiToken:
 
 
 def auth_generation_bump(*, user_ids: Iterable[int], token_hashes: Iterable[str] = ()) -> None:
-    """After the current transaction commits (now, outside one): every cached token of these
-    users stops counting, and the entries of ``token_hashes`` go. A no-op without the cache."""
+    """Every cached token of these users stops counting, and the entries of ``token_hashes``
+    go: now, and again after the current transaction commits. A no-op without the cache.
+
+    Now: requests until the commit miss the cache and read the database, which still shows
+    the old state to them — correct until the change commits. They may store an entry with
+    the new generation; the bump after commit kills those. (Tests that run inside one
+    transaction never commit, and rely on the first bump.) A failed bump (Redis down) is
+    logged and bounded by ``ENTRY_TTL_S``.
+    """
     if not cache_enabled():
         return
     users = sorted(set(user_ids))
@@ -310,11 +317,16 @@ def auth_generation_bump(*, user_ids: Iterable[int], token_hashes: Iterable[str]
         return
 
     def bump() -> None:
-        cache.set_many({_generation_key(u): secrets.token_hex(8) for u in users}, GENERATION_TTL_S)
+        if users:
+            cache.set_many(
+                {_generation_key(u): secrets.token_hex(8) for u in users}, GENERATION_TTL_S
+            )
         if hashes:
             cache.delete_many([_entry_key(h) for h in hashes])
 
-    transaction.on_commit(bump, robust=True)
+    bump()
+    if connection.in_atomic_block:
+        transaction.on_commit(bump, robust=True)
 
 
 def _user_row_changed(sender: type, instance: User, **kwargs: Any) -> None:
