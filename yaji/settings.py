@@ -108,7 +108,7 @@ REDIS_URL = config.env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "yaji.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": config.env("YAJI_CACHE_PREFIX", "yaji"),
         }
