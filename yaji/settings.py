@@ -222,5 +222,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": config.env("YAJI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django logs every 4xx as a WARNING line of its own; the access log already has the
+        # status of every request, so that was a second JSON line per refusal (a sold-out
+        # storm's 409s). 5xx still log at ERROR with the traceback (ADR 0036).
+        "django.request": {"level": "ERROR"},
+    },
 }
