@@ -116,7 +116,7 @@ def _statement() -> _Statement:
     token_table, user_table = q(ApiToken._meta.db_table), q(User._meta.db_table)
     columns = [f"t.{q(f.column)}" for f in token_fields] + [f"u.{q(f.column)}" for f in user_fields]
     sql = (
-        f"SELECT {', '.join(columns)} FROM {token_table} t "
+        f"SELECT {', '.join(columns)} FROM {token_table} t "  # noqa: S608 - identifiers from model metadata; values are parameters
         f"INNER JOIN {user_table} u ON u.{q('id')} = t.{q('user_id')} "
         f"WHERE t.{q('token_hash')} = %s AND t.{q('kind')} = %s"
     )
@@ -192,13 +192,13 @@ def _touch(token: ApiToken, now: datetime) -> bool:
     last_used, last_seen, pk = q("last_used_at"), q("last_seen_at"), q("id")
     cutoff = now - TOKEN_TOUCH_INTERVAL
     update_token = (
-        f"UPDATE {tokens} SET {last_used} = %s WHERE {pk} = %s "
+        f"UPDATE {tokens} SET {last_used} = %s WHERE {pk} = %s "  # noqa: S608 - identifiers from model metadata; values are parameters
         f"AND ({last_used} IS NULL OR {last_used} < %s)"
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH touched AS ({update_token} RETURNING {q('device_id')}) "
+                f"WITH touched AS ({update_token} RETURNING {q('device_id')}) "  # noqa: S608 - identifiers from model metadata; values are parameters
                 f"UPDATE {devices} SET {last_seen} = %s "
                 f"WHERE {pk} IN (SELECT {q('device_id')} FROM touched)",
                 [now, token.pk, cutoff, now],
@@ -240,15 +240,14 @@ def _entry_store(hashed: str, entry: _Entry, token: ApiToken, now: datetime) -> 
 def _authenticate_cached(hashed: str, now: datetime) -> ApiToken:
     found = cache.get_many([_entry_key(hashed), _user_key(hashed)])
     entry: _Entry | None = found.get(_entry_key(hashed))
-    if entry is not None:
-        if cache.get(_generation_key(entry.user_id)) == entry.generation:
-            token = _token_build(entry.row)
-            if not _valid(token, now):  # expired since it was cached
-                raise TokenInvalid()
-            if _touch(token, now):
-                row = _Row(token=_raw_with_last_used(entry.row, token), user=entry.row.user)
-                _entry_store(hashed, _Entry(entry.generation, entry.user_id, row), token, now)
-            return token
+    if entry is not None and cache.get(_generation_key(entry.user_id)) == entry.generation:
+        token = _token_build(entry.row)
+        if not _valid(token, now):  # expired since it was cached
+            raise TokenInvalid()
+        if _touch(token, now):
+            row = _Row(token=_raw_with_last_used(entry.row, token), user=entry.row.user)
+            _entry_store(hashed, _Entry(entry.generation, entry.user_id, row), token, now)
+        return token
     user_id: int | None = found.get(_user_key(hashed))
     # Read the generation *before* the row: a revocation committing after our read bumps it,
     # so the entry we store is already dead; one committing before it is in the row we read.

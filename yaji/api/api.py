@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, include, path
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -147,7 +146,5 @@ def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
         if head not in groups:
             groups[head] = []
             grouped.append(path(f"{head}/", include(groups[head])))
-        groups[head].append(
-            path(rest, pattern.callback, pattern.default_args, name=pattern.name)
-        )
+        groups[head].append(path(rest, pattern.callback, pattern.default_args, name=pattern.name))
     return grouped, app_name, namespace

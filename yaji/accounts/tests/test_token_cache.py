@@ -54,7 +54,9 @@ class TestHits:
         assert token.user.phone == "13812345678"
         assert token.user.check_password(PASSWORD)
 
-    def test_the_touch_is_one_statement_a_minute(self, signed_in, django_assert_num_queries, monkeypatch):  # type: ignore[no-untyped-def]
+    def test_the_touch_is_one_statement_a_minute(
+        self, signed_in, django_assert_num_queries, monkeypatch
+    ):  # type: ignore[no-untyped-def]
         device, pair = signed_in
         _warm(pair.access_token, django_assert_num_queries)
         later = clock.now() + timedelta(seconds=61)
@@ -68,7 +70,9 @@ class TestHits:
         device.refresh_from_db()
         assert device.last_seen_at == later
 
-    def test_an_expired_token_is_refused_even_from_the_cache(self, signed_in, django_assert_num_queries, monkeypatch):  # type: ignore[no-untyped-def]
+    def test_an_expired_token_is_refused_even_from_the_cache(
+        self, signed_in, django_assert_num_queries, monkeypatch
+    ):  # type: ignore[no-untyped-def]
         _device, pair = signed_in
         _warm(pair.access_token, django_assert_num_queries)
         later = pair.access_expires_at + timedelta(seconds=1)
@@ -101,7 +105,9 @@ class TestInvalidation:
         with pytest.raises(TokenInvalid):
             services.api_token_authenticate(raw_token=pair.access_token)
 
-    def test_a_password_change_signs_out_the_other_devices(self, signed_in, user, django_assert_num_queries):  # type: ignore[no-untyped-def]
+    def test_a_password_change_signs_out_the_other_devices(
+        self, signed_in, user, django_assert_num_queries
+    ):  # type: ignore[no-untyped-def]
         _device, pair = signed_in
         other_device = services.user_authenticate(
             identifier=user.email, password=PASSWORD, device_id="tablet"
@@ -137,7 +143,9 @@ class TestInvalidation:
         token = services.api_token_authenticate(raw_token=pair.access_token)
         assert token.user.display_name == "林黛玉"
 
-    def test_a_revocation_racing_a_miss_never_leaves_a_live_entry(self, signed_in, user, django_assert_num_queries, monkeypatch):  # type: ignore[no-untyped-def]
+    def test_a_revocation_racing_a_miss_never_leaves_a_live_entry(
+        self, signed_in, user, django_assert_num_queries, monkeypatch
+    ):  # type: ignore[no-untyped-def]
         # The dangerous order: a request reads the still-valid row, the revocation commits,
         # then the request stores its entry. The entry carries the generation read before the
         # row, which the revocation has moved on, so it never counts.
@@ -157,7 +165,9 @@ class TestInvalidation:
         with pytest.raises(TokenInvalid):
             services.api_token_authenticate(raw_token=pair.access_token)
 
-    def test_a_rolled_back_revocation_changes_nothing(self, signed_in, user, django_assert_num_queries):  # type: ignore[no-untyped-def]
+    def test_a_rolled_back_revocation_changes_nothing(
+        self, signed_in, user, django_assert_num_queries
+    ):  # type: ignore[no-untyped-def]
         _device, pair = signed_in
         token = _warm(pair.access_token, django_assert_num_queries)
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -167,7 +177,9 @@ class TestInvalidation:
 
 
 class TestWithoutCache:
-    def test_off_means_a_database_read_every_time(self, settings, signed_in, django_assert_num_queries):  # type: ignore[no-untyped-def]
+    def test_off_means_a_database_read_every_time(
+        self, settings, signed_in, django_assert_num_queries
+    ):  # type: ignore[no-untyped-def]
         settings.YAJI_AUTH_CACHE = "off"
         _device, pair = signed_in
         services.api_token_authenticate(raw_token=pair.access_token)

@@ -40,7 +40,7 @@ PROBES = 10
 
 PROBE_READ = "SELECT id, label FROM bench_probe WHERE id = %s"
 TOKEN_READ = (
-    "SELECT t.id, t.device_id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.is_active "
+    "SELECT t.id, t.device_id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.is_active "  # noqa: S105 - SQL, not a secret
     "FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id "
     "WHERE t.token_hash = %s AND t.kind = 'access'"
 )
@@ -193,4 +193,3 @@ def requestpath_cases(*, requests: int, names: list[str]) -> list[CasePlan]:
         ),
     }
     return [plans[name]() for name in CASES if name in names]
-
