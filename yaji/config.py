@@ -181,6 +181,17 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Cache the product, list and category pages of visitors without a session (ADR 0037); "
         "`0` turns it off.",
     ),
+    EnvVar(
+        "YAJI_BENCH_PROBES",
+        "0",
+        "Set 1 only for `yaji bench request-path`: mounts its probe endpoints under /api/v1/bench/.",
+    ),
+    EnvVar(
+        "YAJI_AUTH_CACHE",
+        "auto",
+        "Bearer-token cache: `auto` (on with `REDIS_URL`), `on` (in-process without Redis: only "
+        "for a single process), `off`.",
+    ),
 )
 
 

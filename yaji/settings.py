@@ -108,7 +108,7 @@ REDIS_URL = config.env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "yaji.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": config.env("YAJI_CACHE_PREFIX", "yaji"),
         }
@@ -170,6 +170,11 @@ YAJI_COPYRIGHT_LOG_ORIGIN = config.env("YAJI_COPYRIGHT_LOG_ORIGIN", "yaji.local/
 MODERATION_REPORT_HOLD_THRESHOLD = int(config.env("YAJI_MODERATION_REPORT_THRESHOLD", "3"))
 MODERATION_DHASH_MAX_DISTANCE = int(config.env("YAJI_MODERATION_DHASH_DISTANCE", "6"))
 MODERATION_CLASSIFIER = config.env("YAJI_MODERATION_CLASSIFIER", "noop")
+YAJI_BENCH_PROBES = config.env_bool("YAJI_BENCH_PROBES")
+# Bearer-token cache (ADR 0036): "auto" = only with Redis (shared by every process).
+YAJI_AUTH_CACHE = config.env("YAJI_AUTH_CACHE", "auto")
+if YAJI_AUTH_CACHE not in {"auto", "on", "off"}:
+    raise ValueError("YAJI_AUTH_CACHE must be auto, on or off")
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -219,5 +224,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": config.env("YAJI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django logs every 4xx as a WARNING line of its own; the access log already has the
+        # status of every request, so that was a second JSON line per refusal (a sold-out
+        # storm's 409s). 5xx still log at ERROR with the traceback (ADR 0036).
+        "django.request": {"level": "ERROR"},
+    },
 }

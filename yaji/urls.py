@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from yaji.api.api import api
+from yaji.api.api import api_urls
 from yaji.api.views import api_not_found
 from yaji.core import views as core_views
 from yaji.web import views as web_views
@@ -15,7 +15,7 @@ urlpatterns = [
     # Before the admin's own URLs, so signing out of the console is audited like the site.
     path("admin/logout/", web_views.admin_logout, name="admin_logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("yaji.catalog.urls")),

@@ -9,5 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from yaji.accounts.notifications import notification_subscribers_register
+        from yaji.accounts.token_auth import auth_cache_signals_connect
 
         notification_subscribers_register()
+        auth_cache_signals_connect()

@@ -20,7 +20,7 @@ class BearerAuth(HttpBearer):
     """``Authorization: Bearer <access token>`` from ``POST /auth/login`` or ``/auth/refresh``.
 
     On success ``request.auth`` and ``request.user`` are the user and ``request.api_token``
-    is the token row (its ``device`` is the signed-in device).
+    is the token row (``device_id`` is the signed-in device; the device row is not loaded).
     """
 
     def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]

@@ -68,7 +68,6 @@ kyc_status, user_is_minor, ...) and role checks in ``yaji.accounts.permissions``
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import re
@@ -86,7 +85,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from yaji.accounts import selectors
+from yaji.accounts import selectors, token_auth
 from yaji.accounts.errors import (
     AccountLocked,
     CodeExpired,
@@ -157,7 +156,7 @@ LOGIN_LIMIT_PER_IP = 60  # attempts per LOGIN_FAILURE_WINDOW from one address
 KYC_LIMIT_PER_DAY = 5  # provider calls cost money
 ACCESS_TOKEN_TTL = timedelta(hours=1)
 REFRESH_TOKEN_TTL = timedelta(days=30)
-TOKEN_TOUCH_INTERVAL = timedelta(seconds=60)
+TOKEN_TOUCH_INTERVAL = token_auth.TOKEN_TOUCH_INTERVAL
 ID_INDEX_PURPOSE = "accounts.id-number"
 _SCOPE_RE = re.compile(r"^shop:[1-9]\d{0,17}$")
 
@@ -275,7 +274,7 @@ def _code_consume(code_id: int) -> None:
 
 
 def _token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return token_auth.token_hash(raw)
 
 
 def _device_fingerprint(*, device_id: str, user_agent: str) -> str:
@@ -316,7 +315,16 @@ def _session_delete(session_key: str) -> None:
 
 
 def _tokens_revoke(queryset) -> int:  # type: ignore[no-untyped-def]
-    return queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
+    live = queryset.filter(revoked_at__isnull=True)
+    # The bearer-token cache must stop serving these at once (ADR 0036): their entries go and
+    # their users' auth generation moves on, after this transaction commits.
+    affected = list(live.values_list("user_id", "token_hash"))
+    revoked = live.update(revoked_at=clock.now())
+    token_auth.auth_generation_bump(
+        user_ids={user_id for user_id, _hash in affected},
+        token_hashes=[hashed for _user_id, hashed in affected],
+    )
+    return revoked
 
 
 # --- codes -------------------------------------------------------------------------------
@@ -708,28 +716,12 @@ def api_token_issue(*, user: User, device: Device) -> TokenPair:
 
 
 def api_token_authenticate(*, raw_token: str) -> ApiToken:
-    """The live access token for ``raw_token`` (with user and device loaded)."""
-    if not raw_token or not raw_token.startswith("yat_"):
-        raise TokenInvalid()
-    token = (
-        ApiToken.objects.select_related("user", "device")
-        .filter(token_hash=_token_hash(raw_token), kind=TokenKind.ACCESS)
-        .first()
-    )
-    now = clock.now()
-    if (
-        token is None
-        or token.revoked_at is not None
-        or token.expires_at <= now
-        or not token.user.is_active
-    ):
-        raise TokenInvalid()
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        # Throttled so a busy client costs one write a minute, not one per request.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        Device.objects.filter(pk=token.device_id).update(last_seen_at=now)
-        token.last_used_at = now
-    return token
+    """The live access token for ``raw_token``, with its ``user`` loaded (``device_id`` only).
+
+    One plain statement, or a cache hit that revocations and user changes invalidate at once
+    (``yaji.accounts.token_auth``, ADR 0036); the use is recorded at most once a minute.
+    """
+    return token_auth.token_authenticate(raw_token)
 
 
 def api_token_refresh(*, refresh_token: str, ip: str | None = None) -> TokenPair:
@@ -955,6 +947,8 @@ def kyc_submit(
             if result.verified:
                 User.objects.filter(pk=user.pk).update(birth_date=parsed.birth_date)
                 user.birth_date = parsed.birth_date
+                # A queryset update sends no signal: cached bearer users must see the change.
+                token_auth.auth_generation_bump(user_ids=[user.pk])
             audit_entry_record(
                 action=AuditAction.KYC_SUBMIT,
                 actor=user,

@@ -47,8 +47,14 @@ class BenchOptions:
     redis: bool
 
 
-def server_env(*, database: BenchDatabase, redis: bool, tag: str) -> dict[str, str]:
+def server_env(
+    *, database: BenchDatabase, redis: bool, tag: str, probes: bool = False
+) -> dict[str, str]:
     env = dict(os.environ)
+    if probes:
+        env["YAJI_BENCH_PROBES"] = "1"  # the request-path scenario's endpoints
+    else:
+        env.pop("YAJI_BENCH_PROBES", None)
     env["DATABASE_URL"] = database.url
     if redis:
         env["REDIS_URL"] = str(settings.REDIS_URL)
@@ -123,7 +129,9 @@ def bench_run(
     ceiling_connections = min(options.concurrency, options.server_workers * options.server_threads)
     results: list[CaseResult] = []
     server = BenchServer(
-        env=server_env(database=database, redis=options.redis, tag=tag),
+        env=server_env(
+            database=database, redis=options.redis, tag=tag, probes=scenario == "request-path"
+        ),
         workers=options.server_workers,
         threads=options.server_threads,
     )

@@ -7,6 +7,7 @@
     yaji bench catalog --keep-db               # 100k products: search, product and list pages
     yaji bench copyright --json                # registrations, appends, proofs at 1M, look-ups
     yaji bench feed --concurrency 8            # following feed and post page, 100k posts
+    yaji bench request-path --requests 600     # one request's fixed cost: anon, bearer, writes
 
 Needs PostgreSQL (``DATABASE_URL=postgres://…``). Starts ``yaji serve`` on a free 127.0.0.1
 port in a scratch database ``<name>_run`` (see ``--keep-db`` / ``--in-place``), seeds through
@@ -30,7 +31,15 @@ from yaji.bench.cases import CasePlan
 from yaji.bench.database import bench_database, require_postgres
 from yaji.bench.results import CaseResult, summary_table
 from yaji.bench.runner import BenchOptions, bench_run
-from yaji.bench.scenarios import catalog, copyright, feed, flashsale, ledger, redpackets
+from yaji.bench.scenarios import (
+    catalog,
+    copyright,
+    feed,
+    flashsale,
+    ledger,
+    redpackets,
+    requestpath,
+)
 from yaji.bench.server import default_workers
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
@@ -40,6 +49,7 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "catalog": catalog.CASES,
     "copyright": copyright.CASES,
     "feed": feed.CASES,
+    "request-path": requestpath.CASES,
 }
 MAX_REQUESTS = 50_000
 MAX_CONCURRENCY = 256
@@ -55,6 +65,8 @@ def _plans(scenario: str, *, requests: int, names: list[str]) -> list[CasePlan]:
         return flashsale.flashsale_cases(requests=requests, names=names)
     if scenario == "feed":
         return feed.feed_cases(requests=requests, names=names)
+    if scenario == "request-path":
+        return requestpath.requestpath_cases(requests=requests, names=names)
     return ledger.ledger_cases(requests=requests, names=names)
 
 
@@ -92,7 +104,7 @@ class Command(BaseCommand):
             dest="cases",
             help="Run only this case (repeatable). redpackets: hot, spread, sold-out; "
             "ledger: topup, transfer; flashsale: storm, storm-cart; catalog: product, list; "
-            "feed: following, post.",
+            "feed: following, post; request-path: anon, bearer, write, write-atomic.",
         )
         parser.add_argument("--requests", type=int, default=2000, help="HTTP requests per case.")
         parser.add_argument("--concurrency", type=int, default=64, help="Concurrent clients.")

@@ -1,0 +1,342 @@
+"""Bearer-token authentication on the request path: one plain statement, or a cache hit.
+
+Why (ADR 0036): the ORM version — ``ApiToken.objects.select_related("user", "device")
+.filter(...).first()`` plus two autocommitted UPDATEs on first use per minute — was about half
+of the CPU of a trivial authenticated request; compiling the query and building three model
+instances cost more than the indexed look-up itself.
+
+* **The statement**: the token's columns and the user's, by ``token_hash``, in one hand-written
+  ``SELECT`` whose Python-side converters are resolved once per backend; the ``User`` is built
+  with ``Model.from_db`` like the ORM would, without ``password`` and ``phone`` (deferred: loaded
+  on first access, so neither the hash nor the ciphertext travels per request or sits in a
+  cache). The device is not loaded (``token.device_id`` is).
+* **The cache** (when enabled: Redis is configured, or ``YAJI_AUTH_CACHE=on``): the raw row of
+  a *valid* token, keyed by the token hash, for at most ``ENTRY_TTL_S`` and never past the
+  token's expiry, stamped with the user's **auth generation** as read *before* the row was read
+  from the database. A hit counts only if the user's generation is still that value. Every
+  event that can make a token or its user's row stale writes a new random generation after its
+  transaction commits (:func:`auth_generation_bump`): revocation (logout, device sign-out,
+  refresh rotation and reuse, password change and reset — all through ``_tokens_revoke``) and
+  every save or delete of the user row (deactivation, deletion, profile, password; a signal,
+  since it must not depend on every writer remembering). Revocation also deletes the entries
+  of the revoked tokens. A missing generation never matches, so an evicted generation key fails
+  safe (a database read), never open.
+* **The touch**: ``last_used_at`` stays throttled to once per ``TOKEN_TOUCH_INTERVAL`` per token
+  and is one statement; on PostgreSQL the device's ``last_seen_at`` is updated in the same
+  statement (a data-modifying CTE), on SQLite by a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Field
+from django.db.models.expressions import Col
+
+from yaji.accounts.errors import TokenInvalid
+from yaji.accounts.models import ApiToken, Device, TokenKind, User
+from yaji.core import clock
+
+ENTRY_TTL_S = 30
+# Longer than any entry lives; an expired generation only costs a database read.
+GENERATION_TTL_S = 24 * 3600
+TOKEN_TOUCH_INTERVAL = timedelta(seconds=60)
+ACCESS_PREFIX = "yat_"
+
+# Not loaded on the request path (deferred fields, fetched on first access): the password hash
+# and the encrypted phone number have no business in a cache or in every request's memory.
+_USER_DEFERRED = frozenset({"password", "phone"})
+_TOKEN_FIELDS = ("id", "device_id", "expires_at", "revoked_at", "last_used_at")
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _entry_key(hashed: str) -> str:
+    return f"auth:tok:{hashed}"
+
+
+def _user_key(hashed: str) -> str:
+    return f"auth:uid:{hashed}"  # a token's user never changes
+
+
+def _generation_key(user_id: int) -> str:
+    return f"auth:gen:{user_id}"
+
+
+def cache_enabled() -> bool:
+    mode = getattr(settings, "YAJI_AUTH_CACHE", "auto")
+    if mode == "auto":
+        # Without Redis the cache is per process; with several worker processes a revocation in
+        # one would not reach the others' caches. So only where the cache is shared.
+        return bool(getattr(settings, "REDIS_URL", None))
+    return mode == "on"
+
+
+# --- the statement ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    sql: str
+    token_converters: tuple[tuple[Col, tuple[Callable[..., Any], ...]], ...]
+    user_fields: tuple[str, ...]
+    user_converters: tuple[tuple[Col, tuple[Callable[..., Any], ...]], ...]
+
+
+_statements: dict[str, _Statement] = {}
+
+
+def _converters(fields: Sequence[Field], alias: str) -> tuple:  # type: ignore[type-arg]
+    out = []
+    for field in fields:
+        col = field.get_col(alias)
+        out.append(
+            (col, tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+        )
+    return tuple(out)
+
+
+def _statement() -> _Statement:
+    found = _statements.get(connection.vendor)
+    if found is not None:
+        return found
+    q = connection.ops.quote_name
+    token_fields = [ApiToken._meta.get_field(name) for name in _TOKEN_FIELDS]
+    user_fields = [f for f in User._meta.concrete_fields if f.attname not in _USER_DEFERRED]
+    token_table, user_table = q(ApiToken._meta.db_table), q(User._meta.db_table)
+    columns = [f"t.{q(f.column)}" for f in token_fields] + [f"u.{q(f.column)}" for f in user_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {token_table} t "  # noqa: S608 - identifiers from model metadata; values are parameters
+        f"INNER JOIN {user_table} u ON u.{q('id')} = t.{q('user_id')} "
+        f"WHERE t.{q('token_hash')} = %s AND t.{q('kind')} = %s"
+    )
+    found = _Statement(
+        sql=sql,
+        token_converters=_converters(token_fields, "t"),
+        user_fields=tuple(f.attname for f in user_fields),
+        user_converters=_converters(user_fields, "u"),
+    )
+    _statements[connection.vendor] = found
+    return found
+
+
+def _convert(values: Sequence[Any], converters: tuple) -> list[Any]:  # type: ignore[type-arg]
+    out = []
+    for value, (col, funcs) in zip(values, converters, strict=True):
+        for func in funcs:
+            value = func(value, col, connection)
+        out.append(value)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """The raw (database-typed) values of one token and its user: what the cache stores."""
+
+    token: tuple[Any, ...]
+    user: tuple[Any, ...]
+
+
+def _row_read(hashed: str) -> _Row | None:
+    statement = _statement()
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [hashed, TokenKind.ACCESS.value])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    split = len(_TOKEN_FIELDS)
+    return _Row(token=tuple(found[:split]), user=tuple(found[split:]))
+
+
+def _token_build(row: _Row) -> ApiToken:
+    statement = _statement()
+    token_id, device_id, expires_at, revoked_at, last_used_at = _convert(
+        row.token, statement.token_converters
+    )
+    user = User.from_db(
+        connection.alias, list(statement.user_fields), _convert(row.user, statement.user_converters)
+    )
+    token = ApiToken.from_db(
+        connection.alias,
+        ["id", "user_id", "device_id", "kind", "expires_at", "revoked_at", "last_used_at"],
+        [token_id, user.pk, device_id, TokenKind.ACCESS, expires_at, revoked_at, last_used_at],
+    )
+    token.user = user
+    return token
+
+
+def _valid(token: ApiToken, now: datetime) -> bool:
+    user: User = token.user
+    return token.revoked_at is None and token.expires_at > now and user.is_active
+
+
+# --- the touch -------------------------------------------------------------------------------
+
+
+def _touch(token: ApiToken, now: datetime) -> bool:
+    """Record the use; throttled by the ``WHERE`` too, so processes racing write once."""
+    if token.last_used_at is not None and now - token.last_used_at <= TOKEN_TOUCH_INTERVAL:
+        return False
+    q = connection.ops.quote_name
+    tokens, devices = q(ApiToken._meta.db_table), q(Device._meta.db_table)
+    last_used, last_seen, pk = q("last_used_at"), q("last_seen_at"), q("id")
+    cutoff = now - TOKEN_TOUCH_INTERVAL
+    update_token = (
+        f"UPDATE {tokens} SET {last_used} = %s WHERE {pk} = %s "  # noqa: S608 - identifiers from model metadata; values are parameters
+        f"AND ({last_used} IS NULL OR {last_used} < %s)"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH touched AS ({update_token} RETURNING {q('device_id')}) "  # noqa: S608 - identifiers from model metadata; values are parameters
+                f"UPDATE {devices} SET {last_seen} = %s "
+                f"WHERE {pk} IN (SELECT {q('device_id')} FROM touched)",
+                [now, token.pk, cutoff, now],
+            )
+        else:
+            cursor.execute(update_token, [now, token.pk, cutoff])
+            if cursor.rowcount:
+                Device.objects.filter(pk=token.device_id).update(last_seen_at=now)
+    token.last_used_at = now
+    return True
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    generation: str
+    user_id: int
+    row: _Row
+
+
+def _generation_current(user_id: int) -> str:
+    """The user's generation, created if absent (so an entry never carries "none")."""
+    key = _generation_key(user_id)
+    current = cache.get(key)
+    if current is None:
+        cache.add(key, secrets.token_hex(8), GENERATION_TTL_S)
+        current = cache.get(key)
+    return str(current) if current is not None else ""
+
+
+def _entry_store(hashed: str, entry: _Entry, token: ApiToken, now: datetime) -> None:
+    ttl = min(ENTRY_TTL_S, int((token.expires_at - now).total_seconds()))
+    if ttl > 0 and entry.generation:
+        cache.set(_entry_key(hashed), entry, ttl)
+
+
+def _authenticate_cached(hashed: str, now: datetime) -> ApiToken:
+    found = cache.get_many([_entry_key(hashed), _user_key(hashed)])
+    entry: _Entry | None = found.get(_entry_key(hashed))
+    if entry is not None and cache.get(_generation_key(entry.user_id)) == entry.generation:
+        token = _token_build(entry.row)
+        if not _valid(token, now):  # expired since it was cached
+            raise TokenInvalid()
+        if _touch(token, now):
+            row = _Row(token=_raw_with_last_used(entry.row, token), user=entry.row.user)
+            _entry_store(hashed, _Entry(entry.generation, entry.user_id, row), token, now)
+        return token
+    user_id: int | None = found.get(_user_key(hashed))
+    # Read the generation *before* the row: a revocation committing after our read bumps it,
+    # so the entry we store is already dead; one committing before it is in the row we read.
+    generation = _generation_current(user_id) if user_id is not None else ""
+    row = _row_read(hashed)
+    if row is None:
+        raise TokenInvalid()
+    token = _token_build(row)
+    if not _valid(token, now):
+        raise TokenInvalid()
+    if _touch(token, now):
+        row = _Row(token=_raw_with_last_used(row, token), user=row.user)
+    if user_id is None:
+        # First sight of this token: learn its user (immutable); cache the row next time, once
+        # the generation can be read before the row.
+        cache.set(_user_key(hashed), token.user_id, ENTRY_TTL_S * 20)
+    else:
+        _entry_store(hashed, _Entry(generation, user_id, row), token, now)
+    return token
+
+
+def _raw_with_last_used(row: _Row, token: ApiToken) -> tuple[Any, ...]:
+    # The touched time as the database returns it (PostgreSQL: aware datetime; SQLite: the
+    # converters accept an aware datetime as well as its text form).
+    values = list(row.token)
+    values[_TOKEN_FIELDS.index("last_used_at")] = token.last_used_at
+    return tuple(values)
+
+
+# --- public ----------------------------------------------------------------------------------
+
+
+def token_authenticate(raw_token: str) -> ApiToken:
+    """The live access token for ``raw_token``, its ``user`` loaded (see the module doc)."""
+    if not raw_token or not raw_token.startswith(ACCESS_PREFIX):
+        raise TokenInvalid()
+    hashed = token_hash(raw_token)
+    now = clock.now()
+    if cache_enabled():
+        return _authenticate_cached(hashed, now)
+    row = _row_read(hashed)
+    if row is None:
+        raise TokenInvalid()
+    token = _token_build(row)
+    if not _valid(token, now):
+        raise TokenInvalid()
+    _touch(token, now)
+    return token
+
+
+def auth_generation_bump(*, user_ids: Iterable[int], token_hashes: Iterable[str] = ()) -> None:
+    """Every cached token of these users stops counting, and the entries of ``token_hashes``
+    go: now, and again after the current transaction commits. A no-op without the cache.
+
+    Now: requests until the commit miss the cache and read the database, which still shows
+    the old state to them — correct until the change commits. They may store an entry with
+    the new generation; the bump after commit kills those. (Tests that run inside one
+    transaction never commit, and rely on the first bump.) A failed bump (Redis down) is
+    logged and bounded by ``ENTRY_TTL_S``.
+    """
+    if not cache_enabled():
+        return
+    users = sorted(set(user_ids))
+    hashes = list(token_hashes)
+    if not users and not hashes:
+        return
+
+    def bump() -> None:
+        if users:
+            cache.set_many(
+                {_generation_key(u): secrets.token_hex(8) for u in users}, GENERATION_TTL_S
+            )
+        if hashes:
+            cache.delete_many([_entry_key(h) for h in hashes])
+
+    bump()
+    if connection.in_atomic_block:
+        transaction.on_commit(bump, robust=True)
+
+
+def _user_row_changed(sender: type, instance: User, **kwargs: Any) -> None:
+    if instance.pk is not None:
+        auth_generation_bump(user_ids=[instance.pk])
+
+
+def auth_cache_signals_connect() -> None:
+    """Any save or delete of a user row (admin deactivation, deletion, profile, password)
+    invalidates that user's cached bearer tokens: the cached row would be stale."""
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(_user_row_changed, sender=User, dispatch_uid="yaji-auth-cache-save")
+    post_delete.connect(_user_row_changed, sender=User, dispatch_uid="yaji-auth-cache-delete")
