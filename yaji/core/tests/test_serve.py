@@ -67,7 +67,9 @@ def _yaji(*args: str) -> list[str]:
     return [sys.executable, "-m", "yaji.cli", *args]
 
 
-def _stop(process: subprocess.Popen[bytes], timeout: float = 20) -> int:
+def _stop(process: subprocess.Popen[bytes], timeout: float = 45) -> int:
+    # Longer than `yaji serve`'s 30 s graceful timeout: on a loaded machine a clean stop can
+    # take most of it, and only a stop that never comes is a failure.
     process.send_signal(signal.SIGTERM)
     try:
         return process.wait(timeout)
