@@ -64,7 +64,7 @@ def test_top_up_pay_online_and_read_the_shop_statement(live_server, browser, set
     page.get_by_test_id("go-checkout").click()
     page.get_by_label("收件人").fill("李清照")
     page.get_by_label("手机号").fill("13700003333")
-    page.get_by_label("省").select_option("山东省")
+    page.get_by_label("省", exact=True).select_option("山东省")
     city = page.get_by_label("市", exact=True)
     expect(city.locator("option", has_text="济南市")).to_have_count(1)
     city.select_option("济南市")
