@@ -250,9 +250,7 @@ def _cancel_one(*, packet_id: int, now: datetime, reason: str) -> int:
         )
         if packet is None:  # paid or cancelled meanwhile
             return 0
-        RedPacket.objects.filter(pk=packet.pk).update(
-            status=PacketStatus.CANCELLED, updated_at=now
-        )
+        RedPacket.objects.filter(pk=packet.pk).update(status=PacketStatus.CANCELLED, updated_at=now)
         # Its money never moved: it no longer counts towards the sender's daily limits.
         risk_activity_withdraw(
             user=packet.sender, action=RISK_SEND, reference=f"redpacket:{packet.pk}"
@@ -270,4 +268,3 @@ def red_packet_subject_register() -> None:
     payments_services.intent_subject_handler_register(
         kind=SUBJECT_KIND, on_succeeded=red_packet_intent_succeeded
     )
-

@@ -4,30 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('redpackets', '0003_default_gifts'),
+        ("redpackets", "0003_default_gifts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='redpacket',
-            name='funded_at',
+            model_name="redpacket",
+            name="funded_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='redpacket',
-            name='funding',
-            field=models.CharField(choices=[('wallet', '钱包'), ('payment', '在线支付')], default='wallet', max_length=8),
+            model_name="redpacket",
+            name="funding",
+            field=models.CharField(
+                choices=[("wallet", "钱包"), ("payment", "在线支付")],
+                default="wallet",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='redpacket',
-            name='pay_by',
+            model_name="redpacket",
+            name="pay_by",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='redpacket',
-            name='status',
-            field=models.CharField(choices=[('pending_payment', '待支付'), ('active', '进行中'), ('finished', '已抢完'), ('expired_refunded', '已过期退回'), ('cancelled', '未支付已取消')], default='active', max_length=16),
+            model_name="redpacket",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending_payment", "待支付"),
+                    ("active", "进行中"),
+                    ("finished", "已抢完"),
+                    ("expired_refunded", "已过期退回"),
+                    ("cancelled", "未支付已取消"),
+                ],
+                default="active",
+                max_length=16,
+            ),
         ),
     ]
