@@ -13,7 +13,7 @@ from yaji.payments.services import intent_escrow_account
 from yaji.redpackets import payment_funding
 from yaji.redpackets.models import PacketStatus, RedPacket, RedPacketClaim
 from yaji.redpackets.services import escrow_account_for, red_packet_claim
-from yaji.redpackets.tests.factories import UserFactory, funded_user, reconcile_ok
+from yaji.redpackets.tests.factories import UserFactory, reconcile_ok
 from yaji.redpackets.tests.test_payment_funding import deliver, send_paid, signed_body
 from yaji.testing.races import race
 
