@@ -17,7 +17,7 @@ from yaji.core.idempotency import (
 )
 from yaji.payments.models import PaymentIntent
 from yaji.redpackets import gifts, payment_funding, selectors, services
-from yaji.redpackets.errors import FundingInvalid, PacketNotFound
+from yaji.redpackets.errors import FundingInvalid, PacketExpired, PacketFinished, PacketNotFound
 from yaji.redpackets.models import Audience, Funding, RedPacket
 from yaji.redpackets.schemas import (
     ClaimIn,
@@ -191,15 +191,24 @@ def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  #
         response = idempotency_json_response(ClaimOut(**_claim_out(result)).model_dump())
         answer.append(idempotency_store_within(request, response))
 
-    services.red_packet_claim(
-        packet_id=packet_id,
-        user=_user(request),
-        invite_token=payload.invite_token,
-        lat=payload.lat,
-        lng=payload.lng,
-        within=store,
-        **_client(request),
-    )
+    try:
+        services.red_packet_claim(
+            packet_id=packet_id,
+            user=_user(request),
+            invite_token=payload.invite_token,
+            lat=payload.lat,
+            lng=payload.lng,
+            within=store,
+            **_client(request),
+        )
+    except (PacketFinished, PacketExpired) as exc:
+        if not exc.extra.get("gate"):
+            raise
+        # "All taken" / "expired" from the Redis gate (ADR 0042): answered here, without the
+        # idempotency key's look-up that a raised refusal gets. No retry of a grab that
+        # succeeded lands here: its user is in the gate's claimed set, checked first, so the
+        # gate says "already claimed" (raised, looked up, replayed).
+        return idempotency_json_response(exc.as_body(), status=exc.status)
     return answer[0]
 
 

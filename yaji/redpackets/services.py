@@ -633,9 +633,10 @@ def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, Le
     )
 
 
-# The slot, the packet's running total and (for the last share) its end, in one statement
-# that returns the slot taken: the hot row is locked by this UPDATE until commit, so the
-# statements after it are kept few (the ledger posting, the claim, the events).
+# The slot, the packet's running total, (for the last share) its end, and the share the slot
+# stands for, in one statement: the hot row is locked by this UPDATE until commit, so the
+# statements after it are kept few (the claim, the ledger posting, the events). RETURNING sees
+# the row as updated, so ``claimed_count`` there is the slot taken (PostgreSQL; SQLite ≥ 3.35).
 _CLAIM_SLOT = (
     "UPDATE redpackets_redpacket SET "
     "claimed_count = claimed_count + 1, "
@@ -645,7 +646,11 @@ _CLAIM_SLOT = (
     "finished_at = CASE WHEN claimed_count + 1 = count THEN %s ELSE finished_at END, "
     "updated_at = %s "
     "WHERE id = %s AND status = %s AND claimed_count < count AND expires_at > %s "
-    "RETURNING claimed_count, count"
+    "RETURNING claimed_count, count, "
+    "(SELECT s.id FROM redpackets_redpacketshare s "
+    "WHERE s.packet_id = redpackets_redpacket.id AND s.seq = redpackets_redpacket.claimed_count), "
+    "(SELECT s.amount_fen FROM redpackets_redpacketshare s "
+    "WHERE s.packet_id = redpackets_redpacket.id AND s.seq = redpackets_redpacket.claimed_count)"
 )
 
 
@@ -674,12 +679,7 @@ def _claim_commit(
             if _expired(current, now):
                 raise PacketExpired()
             raise PacketFinished()
-        seq, count = slot
-        share_id, amount = (
-            RedPacketShare.objects.filter(packet_id=packet.pk, seq=seq)
-            .values_list("pk", "amount_fen")
-            .get()
-        )
+        seq, count, share_id, amount = slot
         try:
             # No savepoint: a double claim fails the whole transaction, which is raised out
             # of the durable block, so the slot taken above rolls back with it.
