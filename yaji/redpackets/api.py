@@ -208,7 +208,12 @@ def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  #
         # idempotency key's look-up that a raised refusal gets. No retry of a grab that
         # succeeded lands here: its user is in the gate's claimed set, checked first, so the
         # gate says "already claimed" (raised, looked up, replayed).
-        return idempotency_json_response(exc.as_body(), status=exc.status)
+        response = idempotency_json_response(exc.as_body(), status=exc.status)
+        # The access log (yaji.core.observability) records every request with its status;
+        # django.request's WARNING for each 4xx would log each of a storm's thousands of
+        # "all taken" twice. Django's log_response skips a response marked as logged.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
     return answer[0]
 
 
