@@ -314,3 +314,17 @@ def test_wallet_sends_are_marked_funded_by_the_wallet() -> None:
     assert response.json()["funding"] == Funding.WALLET
     assert response.json()["payment"] is None
     assert not RedPacketClaim.objects.exists()
+
+
+def test_the_charts_count_a_paid_packet_once_it_is_funded() -> None:
+    from yaji.redpackets.selectors import red_packet_dashboard
+
+    def sent() -> int:
+        return sum(row.sent_n for row in red_packet_dashboard(days=1).hours)
+
+    paid = send_paid()
+    unpaid = send_paid()
+    assert sent() == 0
+    deliver(signed_body(paid.intent))
+    payment_funding.red_packet_cancel_unpaid_due(now=unpaid.packet.pay_by)
+    assert sent() == 1
