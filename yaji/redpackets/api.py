@@ -15,8 +15,10 @@ from yaji.core.idempotency import (
     idempotency_store_within,
     idempotent,
 )
-from yaji.redpackets import gifts, selectors, services
-from yaji.redpackets.models import Audience, RedPacket
+from yaji.payments.models import PaymentIntent
+from yaji.redpackets import gifts, payment_funding, selectors, services
+from yaji.redpackets.errors import FundingInvalid, PacketExpired, PacketFinished, PacketNotFound
+from yaji.redpackets.models import Audience, Funding, RedPacket
 from yaji.redpackets.schemas import (
     ClaimIn,
     ClaimOut,
@@ -29,6 +31,7 @@ from yaji.redpackets.schemas import (
     PacketOut,
     ReceivedOut,
     SendIn,
+    SendOut,
 )
 from yaji.risk.services import risk_device_fingerprint
 
@@ -71,6 +74,8 @@ def _packet(packet: RedPacket, user: User) -> dict:
             "expires_at",
             "created_at",
             "radius_m",
+            "funding",
+            "pay_by",
         )
     }
     mine = packet.sender_id == user.pk and packet.audience == Audience.GROUP
@@ -85,13 +90,61 @@ def _luckiest(luckiest: services.Luckiest | None) -> dict | None:
 
 
 @router.post(
-    "/red-packets", response={201: PacketOut, **ERRORS}, summary="Send a red packet from my wallet"
+    "/red-packets",
+    response={201: SendOut, **ERRORS},
+    summary="Send a red packet, from my wallet or through a payment",
 )
 @idempotent(required=True)
 def red_packet_send(request: HttpRequest, payload: SendIn):  # type: ignore[no-untyped-def]
+    """``funding: "wallet"`` moves the total from the wallet now. ``funding: "payment"``
+    creates the packet ``pending_payment`` and a payment intent (``payment.pay_url`` is the
+    provider's pay page; with ``use_wallet`` the balance pays first): the packet goes live
+    when the provider's signed notification arrives, and is cancelled if unpaid by
+    ``pay_by``."""
     user = _user(request)
-    packet = services.red_packet_send(sender=user, **payload.dict(), **_client(request))
-    return Status(201, _packet(packet, user))
+    fields = payload.dict()
+    funding = fields.pop("funding")
+    use_wallet = fields.pop("use_wallet")
+    provider = fields.pop("provider")
+    if funding == Funding.WALLET:
+        packet = services.red_packet_send(sender=user, **fields, **_client(request))
+        return Status(201, _packet(packet, user))
+    if funding != Funding.PAYMENT:
+        raise FundingInvalid(extra={"field": "funding", "allowed": list(Funding.values)})
+    sent = payment_funding.red_packet_send_paid(
+        sender=user, use_wallet=use_wallet, provider=provider, **fields, **_client(request)
+    )
+    data = _packet(sent.packet, user)
+    data["payment"] = _payment(sent.intent, request)
+    return Status(201, data)
+
+
+def _payment(intent: PaymentIntent, request: HttpRequest) -> dict:
+    return {
+        "intent_id": str(intent.id),
+        "status": intent.status,
+        "amount_fen": intent.amount_fen,
+        "wallet_amount_fen": intent.wallet_amount_fen,
+        "provider_amount_fen": intent.provider_amount_fen,
+        "provider": intent.provider,
+        "pay_url": request.build_absolute_uri(intent.pay_url) if intent.pay_url else "",
+        "expires_at": intent.expires_at,
+    }
+
+
+@router.post(
+    "/red-packets/{packet_id}/cancel",
+    response={200: PacketOut, **ERRORS},
+    summary="Give up paying my pending red packet",
+)
+@idempotent(required=True)
+def red_packet_cancel(request: HttpRequest, packet_id: int):  # type: ignore[no-untyped-def]
+    """Only a ``pending_payment`` packet of mine; a payment that still arrives is refunded."""
+    if not 1 <= packet_id <= MAX_ID:
+        raise PacketNotFound()
+    user = _user(request)
+    packet = payment_funding.red_packet_cancel_unpaid(sender=user, packet_id=packet_id)
+    return _packet(packet, user)
 
 
 @router.get(
@@ -138,15 +191,29 @@ def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  #
         response = idempotency_json_response(ClaimOut(**_claim_out(result)).model_dump())
         answer.append(idempotency_store_within(request, response))
 
-    services.red_packet_claim(
-        packet_id=packet_id,
-        user=_user(request),
-        invite_token=payload.invite_token,
-        lat=payload.lat,
-        lng=payload.lng,
-        within=store,
-        **_client(request),
-    )
+    try:
+        services.red_packet_claim(
+            packet_id=packet_id,
+            user=_user(request),
+            invite_token=payload.invite_token,
+            lat=payload.lat,
+            lng=payload.lng,
+            within=store,
+            **_client(request),
+        )
+    except (PacketFinished, PacketExpired) as exc:
+        if not exc.extra.get("gate"):
+            raise
+        # "All taken" / "expired" from the Redis gate (ADR 0042): answered here, without the
+        # idempotency key's look-up that a raised refusal gets. No retry of a grab that
+        # succeeded lands here: its user is in the gate's claimed set, checked first, so the
+        # gate says "already claimed" (raised, looked up, replayed).
+        response = idempotency_json_response(exc.as_body(), status=exc.status)
+        # The access log (yaji.core.observability) records every request with its status;
+        # django.request's WARNING for each 4xx would log each of a storm's thousands of
+        # "all taken" twice. Django's log_response skips a response marked as logged.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
     return answer[0]
 
 

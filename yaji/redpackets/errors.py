@@ -119,3 +119,27 @@ class BlessingRejected(ApplicationError):
     code = "blessing_rejected"
     status = 400
     default_message = _("祝福语包含不允许的内容，请修改后再发。")
+
+
+class PacketPendingPayment(ApplicationError):
+    code = "packet_pending_payment"
+    status = 409
+    default_message = _("这个红包还在等待付款，付款到账后才能抢。")
+
+
+class PacketCancelled(ApplicationError):
+    code = "packet_cancelled"
+    status = 410
+    default_message = _("这个红包未在期限内付款，已取消。")
+
+
+class PacketNotPayable(ApplicationError):
+    code = "packet_not_payable"
+    status = 409
+    default_message = _("这个红包已不能付款（已付款、已取消或已过付款期限）。")
+
+
+class FundingInvalid(ApplicationError):
+    code = "funding_invalid"
+    status = 400
+    default_message = _("付款方式无效：请选择钱包或在线支付。")

@@ -26,9 +26,18 @@ class Audience(models.TextChoices):
 
 
 class PacketStatus(models.TextChoices):
+    # Funded through a payment (ADR 0042): shares drawn, no money in escrow yet, not grabbable.
+    PENDING_PAYMENT = "pending_payment", _("待支付")
     ACTIVE = "active", _("进行中")
     FINISHED = "finished", _("已抢完")
     EXPIRED_REFUNDED = "expired_refunded", _("已过期退回")
+    # Never paid by its deadline: no money ever reached its escrow.
+    CANCELLED = "cancelled", _("未支付已取消")
+
+
+class Funding(models.TextChoices):
+    WALLET = "wallet", _("钱包")
+    PAYMENT = "payment", _("在线支付")
 
 
 class RedPacket(models.Model):
@@ -56,6 +65,11 @@ class RedPacket(models.Model):
     geohash = models.CharField(max_length=12, blank=True, default="")
     radius_m = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=PacketStatus.choices, default="active")
+    funding = models.CharField(max_length=8, choices=Funding.choices, default="wallet")
+    # Payment-funded packets only: unpaid by then, the packet is cancelled. Its 24 h life
+    # (expires_at) starts when the payment arrives.
+    pay_by = models.DateTimeField(null=True, blank=True)
+    funded_at = models.DateTimeField(null=True, blank=True)
     claimed_count = models.PositiveIntegerField(default=0)
     claimed_fen = models.BigIntegerField(default=0)
     refunded_fen = models.BigIntegerField(default=0)

@@ -5,7 +5,8 @@ Per packet, in one SQL statement per batch (one snapshot on PostgreSQL):
 - the shares sum to ``total_fen``; claimed shares sum to ``claimed_fen``, and so do the claims;
   ``claimed_count`` equals the number of claims;
 - an expired packet refunded exactly its unclaimed shares; other packets refunded nothing;
-- the packet's escrow account holds ``total − claimed − refunded`` (0 once finished or refunded).
+- the packet's escrow account holds ``total − claimed − refunded`` (0 once finished or refunded;
+  0 while a payment-funded packet waits for its payment, and after it was cancelled unpaid).
 
 And in total: all red-packet escrow balances sum to the open amount of the active packets.
 """
@@ -86,6 +87,10 @@ def check_red_packets(progress: Progress) -> list[Discrepancy]:
         for p in rows:
             subject = f"red packet #{p.pk}"
             open_fen = p.total_fen - p.claimed_fen - p.refunded_fen
+            if p.status in (PacketStatus.PENDING_PAYMENT, PacketStatus.CANCELLED):
+                # Funded through a payment that has not arrived (or never did): its escrow
+                # holds nothing and nothing was claimed (ADR 0042).
+                open_fen = 0
             expected_refund = p.unclaimed_fen if p.status == PacketStatus.EXPIRED_REFUNDED else 0
             facts = [
                 ("shares sum", p.total_fen, p.shares_fen),
@@ -95,6 +100,8 @@ def check_red_packets(progress: Progress) -> list[Discrepancy]:
                 ("refunded", expected_refund, p.refunded_fen),
                 ("escrow balance", open_fen, p.escrow_fen),
             ]
+            if p.status in (PacketStatus.PENDING_PAYMENT, PacketStatus.CANCELLED):
+                facts.append(("unfunded: nothing claimed", 0, p.claimed_count))
             if p.status == PacketStatus.FINISHED:
                 facts.append(("finished: all claimed", p.count, p.claimed_count))
             for what, expected, actual in facts:

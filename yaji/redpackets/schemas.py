@@ -23,6 +23,11 @@ class SendIn(Schema):
     lat: float | None = None
     lng: float | None = None
     radius_m: int | None = None
+    # "wallet" (default): the total leaves the wallet now. "payment": through a payment
+    # intent (the provider's pay page); with use_wallet the balance pays first (ADR 0042).
+    funding: str = "wallet"
+    use_wallet: bool = True
+    provider: str | None = None
 
 
 class ClaimIn(Schema):
@@ -70,6 +75,23 @@ class PacketOut(Schema):
     created_at: datetime
     invite_token: str | None = None  # only for the sender of a group packet
     radius_m: int = 0
+    funding: str = "wallet"
+    pay_by: datetime | None = None  # payment-funded packets: cancelled if unpaid by then
+
+
+class PacketPaymentOut(Schema):
+    intent_id: str
+    status: str
+    amount_fen: int
+    wallet_amount_fen: int
+    provider_amount_fen: int
+    provider: str
+    pay_url: str
+    expires_at: datetime
+
+
+class SendOut(PacketOut):
+    payment: PacketPaymentOut | None = None  # funding "payment": where to pay
 
 
 class PacketDetailOut(PacketOut):

@@ -164,6 +164,14 @@ def _histogram(qs, field: str, edges: tuple[int, ...]) -> Histogram:  # type: ig
     return Histogram(edges, [row[f"b{i}"] for i in range(len(edges))])
 
 
+def _funded_packets() -> QuerySet[RedPacket]:
+    """Packets whose money reached escrow: waiting for a payment or cancelled unpaid was
+    never "sent" for the charts (ADR 0042)."""
+    return RedPacket.objects.exclude(
+        status__in=(PacketStatus.PENDING_PAYMENT, PacketStatus.CANCELLED)
+    )
+
+
 def red_packet_hourly_one_query(*, since) -> list[HourRow]:  # type: ignore[no-untyped-def]
     """Sends and grabs per local hour in one statement (a UNION ALL of two GROUP BYs)."""
     tz = ZoneInfo(settings.TIME_ZONE)
@@ -178,7 +186,7 @@ def red_packet_hourly_one_query(*, since) -> list[HourRow]:  # type: ignore[no-u
             .order_by()
         )
 
-    rows = part(RedPacket.objects.all(), "sent", "total_fen").union(
+    rows = part(_funded_packets(), "sent", "total_fen").union(
         part(RedPacketClaim.objects.all(), "claimed", "amount_fen"), all=True
     )
     found: dict[tuple[int, str], tuple[int, int]] = {}
@@ -232,7 +240,7 @@ def red_packet_dashboard(*, days: int = 7) -> Dashboard:
     return Dashboard(
         hours=red_packet_hourly_one_query(since=since),
         packet_totals=_histogram(
-            RedPacket.objects.filter(created_at__gte=since), "total_fen", AMOUNT_EDGES
+            _funded_packets().filter(created_at__gte=since), "total_fen", AMOUNT_EDGES
         ),
         claim_shares=_histogram(
             RedPacketClaim.objects.filter(created_at__gte=since), "amount_fen", AMOUNT_EDGES

@@ -41,6 +41,7 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from redis.exceptions import RedisError
 
 from yaji.accounts.models import User
+from yaji.community.models import Work
 from yaji.community.selectors import follower_ids, is_follower, play_completed, work_get
 from yaji.core import clock
 from yaji.core.money import Money
@@ -57,11 +58,13 @@ from yaji.redpackets.errors import (
     OutOfRadius,
     PacketAlreadyClaimed,
     PacketAmountOutOfRange,
+    PacketCancelled,
     PacketExpired,
     PacketFinished,
     PacketForbidden,
     PacketInvalid,
     PacketNotFound,
+    PacketPendingPayment,
 )
 from yaji.redpackets.gate import PacketGate, Verdict, packet_gate
 from yaji.redpackets.geo import geohash_encode, location_validate, within_radius
@@ -69,6 +72,7 @@ from yaji.redpackets.lucky_split import equal_split, lucky_split
 from yaji.redpackets.models import (
     Audience,
     Condition,
+    Funding,
     PacketStatus,
     RedPacket,
     RedPacketClaim,
@@ -134,7 +138,26 @@ def _audience_validate(
     return geohash_encode(la, lo), radius
 
 
-def red_packet_send(
+@dataclass(frozen=True, slots=True)
+class SendPlan:
+    """A send that passed every check that needs no money: what to write."""
+
+    sender: User
+    total_fen: int
+    count: int
+    split_type: str
+    blessing: str
+    work: Work | None
+    condition: str
+    audience: str
+    geohash: str
+    radius_m: int
+    amounts: list[int]
+    device: str
+    ip: str | None
+
+
+def red_packet_send_prepare(
     *,
     sender: User,
     total_fen: int,
@@ -150,14 +173,11 @@ def red_packet_send(
     device: str = "",
     ip: str | None = None,
     rng: random.Random | None = None,
-) -> RedPacket:
-    """Draw the shares and move ``total_fen`` from the sender's wallet into the packet's escrow.
-
-    Risk control (``redpacket.send``) decides first, outside the money transaction, so its
-    decision is logged even when it refuses (``risk_denied``, ``step_up_required``,
-    ``account_frozen``). Then one durable transaction: on any refusal (``insufficient_funds``
-    included) nothing is written. The Redis gate is initialised after commit.
-    """
+) -> SendPlan:
+    """Validate a send, draw its shares and ask risk control (``redpacket.send``), which logs
+    its decision even when it refuses (``risk_denied``, ``step_up_required``,
+    ``account_frozen``). Writes nothing else: however the packet is funded, every rule has
+    run before any money moves."""
     if split_type not in SplitType.values:
         raise PacketInvalid(extra={"field": "split_type"})
     if condition not in Condition.values:
@@ -188,29 +208,130 @@ def red_packet_send(
         if screen.status != "visible":
             raise BlessingRejected(extra={"status": screen.status, "reasons": list(screen.reasons)})
     risk_check(user=sender, action=RISK_SEND, amount_fen=total_fen, device=device, ip=ip)
+    return SendPlan(
+        sender=sender,
+        total_fen=total_fen,
+        count=count,
+        split_type=split_type,
+        blessing=blessing,
+        work=work,
+        condition=condition,
+        audience=audience,
+        geohash=geohash,
+        radius_m=radius,
+        amounts=amounts,
+        device=device,
+        ip=ip,
+    )
 
+
+def red_packet_create(
+    plan: SendPlan,
+    *,
+    status: str,
+    expires_at: datetime,
+    pay_by: datetime | None = None,
+    funded_at: datetime | None = None,
+) -> RedPacket:
+    """The packet, its shares and its escrow account (opened now, so no grab has to open
+    it), inside the caller's transaction. The sending is recorded for risk control here:
+    a packet waiting for its payment counts towards the day's limits like a paid one."""
+    packet = RedPacket.objects.create(
+        sender=plan.sender,
+        total_fen=plan.total_fen,
+        currency=CURRENCY,
+        count=plan.count,
+        split_type=plan.split_type,
+        blessing=plan.blessing,
+        work=plan.work,
+        condition=plan.condition,
+        audience=plan.audience,
+        invite_token=secrets.token_urlsafe(24) if plan.audience == Audience.GROUP else "",
+        geohash=plan.geohash,
+        radius_m=plan.radius_m,
+        status=status,
+        funding=Funding.WALLET if pay_by is None else Funding.PAYMENT,
+        pay_by=pay_by,
+        funded_at=funded_at,
+        expires_at=expires_at,
+    )
+    RedPacketShare.objects.bulk_create(
+        [
+            RedPacketShare(packet=packet, seq=seq, amount_fen=amount)
+            for seq, amount in enumerate(plan.amounts, start=1)
+        ]
+    )
+    escrow_account_for(packet)
+    risk_activity_record(
+        user=plan.sender,
+        action=RISK_SEND,
+        amount_fen=plan.total_fen,
+        device=plan.device,
+        ip=plan.ip,
+        reference=f"redpacket:{packet.pk}",
+    )
+    return packet
+
+
+def red_packet_publish_sent(packet: RedPacket) -> None:
+    """The packet went live (its money is in escrow): the event, inside its transaction."""
+    outbox_publish(
+        topic=TOPIC_SENT,
+        payload={
+            "packet_id": packet.pk,
+            "sender_id": packet.sender_id,
+            "total_fen": packet.total_fen,
+            "count": packet.count,
+            "work_id": packet.work_id,
+        },
+        key=str(packet.pk),
+    )
+
+
+def red_packet_send(
+    *,
+    sender: User,
+    total_fen: int,
+    count: int,
+    split_type: str,
+    blessing: str = "",
+    work_id: int | None = None,
+    condition: str = Condition.NONE,
+    audience: str = Audience.PUBLIC,
+    lat: float | None = None,
+    lng: float | None = None,
+    radius_m: int | None = None,
+    device: str = "",
+    ip: str | None = None,
+    rng: random.Random | None = None,
+) -> RedPacket:
+    """Draw the shares and move ``total_fen`` from the sender's wallet into the packet's escrow.
+
+    Risk control decides first (:func:`red_packet_send_prepare`). Then one durable
+    transaction: on any refusal (``insufficient_funds`` included) nothing is written. The
+    Redis gate is initialised after commit. Paying through a provider instead:
+    :func:`yaji.redpackets.payment_funding.red_packet_send_paid`.
+    """
+    plan = red_packet_send_prepare(
+        sender=sender,
+        total_fen=total_fen,
+        count=count,
+        split_type=split_type,
+        blessing=blessing,
+        work_id=work_id,
+        condition=condition,
+        audience=audience,
+        lat=lat,
+        lng=lng,
+        radius_m=radius_m,
+        device=device,
+        ip=ip,
+        rng=rng,
+    )
     now = clock.now()
     with transaction.atomic(durable=True):
-        packet = RedPacket.objects.create(
-            sender=sender,
-            total_fen=total_fen,
-            currency=CURRENCY,
-            count=count,
-            split_type=split_type,
-            blessing=blessing,
-            work=work,
-            condition=condition,
-            audience=audience,
-            invite_token=secrets.token_urlsafe(24) if audience == Audience.GROUP else "",
-            geohash=geohash,
-            radius_m=radius,
-            expires_at=now + LIFETIME,
-        )
-        RedPacketShare.objects.bulk_create(
-            [
-                RedPacketShare(packet=packet, seq=seq, amount_fen=amount)
-                for seq, amount in enumerate(amounts, start=1)
-            ]
+        packet = red_packet_create(
+            plan, status=PacketStatus.ACTIVE, expires_at=now + LIFETIME, funded_at=now
         )
         ledger_transfer(
             source=wallet_account_for_user(user=sender, currency=CURRENCY),
@@ -220,35 +341,17 @@ def red_packet_send(
             kind=LEDGER_KIND_FUND,
             description=f"red packet {packet.pk}",
         )
-        risk_activity_record(
-            user=sender,
-            action=RISK_SEND,
-            amount_fen=total_fen,
-            device=device,
-            ip=ip,
-            reference=f"redpacket:{packet.pk}",
-        )
-        outbox_publish(
-            topic=TOPIC_SENT,
-            payload={
-                "packet_id": packet.pk,
-                "sender_id": sender.pk,
-                "total_fen": total_fen,
-                "count": count,
-                "work_id": work.pk if work else None,
-            },
-            key=str(packet.pk),
-        )
+        red_packet_publish_sent(packet)
     # Committed (the block is durable): open the gate. A failure here only means the first
     # grab rebuilds the gate from the database.
-    _gate_open(packet)
+    red_packet_gate_open(packet)
     return packet
 
 
 # --- the Redis gate (gate.py) -----------------------------------------------------------------
 
 
-def _gate_open(packet: RedPacket) -> None:
+def red_packet_gate_open(packet: RedPacket) -> None:
     gate = packet_gate()
     if gate is None:
         return
@@ -276,6 +379,10 @@ def red_packet_gate_rebuild(*, packet_id: int) -> bool:
         .first()
     )
     if gate is None or row is None:
+        return False
+    if row["status"] in (PacketStatus.PENDING_PAYMENT, PacketStatus.CANCELLED):
+        # Not live: no gate, the database answers. A pending packet's gate is opened when its
+        # payment arrives, with the expiry it gets then (init never overwrites a gate).
         return False
     claimed = list(
         RedPacketClaim.objects.filter(packet_id=packet_id).values_list("user_id", flat=True)
@@ -459,6 +566,10 @@ def red_packet_claim(
         # Cheap checks before the hot row; the transaction below re-checks all that matters.
         if getattr(packet, "mine", False):
             raise PacketAlreadyClaimed()
+        if packet.status == PacketStatus.PENDING_PAYMENT:
+            raise PacketPendingPayment()
+        if packet.status == PacketStatus.CANCELLED:
+            raise PacketCancelled()
         if _expired(packet, now):
             raise PacketExpired()
         if packet.status == PacketStatus.FINISHED:
@@ -522,9 +633,10 @@ def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, Le
     )
 
 
-# The slot, the packet's running total and (for the last share) its end, in one statement
-# that returns the slot taken: the hot row is locked by this UPDATE until commit, so the
-# statements after it are kept few (the ledger posting, the claim, the events).
+# The slot, the packet's running total, (for the last share) its end, and the share the slot
+# stands for, in one statement: the hot row is locked by this UPDATE until commit, so the
+# statements after it are kept few (the claim, the ledger posting, the events). RETURNING sees
+# the row as updated, so ``claimed_count`` there is the slot taken (PostgreSQL; SQLite ≥ 3.35).
 _CLAIM_SLOT = (
     "UPDATE redpackets_redpacket SET "
     "claimed_count = claimed_count + 1, "
@@ -534,7 +646,11 @@ _CLAIM_SLOT = (
     "finished_at = CASE WHEN claimed_count + 1 = count THEN %s ELSE finished_at END, "
     "updated_at = %s "
     "WHERE id = %s AND status = %s AND claimed_count < count AND expires_at > %s "
-    "RETURNING claimed_count, count"
+    "RETURNING claimed_count, count, "
+    "(SELECT s.id FROM redpackets_redpacketshare s "
+    "WHERE s.packet_id = redpackets_redpacket.id AND s.seq = redpackets_redpacket.claimed_count), "
+    "(SELECT s.amount_fen FROM redpackets_redpacketshare s "
+    "WHERE s.packet_id = redpackets_redpacket.id AND s.seq = redpackets_redpacket.claimed_count)"
 )
 
 
@@ -563,12 +679,7 @@ def _claim_commit(
             if _expired(current, now):
                 raise PacketExpired()
             raise PacketFinished()
-        seq, count = slot
-        share_id, amount = (
-            RedPacketShare.objects.filter(packet_id=packet.pk, seq=seq)
-            .values_list("pk", "amount_fen")
-            .get()
-        )
+        seq, count, share_id, amount = slot
         try:
             # No savepoint: a double claim fails the whole transaction, which is raised out
             # of the durable block, so the slot taken above rolls back with it.

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from yaji.redpackets.payment_funding import red_packet_cancel_unpaid_due
 from yaji.redpackets.services import red_packet_expire_due
 
 
 @task()
 def red_packets_expire_task() -> int:
-    return red_packet_expire_due()
+    return red_packet_expire_due() + red_packet_cancel_unpaid_due()

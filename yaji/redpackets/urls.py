@@ -5,6 +5,7 @@ from yaji.redpackets import views
 app_name = "redpackets"
 
 urlpatterns = [
+    path("red-packets/new/", views.packet_send, name="send"),
     path("red-packets/<int:packet_id>/", views.packet_page, name="packet"),
     path("red-packets/<int:packet_id>/grab/", views.packet_grab, name="grab"),
     path("red-packets/<int:packet_id>/card/", views.packet_card, name="card"),

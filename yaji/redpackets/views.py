@@ -3,12 +3,13 @@ and received packets, gifts from a work's play page, and the operators' hourly a
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from yaji.accounts.permissions import is_operator
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
-from yaji.redpackets import charts, gifts, selectors, services
+from yaji.payments import selectors as payments_selectors
+from yaji.redpackets import charts, gifts, payment_funding, selectors, services
 from yaji.redpackets.errors import PacketForbidden, PacketNotFound
-from yaji.redpackets.models import RedPacket
+from yaji.redpackets.forms import SendForm
+from yaji.redpackets.models import Condition, Funding, PacketStatus, RedPacket
 from yaji.risk import selectors as risk_selectors
 
 
@@ -40,6 +43,23 @@ def _context(request: HttpRequest, packet: RedPacket, token: str) -> dict:
     }
 
 
+def _payment_context(request: HttpRequest, packet: RedPacket) -> dict:
+    """The sender's view of a packet waiting for its payment: where to pay, and whether they
+    just came back from the pay page (the notification may still be on its way)."""
+    if packet.funding != Funding.PAYMENT or packet.sender_id != request.user.pk:
+        return {}
+    intents = payment_funding.red_packet_intents(packet=packet)
+    open_intent = next(
+        (i for i in intents if i.status in ("requires_payment", "processing") and i.pay_url),
+        None,
+    )
+    return {
+        "pay_url": open_intent.pay_url if open_intent else "",
+        "returned": request.GET.get("returned") == "1",
+        "intents": intents,
+    }
+
+
 @require_GET
 def packet_page(request: HttpRequest, packet_id: int) -> HttpResponse:
     token = request.GET.get("t", "")[:64]
@@ -52,7 +72,63 @@ def packet_page(request: HttpRequest, packet_id: int) -> HttpResponse:
         )
     except (PacketNotFound, PacketForbidden) as exc:
         raise Http404(str(exc.message)) from exc
-    return render(request, "redpackets/packet.html", _context(request, packet, token))
+    context = {**_context(request, packet, token), **_payment_context(request, packet)}
+    return render(request, "redpackets/packet.html", context)
+
+
+@login_required
+def packet_send(request: HttpRequest) -> HttpResponse:
+    """The send form: from the wallet, or online (the provider's pay page; the wallet's
+    balance first if asked). The form's nonce makes a double submit send once."""
+    user = request.user
+    initial = {"nonce": secrets.token_urlsafe(16), "work": _int(request.GET.get("work")) or None}
+    form = SendForm(request.POST or None, initial=initial)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        nonce_key = f"rpsend:{user.pk}:{data['nonce']}"
+        if not cache.add(nonce_key, 1, timeout=86400):
+            return redirect("redpackets:mine")
+        fields = {
+            "sender": user,
+            "total_fen": form.total_fen(),
+            "count": data["count"],
+            "split_type": data["split_type"],
+            "blessing": data["blessing"],
+            "audience": data["audience"],
+            "work_id": data["work"],
+            "condition": (
+                Condition.LISTENED_FULL
+                if data["work"] and data["listened_full"]
+                else Condition.NONE
+            ),
+            "ip": request.META.get("REMOTE_ADDR") or None,
+        }
+        try:
+            if data["funding"] == Funding.PAYMENT:
+                sent = payment_funding.red_packet_send_paid(use_wallet=data["use_wallet"], **fields)
+                if sent.packet.status == PacketStatus.PENDING_PAYMENT and sent.intent.pay_url:
+                    return redirect(sent.intent.pay_url)
+                packet = sent.packet
+            else:
+                packet = services.red_packet_send(**fields)
+        except ApplicationError as exc:
+            cache.delete(nonce_key)
+            error = str(exc.message)
+        else:
+            url = reverse("redpackets:packet", kwargs={"packet_id": packet.pk})
+            if packet.invite_token:
+                url += "?" + urlencode({"t": packet.invite_token})
+            return redirect(url)
+    return render(
+        request,
+        "redpackets/send.html",
+        {
+            "form": form,
+            "error": error,
+            "balance": format_money(payments_selectors.wallet_balance(user=user)),  # type: ignore[arg-type]
+        },
+    )
 
 
 @login_required

@@ -190,6 +190,16 @@ def risk_activity_record(
     )
 
 
+def risk_activity_withdraw(*, user: User, action: str, reference: str) -> int:
+    """Forget a recorded movement whose money never moved after all (a red packet that was
+    never paid): it must not count towards the day's limits or averages. Call it inside the
+    transaction that records why (the cancellation); returns how many rows went."""
+    deleted, _per_model = RiskActivity.objects.filter(
+        user=user, action=action[:40], reference=reference[:100]
+    ).delete()
+    return deleted
+
+
 def risk_step_up_face(*, user: User, liveness_token: str, ip: str | None = None) -> FaceResult:
     """The step-up: a face check against the user's verified identity (accounts provider)."""
     return face_verify(user=user, liveness_token=liveness_token, ip=ip)

@@ -55,3 +55,51 @@ def test_grab_unlocks_when_the_play_completes(live_server, browser) -> None:  # 
     page.screenshot(path=str(ARTIFACTS / "redpackets-listen-grab.png"), full_page=True)
     assert RedPacketClaim.objects.filter(packet=packet, user=fan).exists()
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_a_packet_paid_on_the_sandbox_pay_page(live_server, browser, settings) -> None:  # type: ignore[no-untyped-def]
+    """The send form's 在线支付: the sandbox's hosted pay page, back to the packet, live once
+    the signed notification arrives (ADR 0042)."""
+    from playwright.sync_api import expect
+
+    from yaji.payments.tests.factories import relay_all
+    from yaji.redpackets.models import PacketStatus, RedPacket
+
+    settings.YAJI_SANDBOX_PAY_DUPLICATE_RATE = 0.0
+    ARTIFACTS.mkdir(exist_ok=True)
+    sender = funded_user(0, verified=True)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(live_server.url + "/account/login/")
+    page.get_by_label("手机号或邮箱").fill(sender.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/account/$"))
+
+    page.goto(f"{live_server.url}/me/red-packets/")
+    page.get_by_test_id("send-link").click()
+    page.get_by_label("总金额（元）").fill("8.88")
+    page.get_by_label("红包个数").fill("3")
+    page.get_by_label("祝福语").fill("扫码付款的红包")
+    page.get_by_label("在线支付", exact=True).check()
+    page.get_by_test_id("send-submit").click()
+
+    expect(page).to_have_url(re.compile(r"/pay/sandbox/"))
+    expect(page.get_by_test_id("pay-amount")).to_contain_text("8.88")
+    packet = RedPacket.objects.get(sender=sender)
+    assert packet.status == PacketStatus.PENDING_PAYMENT
+    page.get_by_role("button", name="支付 Pay").click()
+    expect(page).to_have_url(re.compile(rf"/red-packets/{packet.pk}/\?returned=1"))
+    expect(page.get_by_test_id("pay-confirming")).to_be_visible()
+    expect(page.get_by_test_id("packet-status")).to_contain_text("待支付")
+
+    relay_all()  # the provider's signed notification arrives
+    page.reload()
+    expect(page.get_by_test_id("packet-status")).to_contain_text("进行中")
+    expect(page.get_by_role("button", name="抢红包")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "redpackets-paid-online.png"), full_page=True)
+    packet.refresh_from_db()
+    assert packet.status == PacketStatus.ACTIVE
+    context.close()

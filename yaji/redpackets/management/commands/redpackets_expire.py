@@ -6,12 +6,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from yaji.redpackets.payment_funding import red_packet_cancel_unpaid_due
 from yaji.redpackets.services import red_packet_expire_due
 
 
 class Command(BaseCommand):
-    help = "Refund expired red packets to their senders (safe to run twice; run from cron)."
+    help = "Refund expired red packets to their senders, cancel unpaid ones (safe to run twice; run from cron)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         refunded = red_packet_expire_due()
-        self.stdout.write(f"refunded {refunded} red packet(s)")
+        cancelled = red_packet_cancel_unpaid_due()
+        self.stdout.write(f"refunded {refunded} red packet(s), cancelled {cancelled} unpaid")
