@@ -54,6 +54,7 @@ class CaseResult:
     server_threads: int
     redis: bool
     run: int
+    client: str = ""  # the HTTP load generator (ADR 0048): node or python
     statuses: dict[str, int] = field(default_factory=dict)
     violation_details: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +104,7 @@ def case_result(
         server_threads=server_threads,
         redis=redis,
         run=run,
+        client=http.client,
         statuses=statuses(answered),
         violation_details=violations,
     )

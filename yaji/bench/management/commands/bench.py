@@ -29,6 +29,7 @@ from rich.console import Console
 
 from yaji.bench.cases import CasePlan
 from yaji.bench.database import bench_database, require_postgres
+from yaji.bench.drive import HTTP_CLIENTS, http_client_use
 from yaji.bench.results import CaseResult, summary_table
 from yaji.bench.runner import BenchOptions, bench_run
 from yaji.bench.scenarios import (
@@ -142,6 +143,13 @@ class Command(BaseCommand):
             help="gunicorn worker processes (default: what `yaji serve` uses on PostgreSQL).",
         )
         parser.add_argument(
+            "--client",
+            choices=HTTP_CLIENTS,
+            default="auto",
+            help="HTTP load generator: node (raw sockets, the default where Node.js is "
+            "installed) or python (http.client threads). ADR 0048.",
+        )
+        parser.add_argument(
             "--server-threads",
             type=int,
             default=1,
@@ -150,6 +158,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         require_postgres()
+        try:
+            http_client_use(options["client"])
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
         scenario = options["scenario"]
         names = options["cases"] or list(SCENARIOS[scenario])
         unknown = sorted(set(names) - set(SCENARIOS[scenario]))
