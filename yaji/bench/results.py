@@ -112,7 +112,9 @@ def case_result(
 
 def summary_table(results: list[CaseResult]) -> Table:
     """One row per case: the medians over its runs (every run is in the JSON lines)."""
-    table = Table(title="yaji bench — medians over runs (ratio = throughput / raw-SQL ceiling)")
+    table = Table(
+        title="yaji bench — medians over runs (ratio = throughput / ceiling: raw SQL, or the one-row HTTP endpoint for read pages)"
+    )
     for column in (
         "case",
         "runs",

@@ -15,6 +15,9 @@ Ceiling (raw SQL, same run): the same rows read or written by psycopg — the pr
 token look-up plus the probe read; the token look-up plus one transaction inserting the probe
 and its completed idempotency record (the least a correct idempotent write must do).
 
+Every case first sends ``WARM_CALLS`` unmeasured authenticated reads, so no case pays for the
+workers' cold start (imports, first connections, caches) — before this the first case did.
+
 Checks: reads answered the probe asked for; every 201 of a write case is one probe row and one
 completed idempotency record under its key, and no other row was written.
 """
@@ -37,6 +40,7 @@ from yaji.core.models import IdempotencyRecord
 CASES = ("anon", "bearer", "write", "write-atomic")
 USERS = 100
 PROBES = 10
+WARM_CALLS = 200
 
 PROBE_READ = "SELECT id, label FROM bench_probe WHERE id = %s"
 TOKEN_READ = (
@@ -57,6 +61,19 @@ RECORD_INSERT = (
 
 def _probes(tag: str) -> list[int]:
     return [Probe.objects.create(label=f"{tag}-{i}").pk for i in range(PROBES)]
+
+
+def _warm_calls(users: list[BenchUser], probes: list[int]) -> list[HttpCall]:
+    """Reads that touch what every case's request touches (routing, ninja, the token look-up,
+    the probe table) without writing anything a case's checks count."""
+    return [
+        HttpCall(
+            method="GET",
+            path=f"/api/v1/bench/probes/{probes[i % len(probes)]}/authed",
+            headers=users[i % len(users)].auth,
+        )
+        for i in range(WARM_CALLS)
+    ]
 
 
 def _token_hash(user: BenchUser) -> str:
@@ -106,6 +123,7 @@ def _read_plan(name: str, requests: int, *, authed: bool) -> CasePlan:
             ceiling_transaction=ceiling,
             check=lambda http, _ceiling: _read_check(http, want),
             extra={"endpoint": f"GET /api/v1/bench/probes/{{id}}{suffix}"},
+            warm_calls=_warm_calls(users, probes),
         )
 
     return CasePlan(name=name, users_needed=min(requests, USERS), seed_steps=1, prepare=prepare)
@@ -113,6 +131,7 @@ def _read_plan(name: str, requests: int, *, authed: bool) -> CasePlan:
 
 def _write_plan(name: str, requests: int, *, path: str) -> CasePlan:
     def prepare(users: list[BenchUser], tag: str, advance: Advance) -> PreparedCase:
+        probes = _probes(tag)
         keys = [f"{tag}-{i}" for i in range(requests)]
         label = f"{tag}-w"
         body = json.dumps({"label": label}).encode()
@@ -178,6 +197,7 @@ def _write_plan(name: str, requests: int, *, path: str) -> CasePlan:
             ceiling_transaction=ceiling,
             check=check,
             extra={"endpoint": f"POST {path}"},
+            warm_calls=_warm_calls(users, probes),
         )
 
     return CasePlan(name=name, users_needed=min(requests, USERS), seed_steps=1, prepare=prepare)
