@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Sum
 from redis.exceptions import RedisError
 
 from yaji.accounts.models import User
@@ -48,6 +48,7 @@ from yaji.core.money import Money
 from yaji.core.outbox import outbox_part, outbox_publish
 from yaji.core.sqlparts import Part, SqlPart, sql_part_execute, sql_parts_execute
 from yaji.ledger.models import AccountKind, LedgerAccount
+from yaji.ledger.selectors import account_id_subselect, account_ref, wallet_id_subselect
 from yaji.ledger.services import (
     account_for,
     ledger_transfer,
@@ -556,13 +557,7 @@ def red_packet_claim(
         gate = None  # no gate state for this claim: nothing to confirm or release
     decision: RiskDecision | None = None
     try:
-        packets = RedPacket.objects.select_related("work").filter(pk=packet_id)
-        if verdict != Verdict.ADMITTED:
-            # The cheap "already claimed" pre-check rides on the packet's read.
-            packets = packets.annotate(
-                mine=Exists(RedPacketClaim.objects.filter(packet_id=OuterRef("pk"), user=user))
-            )
-        packet = packets.first()
+        packet = _claim_read(packet_id=packet_id, user=user)
         if packet is None:
             raise PacketNotFound()
         red_packet_check_access(
@@ -623,22 +618,43 @@ def red_packet_claim(
     return result
 
 
-def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, LedgerAccount]:
-    """The packet's escrow and the claimer's wallet, in one read before the transaction (the
-    wallet is opened on first use)."""
-    rows = {
-        (a.kind, a.owner_ref): a
-        for a in LedgerAccount.objects.filter(
-            Q(kind=AccountKind.REDPACKET_ESCROW, owner_ref=f"redpacket:{packet.pk}", owner=None)
-            | Q(kind=AccountKind.USER_WALLET, owner=user, owner_ref=""),
-            currency=CURRENCY,
+# The packet, the "already claimed" pre-check and the two ledger accounts' ids, in one plain
+# statement (no ORM compile on the hot path; ADR 0044). Portable SQL.
+_CLAIM_READ = (
+    "SELECT p.*, EXISTS (SELECT 1 FROM redpackets_redpacketclaim c "
+    "WHERE c.packet_id = p.id AND c.user_id = %s) AS mine, {escrow} AS escrow_id, "
+    "{wallet} AS wallet_id FROM redpackets_redpacket p WHERE p.id = %s"
+)
+
+
+def _claim_read(*, packet_id: int, user: User) -> RedPacket | None:
+    """The packet with ``mine`` (the user has a claim on it), ``escrow_id`` and ``wallet_id``
+    (None: not open yet) as attributes; its ``work`` loads on use (listen-to-grab packets)."""
+    escrow_sql, escrow_params = account_id_subselect(
+        kind=AccountKind.REDPACKET_ESCROW, owner_ref=f"redpacket:{packet_id}", currency=CURRENCY
+    )
+    wallet_sql, wallet_params = wallet_id_subselect(user_id=user.pk, currency=CURRENCY)
+    rows = list(
+        RedPacket.objects.raw(
+            _CLAIM_READ.format(escrow=escrow_sql, wallet=wallet_sql),
+            [user.pk, *escrow_params, *wallet_params, packet_id],
         )
-    }
-    escrow = rows.get((AccountKind.REDPACKET_ESCROW, f"redpacket:{packet.pk}"))
-    wallet = rows.get((AccountKind.USER_WALLET, ""))
+    )
+    return rows[0] if rows else None
+
+
+def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, LedgerAccount]:
+    """The packet's escrow and the claimer's wallet from :func:`_claim_read`'s ids (opened
+    here, before the transaction, if they are not yet: the wallet on a first grab)."""
+    escrow_id = getattr(packet, "escrow_id", None)
+    wallet_id = getattr(packet, "wallet_id", None)
     return (
-        escrow or escrow_account_for(packet),
-        wallet or wallet_account_for_user(user=user, currency=CURRENCY),
+        account_ref(account_id=escrow_id, currency=CURRENCY)
+        if escrow_id
+        else escrow_account_for(packet),
+        account_ref(account_id=wallet_id, currency=CURRENCY)
+        if wallet_id
+        else wallet_account_for_user(user=user, currency=CURRENCY),
     )
 
 
