@@ -9,7 +9,9 @@ Concurrency (ARCHITECTURE.md §3), correct on the database alone:
   finished or expired), the claim row goes in under ``UNIQUE(packet, user)``, share ``seq =
   claimed_count`` is marked (unique index), and the ledger posts escrow → wallet. Any failure
   (a double claim's IntegrityError included) raises out of the transaction, so the slot it took
-  is rolled back with it;
+  is rolled back with it. On PostgreSQL everything after the slot is one statement of
+  statement parts (ADR 0044, :func:`claim_writes`) and everything that does not need the row
+  (the risk decision, the idempotency key's reservation) runs before it;
 - lock order everywhere: the packet row first, then ledger accounts (``ledger_post`` locks them in
   primary-key order). Expiry locks the packet row too, so a late claim and the refund serialise.
 
