@@ -31,6 +31,7 @@ def _token_cache_off(settings):  # type: ignore[no-untyped-def]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLAIM = "/red-packets/{}/claim"
+POSTGRES = settings.IS_POSTGRES
 
 
 def _commits(queries: list[dict]) -> int:
@@ -72,17 +73,23 @@ def test_statements_per_grab() -> None:
     won, queries = grab(first, packet_id, key="grab-1")
     assert won.status_code == 200, won.content
     print("\n-- grab\n" + show(queries))
-    # token, packet (+ claimed pre-check + account ids), 2 risk reads, BEGIN, risk decision
-    # with the key's reservation, slot, the claim's writes, COMMIT
-    assert len(queries) == 9, show(queries)
     assert _commits(queries) == 1, show(queries)
-    assert _under_the_row_lock(queries) == 3, show(queries)
+    if POSTGRES:
+        # token, packet (+ claimed pre-check + account ids), 2 risk reads, BEGIN, risk
+        # decision with the key's reservation, slot, the claim's writes, COMMIT
+        assert len(queries) == 9, show(queries)
+        assert _under_the_row_lock(queries) == 3, show(queries)
+    else:  # SQLite: the same writes through the ORM, one after another (one writer anyway)
+        assert len(queries) <= 25, show(queries)
 
     last, queries = grab(second, packet_id)
     assert last.status_code == 200 and last.json()["finished"] is True
-    assert len(queries) == 10, show(queries)  # + the luckiest (the finished event rides along)
     assert _commits(queries) == 1, show(queries)
-    assert _under_the_row_lock(queries) == 4, show(queries)
+    if POSTGRES:
+        assert len(queries) == 10, show(queries)  # + the luckiest (the finished event rides)
+        assert _under_the_row_lock(queries) == 4, show(queries)
+    else:
+        assert len(queries) <= 28, show(queries)
 
     taken, queries = grab(late, packet_id)
     assert taken.status_code == 409 and taken.json()["code"] == "packet_finished"
