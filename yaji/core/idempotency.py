@@ -76,6 +76,7 @@ from yaji.core.errors import (
     InvalidIdempotencyKey,
 )
 from yaji.core.models import IdempotencyRecord
+from yaji.core.sqlparts import SqlPart
 
 logger = logging.getLogger(__name__)
 
@@ -400,6 +401,95 @@ def idempotency_store_within(request: HttpRequest, response: HttpResponse) -> Ht
     return response
 
 
+# A hot effect (a red-packet grab, ADR 0044) reserves its key *before* its contended work and
+# completes it with its other writes in one round trip (yaji.core.sqlparts): the reservation is
+# an in-progress record inserted in the effect's transaction (a concurrent duplicate waits on
+# the unique (scope, key) there, holding no hot lock, and then finds it taken); completing it is
+# an UPDATE of that row. Nobody ever sees the in-progress state: both commit together.
+_RESERVED_ATTR = "_yaji_idempotency_reserved"
+
+
+def idempotency_reserve_part(request: HttpRequest) -> SqlPart | None:
+    """In-transaction mode: this request's key as an in-progress record, a statement part to
+    run inside the effect's transaction before its contended work (portable SQL: run it alone
+    with :func:`yaji.core.sqlparts.sql_part_execute` or with other parts). None without a key.
+    Pass its result to :func:`idempotency_reserved`."""
+    pending: PendingKey | None = getattr(request, _PENDING_ATTR, None)
+    if pending is None:
+        return None
+    now = clock.now()
+    setattr(request, _RESERVED_ATTR, (None, now))
+    return idempotency_reserve_part_for(pending, now=now)
+
+
+def idempotency_reserve_part_for(pending: PendingKey, *, now: datetime) -> SqlPart:
+    """The reservation's statement for a key (also what the bench's ceiling runs)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return SqlPart(
+        _CLAIM_SQL,
+        (
+            adapt(now),
+            adapt(now),
+            pending.scope,
+            pending.key,
+            pending.method,
+            pending.path[:2048],
+            pending.request_hash,
+            IdempotencyRecord.State.IN_PROGRESS.value,
+            adapt(now),
+            adapt(now + RECORD_TTL),
+            b"",
+            "",
+        ),
+        returns=True,
+    )
+
+
+def idempotency_reserved(request: HttpRequest, record_id: int | None) -> None:
+    """The reservation's outcome: None means the key is taken — raises
+    :class:`IdempotencyConflict` (roll the effect back; the decorator settles it)."""
+    pending: PendingKey | None = getattr(request, _PENDING_ATTR, None)
+    reserved = getattr(request, _RESERVED_ATTR, None)
+    if pending is None or reserved is None:
+        return
+    if record_id is None:
+        delattr(request, _RESERVED_ATTR)
+        raise IdempotencyConflict(extra={"key": pending.key})
+    setattr(request, _RESERVED_ATTR, (record_id, reserved[1]))
+
+
+def idempotency_complete_part(request: HttpRequest, response: HttpResponse) -> SqlPart | None:
+    """The reserved record completed with ``response`` (stored as the key's answer), a
+    statement part to run with the effect's last writes; None if nothing was reserved."""
+    reserved = getattr(request, _RESERVED_ATTR, None)
+    if reserved is None or reserved[0] is None:
+        return None
+    setattr(request, _STORED_ATTR, True)
+    return idempotency_complete_part_for(
+        record_id=reserved[0], locked_at=reserved[1], response=response
+    )
+
+
+def idempotency_complete_part_for(
+    *, record_id: int, locked_at: datetime, response: HttpResponse
+) -> SqlPart:
+    """The completion's statement for a reserved record (also what the bench's ceiling runs)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return SqlPart(
+        _COMPLETE_SQL,
+        (
+            IdempotencyRecord.State.COMPLETED.value,
+            response.status_code,
+            bytes(response.content),
+            response.get("Content-Type", ""),
+            adapt(clock.now()),
+            record_id,
+            IdempotencyRecord.State.IN_PROGRESS.value,
+            adapt(locked_at),
+        ),
+    )
+
+
 _RERUN = object()
 # Quoted identifiers, as PostgreSQL and SQLite both read them (the model's db_table is fixed).
 _STORED_SQL = 'SELECT * FROM "core_idempotencyrecord" WHERE "scope" = %s AND "key" = %s'
@@ -548,6 +638,8 @@ def _store_unstored(request: HttpRequest, response: HttpResponseBase) -> None:
     if pending is None:
         return
     delattr(request, _PENDING_ATTR)
+    if hasattr(request, _RESERVED_ATTR):
+        delattr(request, _RESERVED_ATTR)
     if getattr(request, _STORED_ATTR, False):
         delattr(request, _STORED_ATTR)
         return

@@ -45,7 +45,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from yaji.core import clock
+from yaji.core.ids import new_event_id
 from yaji.core.models import OutboxEvent, ProcessedEvent
+from yaji.core.sqlparts import SqlPart
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,38 @@ def outbox_publish(*, topic: str, payload: dict[str, Any], key: str = "") -> Out
     DjangoJSONEncoder().encode(payload)
     return OutboxEvent.objects.create(
         topic=topic, key=key[:200], payload=payload, available_at=clock.now()
+    )
+
+
+# The outbox row as plain SQL (PostgreSQL), for a hot transaction that writes its events in the
+# same round trip as its other writes (yaji.core.sqlparts, ADR 0044): the same columns and
+# values ``OutboxEvent.objects.create`` writes.
+OUTBOX_INSERT_COLUMNS = (
+    "INSERT INTO core_outboxevent (id, topic, key, payload, status, attempts, available_at, "
+    "last_error, created_at, updated_at) "
+)
+
+
+def outbox_part(*, topic: str, payload: dict[str, Any], key: str = "") -> SqlPart:
+    """:func:`outbox_publish` as a statement part (PostgreSQL): for
+    :func:`yaji.core.sqlparts.sql_parts_execute` inside the caller's transaction (the
+    bench's ceiling runs it on a plain psycopg connection, hence no check of Django's)."""
+    if not topic or len(topic) > 100:
+        raise ValueError("outbox topic must be 1–100 characters")
+    if not isinstance(payload, dict):
+        raise TypeError("outbox payload must be a dict")
+    now = clock.now()
+    return SqlPart(
+        OUTBOX_INSERT_COLUMNS + "VALUES (%s, %s, %s, %s::jsonb, 'pending', 0, %s, '', %s, %s)",
+        (
+            new_event_id(),
+            topic,
+            key[:200],
+            DjangoJSONEncoder().encode(payload),
+            now,
+            now,
+            now,
+        ),
     )
 
 

@@ -58,3 +58,36 @@ def user_wallet_balance(user: User, *, currency: str = "CNY") -> Money:
 def transaction_get(*, reference: str) -> LedgerTransaction | None:
     """The transaction posted under ``reference`` (unique), or None."""
     return LedgerTransaction.objects.filter(reference=reference).first()
+
+
+# A caller that reads an account's id together with its own rows, in one statement (the red
+# packet grab reads its packet, the packet's escrow and the claimer's wallet at once, ADR 0044):
+# scalar sub-selects over the accounts' unique indexes. NULL: the account is not open yet.
+_OWNED_ID = (
+    "(SELECT id FROM ledger_ledgeraccount WHERE kind = %s AND owner_id = %s AND owner_ref = '' "
+    "AND currency = %s)"
+)
+_REF_ID = (
+    "(SELECT id FROM ledger_ledgeraccount WHERE kind = %s AND owner_id IS NULL AND owner_ref = %s "
+    "AND currency = %s)"
+)
+
+
+def wallet_id_subselect(*, user_id: int, currency: str = "CNY") -> tuple[str, list[object]]:
+    """SQL and parameters of the id of ``user_id``'s wallet (portable SQL)."""
+    return _OWNED_ID, [AccountKind.USER_WALLET.value, user_id, currency]
+
+
+def account_id_subselect(
+    *, kind: str, owner_ref: str, currency: str = "CNY"
+) -> tuple[str, list[object]]:
+    """SQL and parameters of the id of the unowned account ``(kind, owner_ref, currency)``."""
+    return _REF_ID, [kind, owner_ref, currency]
+
+
+def account_ref(*, account_id: int, currency: str) -> LedgerAccount:
+    """An account known by id, for posting to it (``ledger_transfer`` / ``ledger_transfer_part``
+    lock the row and take its balance from there; only ``pk`` and ``currency`` are read)."""
+    account = LedgerAccount(pk=account_id, currency=currency)
+    account._state.adding = False
+    return account

@@ -28,8 +28,10 @@ from django.db.models import F
 from yaji.accounts.models import User
 from yaji.core import clock
 from yaji.core.errors import InvalidCurrency
+from yaji.core.ids import new_event_id
 from yaji.core.money import CURRENCY_EXPONENTS, Money
-from yaji.core.outbox import outbox_publish
+from yaji.core.outbox import OUTBOX_INSERT_COLUMNS, outbox_publish
+from yaji.core.sqlparts import SqlChain
 from yaji.ledger.errors import (
     InsufficientFunds,
     InvalidPostings,
@@ -152,7 +154,13 @@ def _fingerprint(*, kind: str, postings: Sequence[Posting]) -> str:
     # Order-insensitive, so a retry that builds the same postings in another order is
     # recognised as the same transaction. Description and metadata are not part of it: they
     # describe the event, they do not change what moved.
-    lines = sorted([p.account.pk, p.amount.currency, p.amount.amount] for p in postings)
+    return _fingerprint_lines(
+        kind=kind, lines=[[p.account.pk, p.amount.currency, p.amount.amount] for p in postings]
+    )
+
+
+def _fingerprint_lines(*, kind: str, lines: list[list[Any]]) -> str:
+    lines = sorted(lines)
     canonical = json.dumps({"kind": kind, "postings": lines}, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -312,4 +320,135 @@ def ledger_transfer(
         reference=reference,
         description=description,
         metadata=metadata,
+    )
+
+
+# --- one-statement transfer (PostgreSQL) ------------------------------------------------------
+
+# ledger_post's writes for a two-account transfer, as one chain of CTEs (yaji.core.sqlparts,
+# ADR 0044), for a hot transaction that must not spend ten round trips inside its row lock.
+# The same rows and the same invariants as the ORM path, which stays the reference (tested
+# against it, yaji/ledger/tests/test_transfer_part.py):
+# - acc: both accounts locked FOR UPDATE in primary-key order (MATERIALIZED: evaluated once,
+#   before anything reads it; READ COMMITTED returns each row's latest version after a wait);
+# - ok: a row only if both accounts exist in the currency and no guarded account goes below 0;
+# - tx: the transaction, only if ok; ON CONFLICT (reference) DO NOTHING, so a reference that
+#   is taken (even by a transaction committed after this statement's snapshot) writes nothing;
+# - en / bal / ev: the entries with their running balances from the locked rows, the balance
+#   updates (relative: EvalPlanQual applies them to the latest row version) and the
+#   ledger.transaction_posted event — all only if tx inserted its row.
+# The CHECK on balances stays the backstop. The chain's result is the new transaction's id, or
+# NULL when nothing was written: then call ledger_transfer, which raises or replays exactly.
+_TRANSFER_CTES = (
+    (
+        "acc",
+        "MATERIALIZED (SELECT id, balance, allow_negative, currency FROM ledger_ledgeraccount "
+        "WHERE id IN (%s, %s) ORDER BY id FOR UPDATE)",
+    ),
+    (
+        "d",
+        "(SELECT * FROM (VALUES (1, %s::bigint, %s::bigint), (2, %s::bigint, %s::bigint)) "
+        "AS v(ord, id, amount))",
+    ),
+    (
+        "ok",
+        "(SELECT 1 AS ok FROM {p}acc a JOIN {p}d d ON d.id = a.id HAVING count(*) = 2 "
+        "AND bool_and(a.currency = %s) AND bool_and(a.allow_negative OR a.balance + d.amount >= 0))",
+    ),
+    (
+        "tx",
+        "(INSERT INTO ledger_ledgertransaction (kind, reference, description, metadata, "
+        "fingerprint, created_at) SELECT %s, %s, %s, %s::jsonb, %s, %s FROM {p}ok "
+        "ON CONFLICT (reference) DO NOTHING RETURNING id)",
+    ),
+    (
+        "en",
+        "(INSERT INTO ledger_ledgerentry (transaction_id, account_id, amount, currency, "
+        "balance_after, created_at) SELECT t.id, a.id, d.amount, a.currency, a.balance + d.amount, "
+        "%s FROM {p}tx t CROSS JOIN {p}d d JOIN {p}acc a ON a.id = d.id ORDER BY d.ord "
+        "RETURNING id)",
+    ),
+    (
+        "bal",
+        "(UPDATE ledger_ledgeraccount a SET balance = a.balance + d.amount, updated_at = %s "
+        "FROM {p}d d, {p}tx t WHERE a.id = d.id RETURNING a.id)",
+    ),
+    (
+        "ev",
+        "("  # noqa: S608  # a constant column list
+        + OUTBOX_INSERT_COLUMNS
+        + "SELECT %s, %s, t.id::text, jsonb_build_object('transaction_id', t.id, 'kind', "
+        "%s::text, 'reference', %s::text), 'pending', 0, %s, '', %s, %s FROM {p}tx t RETURNING 1)",
+    ),
+)
+
+
+def ledger_transfer_part(
+    *,
+    source: LedgerAccount,
+    destination: LedgerAccount,
+    amount: Money,
+    reference: str,
+    kind: str,
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> SqlChain:
+    """:func:`ledger_transfer` as a statement part (PostgreSQL), to run inside the caller's
+    transaction with :func:`yaji.core.sqlparts.sql_parts_execute`. Its result is the new
+    transaction's id, or None if it wrote nothing (insufficient funds, an unknown account or
+    currency, a reference already posted): the caller then calls :func:`ledger_transfer` with
+    the same arguments, which raises (or replays) exactly as always. Validation is the same."""
+    if not isinstance(amount, Money) or amount.amount <= 0:
+        raise InvalidPostings(extra={"reason": "a transfer amount must be positive Money"})
+    if source.pk is None or destination.pk is None:
+        raise InvalidPostings(extra={"reason": "account is not a saved LedgerAccount"})
+    if source.pk == destination.pk:
+        raise InvalidPostings(extra={"reason": "source and destination are the same account"})
+    if not kind or len(kind) > 64:
+        raise InvalidPostings(extra={"reason": "kind must be 1–64 characters"})
+    if not reference or len(reference) > 200:
+        raise InvalidPostings(extra={"reason": "reference must be 1–200 characters"})
+    if len(description) > 255:
+        raise InvalidPostings(extra={"reason": "description is at most 255 characters"})
+    for account in (source, destination):
+        if amount.currency != account.currency:
+            raise InvalidPostings(
+                extra={
+                    "reason": "posting currency differs from the account's",
+                    "account_id": account.pk,
+                }
+            )
+    metadata = _json_safe(metadata or {})
+    value, currency = amount.amount, amount.currency
+    fingerprint = _fingerprint_lines(
+        kind=kind, lines=[[source.pk, currency, -value], [destination.pk, currency, value]]
+    )
+    now = clock.now()
+    return SqlChain(
+        ctes=_TRANSFER_CTES,
+        params=(
+            source.pk,
+            destination.pk,
+            source.pk,
+            -value,
+            destination.pk,
+            value,
+            currency,
+            kind,
+            reference,
+            description,
+            DjangoJSONEncoder().encode(metadata),
+            fingerprint,
+            now,
+            now,
+            now,
+            new_event_id(),
+            TOPIC_TRANSACTION_POSTED,
+            kind,
+            reference,
+            now,
+            now,
+            now,
+        ),
+        result="(SELECT id FROM {p}tx)",
     )

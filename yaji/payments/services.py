@@ -363,7 +363,74 @@ def payment_notification_receive(
     )
 
 
+def payment_intent_cancel(*, intent_id: object) -> bool:
+    """Cancel an open checkout intent whose subject no longer wants paying (a red packet its
+    sender cancelled): its held wallet part goes back now. True if it was open. A provider
+    payment that still arrives (the payer had the page open) is taken and refunded in full
+    at once, like a payment for a closed subject — see :func:`_intent_succeed`. Its own
+    transaction: call it after the subject's change committed (the notification path locks
+    the intent before the subject, so a subject holding its lock must not wait for this one)."""
+    with transaction.atomic(durable=True):
+        intent = PaymentIntent.objects.select_for_update().filter(pk=intent_id).first()
+        if intent is None or intent.purpose != IntentPurpose.CHECKOUT:
+            return False
+        moved = PaymentIntent.objects.filter(pk=intent.pk, status__in=OPEN_STATUSES).update(
+            status=IntentStatus.CANCELLED, updated_at=clock.now()
+        )
+        if moved != 1:
+            return False
+        _wallet_part_return(intent)
+    return True
+
+
+def _intent_succeed_after_cancel(intent: PaymentIntent) -> str:
+    """The provider's money arrived for a checkout we cancelled: it is the payer's, so it goes
+    back in full, automatically (its wallet part went back at the cancel). The intent records
+    what happened — succeeded, flagged ``late_success`` for operators — and the provider part
+    enters its escrow and leaves again as a refund."""
+    now = clock.now()
+    PaymentIntent.objects.filter(pk=intent.pk, status=IntentStatus.CANCELLED).update(
+        status=IntentStatus.SUCCEEDED, succeeded_at=now, updated_at=now
+    )
+    row_flag(intent, "late_success")
+    part = Money(intent.provider_amount_fen, intent.currency)
+    ledger_post(
+        kind=LEDGER_KIND_CHECKOUT,
+        postings=[
+            Posting(
+                system_account(kind=AccountKind.PROVIDER_CLEARING, currency=part.currency), -part
+            ),
+            Posting(intent_escrow_account(intent), part),
+        ],
+        reference=ledger_reference_for(intent),
+        description="在线支付",
+        metadata={"intent_id": str(intent.id), "provider": intent.provider, "cancelled": True},
+    )
+    intent.refresh_from_db()
+    _publish_succeeded(intent)
+    from yaji.payments.refunds import refund_hold_locked, refund_submit_on_commit
+
+    refund = refund_hold_locked(
+        intent=intent,
+        amount_fen=intent.provider_amount_fen,
+        reason="subject_closed",
+        request_key=REFUND_KEY_SUBJECT_CLOSED,
+    )
+    refund_submit_on_commit(refund)
+    logger.warning(
+        "payment arrived for a cancelled checkout: refunded",
+        extra={"intent_id": str(intent.id), "subject": intent.subject},
+    )
+    return "succeeded_refunded"
+
+
 def _intent_succeed(intent: PaymentIntent) -> str:
+    if (
+        intent.status == IntentStatus.CANCELLED
+        and intent.purpose == IntentPurpose.CHECKOUT
+        and intent.provider_amount_fen > 0
+    ):
+        return _intent_succeed_after_cancel(intent)
     # Failed, cancelled or expired before the money arrived: the provider holds money we did
     # not expect. An operator decides (refund or credit); nothing moves automatically.
     stopped = status_settle(

@@ -11,10 +11,13 @@ from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.community.errors import WorkNotFound
 from yaji.core.idempotency import (
+    idempotency_complete_part,
     idempotency_json_response,
-    idempotency_store_within,
+    idempotency_reserve_part,
+    idempotency_reserved,
     idempotent,
 )
+from yaji.core.sqlparts import SqlPart
 from yaji.payments.models import PaymentIntent
 from yaji.redpackets import gifts, payment_funding, selectors, services
 from yaji.redpackets.errors import FundingInvalid, PacketExpired, PacketFinished, PacketNotFound
@@ -185,12 +188,7 @@ def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  #
     """A grab moves money or nothing: the answer of a grab that got a share is stored with the
     claim, in its transaction (a retry with the same key replays it); refusals ("all taken",
     "already claimed", ...) are not stored, so a retry after one asks again."""
-    answer: list[HttpResponse] = []
-
-    def store(result: services.ClaimResult) -> None:
-        response = idempotency_json_response(ClaimOut(**_claim_out(result)).model_dump())
-        answer.append(idempotency_store_within(request, response))
-
+    record = _KeyRecord(request)
     try:
         services.red_packet_claim(
             packet_id=packet_id,
@@ -198,7 +196,7 @@ def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  #
             invite_token=payload.invite_token,
             lat=payload.lat,
             lng=payload.lng,
-            within=store,
+            record=record,
             **_client(request),
         )
     except (PacketFinished, PacketExpired) as exc:
@@ -214,7 +212,29 @@ def red_packet_claim(request: HttpRequest, packet_id: int, payload: ClaimIn):  #
         # "all taken" twice. Django's log_response skips a response marked as logged.
         response._has_been_logged = True  # type: ignore[attr-defined]
         return response
-    return answer[0]
+    assert record.response is not None
+    return record.response
+
+
+class _KeyRecord:
+    """The grab's idempotency record, written in the claim's transaction (ADR 0044): reserved
+    before the packet row is locked, completed with the answer in the claim's last statement."""
+
+    __slots__ = ("request", "response")
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self.response: HttpResponse | None = None
+
+    def reserve(self) -> SqlPart | None:
+        return idempotency_reserve_part(self.request)
+
+    def reserved(self, value: object) -> None:
+        idempotency_reserved(self.request, value)  # type: ignore[arg-type]
+
+    def complete(self, result: services.ClaimResult) -> SqlPart | None:
+        self.response = idempotency_json_response(ClaimOut(**_claim_out(result)).model_dump())
+        return idempotency_complete_part(self.request, self.response)
 
 
 def _claim_out(result: services.ClaimResult) -> dict:

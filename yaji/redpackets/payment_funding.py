@@ -43,7 +43,7 @@ from yaji.core.outbox import outbox_publish
 from yaji.ledger.services import ledger_transfer
 from yaji.payments import selectors as payments_selectors
 from yaji.payments import services as payments_services
-from yaji.payments.models import PaymentIntent
+from yaji.payments.models import OPEN_STATUSES, PaymentIntent
 from yaji.payments.providers import default_provider_name, provider_get
 from yaji.redpackets.errors import FundingInvalid, PacketNotFound, PacketNotPayable
 from yaji.redpackets.models import Condition, PacketStatus, RedPacket
@@ -260,7 +260,22 @@ def _cancel_one(*, packet_id: int, now: datetime, reason: str) -> int:
             payload={"packet_id": packet.pk, "reason": reason},
             key=str(packet.pk),
         )
+    # Committed: cancel its open payment intents (their held wallet part goes back now; a
+    # provider payment arriving later is still refunded in full by payments). After the
+    # commit, not inside it: payments' notification locks the intent before the packet.
+    _intents_cancel(packet_id=packet_id)
     return 1
+
+
+def _intents_cancel(*, packet_id: int) -> None:
+    for intent_id in PaymentIntent.objects.filter(
+        subject=packet_subject(packet_id), status__in=OPEN_STATUSES
+    ).values_list("pk", flat=True):
+        try:
+            payments_services.payment_intent_cancel(intent_id=intent_id)
+        except Exception:
+            # The packet is cancelled either way; payments' own expiry returns the hold then.
+            logger.exception("red packet: could not cancel its payment intent")
 
 
 def red_packet_subject_register() -> None:

@@ -9,7 +9,9 @@ Concurrency (ARCHITECTURE.md §3), correct on the database alone:
   finished or expired), the claim row goes in under ``UNIQUE(packet, user)``, share ``seq =
   claimed_count`` is marked (unique index), and the ledger posts escrow → wallet. Any failure
   (a double claim's IntegrityError included) raises out of the transaction, so the slot it took
-  is rolled back with it;
+  is rolled back with it. On PostgreSQL everything after the slot is one statement of
+  statement parts (ADR 0044, :func:`claim_writes`) and everything that does not need the row
+  (the risk decision, the idempotency key's reservation) runs before it;
 - lock order everywhere: the packet row first, then ledger accounts (``ledger_post`` locks them in
   primary-key order). Expiry locks the packet row too, so a late claim and the refund serialise.
 
@@ -32,12 +34,12 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Sum
 from redis.exceptions import RedisError
 
 from yaji.accounts.models import User
@@ -45,9 +47,16 @@ from yaji.community.models import Work
 from yaji.community.selectors import follower_ids, is_follower, play_completed, work_get
 from yaji.core import clock
 from yaji.core.money import Money
-from yaji.core.outbox import outbox_publish
+from yaji.core.outbox import outbox_part, outbox_publish
+from yaji.core.sqlparts import Part, SqlPart, sql_part_execute, sql_parts_execute
 from yaji.ledger.models import AccountKind, LedgerAccount
-from yaji.ledger.services import account_for, ledger_transfer, wallet_account_for_user
+from yaji.ledger.selectors import account_id_subselect, account_ref, wallet_id_subselect
+from yaji.ledger.services import (
+    account_for,
+    ledger_transfer,
+    ledger_transfer_part,
+    wallet_account_for_user,
+)
 from yaji.moderation.services import moderation_check_text
 from yaji.redpackets.errors import (
     AudienceUnreachable,
@@ -81,9 +90,12 @@ from yaji.redpackets.models import (
 )
 from yaji.risk.models import RiskDecision
 from yaji.risk.services import (
+    risk_activity_part,
     risk_activity_record,
     risk_check,
+    risk_decision_part,
     risk_decision_record,
+    risk_decision_recorded,
     risk_evaluate,
 )
 
@@ -522,7 +534,7 @@ def red_packet_claim(
     lng: float | None = None,
     device: str = "",
     ip: str | None = None,
-    within: Callable[[ClaimResult], object] | None = None,
+    record: ClaimRecord | None = None,
 ) -> ClaimResult:
     """Grab one share. Codes: packet_not_found, packet_forbidden, followers_only,
     location_required, out_of_radius, packet_expired, packet_already_claimed, packet_finished,
@@ -532,9 +544,9 @@ def red_packet_claim(
     database query; everything else is decided by the database transaction, and the gate is
     told the outcome (confirm / release / close) so it never turns anyone away wrongly.
 
-    ``within`` is called with the result inside the claim's transaction, after the claim is
-    written: what it writes commits or rolls back with the claim (the API stores its
-    idempotency record there); an exception it raises undoes the claim.
+    ``record`` writes with the claim, in its transaction (:class:`ClaimRecord`: the API's
+    idempotency record, reserved before the packet row is locked, completed with the claim's
+    writes); what it writes commits or rolls back with the claim.
     """
     now = clock.now()
     gate = packet_gate()
@@ -547,13 +559,7 @@ def red_packet_claim(
         gate = None  # no gate state for this claim: nothing to confirm or release
     decision: RiskDecision | None = None
     try:
-        packets = RedPacket.objects.select_related("work").filter(pk=packet_id)
-        if verdict != Verdict.ADMITTED:
-            # The cheap "already claimed" pre-check rides on the packet's read.
-            packets = packets.annotate(
-                mine=Exists(RedPacketClaim.objects.filter(packet_id=OuterRef("pk"), user=user))
-            )
-        packet = packets.first()
+        packet = _claim_read(packet_id=packet_id, user=user)
         if packet is None:
             raise PacketNotFound()
         red_packet_check_access(
@@ -589,7 +595,7 @@ def red_packet_claim(
             decision=decision,
             escrow=escrow,
             wallet=wallet,
-            within=within,
+            record=record,
         )
     except BaseException as exc:
         if decision is not None:
@@ -614,22 +620,43 @@ def red_packet_claim(
     return result
 
 
-def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, LedgerAccount]:
-    """The packet's escrow and the claimer's wallet, in one read before the transaction (the
-    wallet is opened on first use)."""
-    rows = {
-        (a.kind, a.owner_ref): a
-        for a in LedgerAccount.objects.filter(
-            Q(kind=AccountKind.REDPACKET_ESCROW, owner_ref=f"redpacket:{packet.pk}", owner=None)
-            | Q(kind=AccountKind.USER_WALLET, owner=user, owner_ref=""),
-            currency=CURRENCY,
+# The packet, the "already claimed" pre-check and the two ledger accounts' ids, in one plain
+# statement (no ORM compile on the hot path; ADR 0044). Portable SQL.
+_CLAIM_READ = (
+    "SELECT p.*, EXISTS (SELECT 1 FROM redpackets_redpacketclaim c "
+    "WHERE c.packet_id = p.id AND c.user_id = %s) AS mine, {escrow} AS escrow_id, "
+    "{wallet} AS wallet_id FROM redpackets_redpacket p WHERE p.id = %s"
+)
+
+
+def _claim_read(*, packet_id: int, user: User) -> RedPacket | None:
+    """The packet with ``mine`` (the user has a claim on it), ``escrow_id`` and ``wallet_id``
+    (None: not open yet) as attributes; its ``work`` loads on use (listen-to-grab packets)."""
+    escrow_sql, escrow_params = account_id_subselect(
+        kind=AccountKind.REDPACKET_ESCROW, owner_ref=f"redpacket:{packet_id}", currency=CURRENCY
+    )
+    wallet_sql, wallet_params = wallet_id_subselect(user_id=user.pk, currency=CURRENCY)
+    rows = list(
+        RedPacket.objects.raw(
+            _CLAIM_READ.format(escrow=escrow_sql, wallet=wallet_sql),
+            [user.pk, *escrow_params, *wallet_params, packet_id],
         )
-    }
-    escrow = rows.get((AccountKind.REDPACKET_ESCROW, f"redpacket:{packet.pk}"))
-    wallet = rows.get((AccountKind.USER_WALLET, ""))
+    )
+    return rows[0] if rows else None
+
+
+def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, LedgerAccount]:
+    """The packet's escrow and the claimer's wallet from :func:`_claim_read`'s ids (opened
+    here, before the transaction, if they are not yet: the wallet on a first grab)."""
+    escrow_id = getattr(packet, "escrow_id", None)
+    wallet_id = getattr(packet, "wallet_id", None)
     return (
-        escrow or escrow_account_for(packet),
-        wallet or wallet_account_for_user(user=user, currency=CURRENCY),
+        account_ref(account_id=escrow_id, currency=CURRENCY)
+        if escrow_id
+        else escrow_account_for(packet),
+        account_ref(account_id=wallet_id, currency=CURRENCY)
+        if wallet_id
+        else wallet_account_for_user(user=user, currency=CURRENCY),
     )
 
 
@@ -637,7 +664,7 @@ def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, Le
 # stands for, in one statement: the hot row is locked by this UPDATE until commit, so the
 # statements after it are kept few (the claim, the ledger posting, the events). RETURNING sees
 # the row as updated, so ``claimed_count`` there is the slot taken (PostgreSQL; SQLite ≥ 3.35).
-_CLAIM_SLOT = (
+CLAIM_SLOT = (
     "UPDATE redpackets_redpacket SET "
     "claimed_count = claimed_count + 1, "
     "claimed_fen = claimed_fen + (SELECT s.amount_fen FROM redpackets_redpacketshare s "
@@ -654,6 +681,116 @@ _CLAIM_SLOT = (
 )
 
 
+# The claim's own rows after the slot, as statement parts (PostgreSQL, ADR 0044).
+_CLAIM_INSERT = (
+    "INSERT INTO redpackets_redpacketclaim (packet_id, user_id, share_id, amount_fen, created_at) "
+    "VALUES (%s, %s, %s, %s, %s)"
+)
+_SHARE_MARK = (
+    "UPDATE redpackets_redpacketshare SET claimed_by_id = %s, claimed_at = %s WHERE id = %s"
+)
+_CLAIM_ONCE = "redpacket_claim_once"
+
+
+class ClaimRecord(Protocol):
+    """What the caller writes in the claim's transaction (the API: the idempotency key's
+    record, ADR 0044), as statement parts: one reserved before the hot row, one completed
+    with the claim's own writes. ``reserved`` gets the reservation's result and may raise
+    (the claim then rolls back)."""
+
+    def reserve(self) -> SqlPart | None: ...
+
+    def reserved(self, value: Any) -> None: ...
+
+    def complete(self, result: ClaimResult) -> SqlPart | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimWrites:
+    """Everything one claim writes after taking its slot, in the order it is written."""
+
+    parts: list[Part]
+    ledger_index: int  # where the ledger posting's part is (its result: the transaction id)
+
+
+def claim_writes(
+    *,
+    packet_id: int,
+    user_id: int,
+    share_id: int,
+    amount: int,
+    finished: bool,
+    escrow: LedgerAccount,
+    wallet: LedgerAccount,
+    device: str,
+    ip: str | None,
+    now: datetime,
+    extra: SqlPart | None = None,
+) -> ClaimWrites:
+    """The claim row, the share's mark, the escrow → wallet posting (the ledger's part), the
+    risk activity, the events and ``extra`` (the idempotency record): one statement on
+    PostgreSQL. The bench's ceiling (yaji/bench/scenarios/redpackets.py) runs these same parts,
+    so what it measures is this transaction's database work."""
+    parts: list[Part] = [
+        SqlPart(_CLAIM_INSERT, (packet_id, user_id, share_id, amount, now)),
+        SqlPart(_SHARE_MARK, (user_id, now, share_id)),
+        ledger_transfer_part(
+            source=escrow,
+            destination=wallet,
+            amount=Money(amount, CURRENCY),
+            reference=f"redpacket:{packet_id}:claim:{user_id}",
+            kind=LEDGER_KIND_CLAIM,
+            description=f"red packet {packet_id}",
+        ),
+        risk_activity_part(
+            user_id=user_id,
+            action=RISK_CLAIM,
+            amount_fen=amount,
+            device=device,
+            ip=ip,
+            reference=f"redpacket:{packet_id}",
+        ),
+        outbox_part(
+            topic=TOPIC_CLAIMED,
+            payload={"packet_id": packet_id, "user_id": user_id, "amount_fen": amount},
+            key=str(packet_id),
+        ),
+    ]
+    if finished:
+        parts.append(
+            outbox_part(topic=TOPIC_FINISHED, payload={"packet_id": packet_id}, key=str(packet_id))
+        )
+    if extra is not None:
+        parts.append(extra)
+    return ClaimWrites(parts=parts, ledger_index=2)
+
+
+def claim_slot_params(*, packet_id: int, now: datetime) -> list[Any]:
+    return [PacketStatus.FINISHED, now, now, packet_id, PacketStatus.ACTIVE, now]
+
+
+def claim_luckiest_last(*, cursor: Any, packet_id: int, user_id: int, amount: int) -> Luckiest:
+    """The luckiest of a packet whose last share this claim just took (its own claim row is not
+    written yet): every other claim committed before this one got the packet row (each held it
+    until commit), so they are all visible now; ties go to the earlier claim."""
+    cursor.execute(_LUCKIEST_OTHER, [packet_id])
+    row = cursor.fetchone()
+    if row is not None and row[1] >= amount:
+        return Luckiest(user_id=row[0], amount_fen=row[1])
+    return Luckiest(user_id=user_id, amount_fen=amount)
+
+
+_LUCKIEST_OTHER = (
+    "SELECT user_id, amount_fen FROM redpackets_redpacketclaim WHERE packet_id = %s "
+    "ORDER BY amount_fen DESC, id LIMIT 1"
+)
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) or ""
+
+
 def _claim_commit(
     *,
     packet: RedPacket,
@@ -664,68 +801,143 @@ def _claim_commit(
     decision: RiskDecision,
     escrow: LedgerAccount,
     wallet: LedgerAccount,
-    within: Callable[[ClaimResult], object] | None,
+    record: ClaimRecord | None,
 ) -> ClaimResult:
-    with transaction.atomic(durable=True):
-        risk_decision_record(decision=decision)  # before the hot row: not in its lock window
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _CLAIM_SLOT,
-                [PacketStatus.FINISHED, now, now, packet.pk, PacketStatus.ACTIVE, now],
-            )
-            slot = cursor.fetchone()
+    """One durable transaction. Everything that does not need the packet row comes first (the
+    risk decision, the idempotency key's reservation); then the slot ``UPDATE`` takes the row;
+    then, on PostgreSQL, one statement writes all the rest (:func:`claim_writes`) and the
+    commit releases the row: three round trips hold it (four for the last share, which reads
+    the luckiest). SQLite (one writer at a time) runs the same writes through the ORM."""
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        reserve = record.reserve() if record is not None else None
+        if postgres:
+            before = [risk_decision_part(decision=decision), *([reserve] if reserve else [])]
+            values = sql_parts_execute(cursor, before)
+            risk_decision_recorded(decision=decision, pk=values[0])
+            if reserve is not None:
+                record.reserved(values[1])  # type: ignore[union-attr]
+        else:
+            risk_decision_record(decision=decision)
+            if reserve is not None:
+                record.reserved(sql_part_execute(cursor, reserve))  # type: ignore[union-attr]
+        cursor.execute(CLAIM_SLOT, claim_slot_params(packet_id=packet.pk, now=now))
+        slot = cursor.fetchone()
         if slot is None:
             current = RedPacket.objects.get(pk=packet.pk)
             if _expired(current, now):
                 raise PacketExpired()
             raise PacketFinished()
         seq, count, share_id, amount = slot
-        try:
-            # No savepoint: a double claim fails the whole transaction, which is raised out
-            # of the durable block, so the slot taken above rolls back with it.
-            RedPacketClaim.objects.create(
-                packet_id=packet.pk, user=user, share_id=share_id, amount_fen=amount
-            )
-        except IntegrityError as exc:
-            raise PacketAlreadyClaimed() from exc
-        RedPacketShare.objects.filter(pk=share_id).update(claimed_by=user, claimed_at=now)
         finished = seq == count
-        ledger_transfer(
-            source=escrow,
-            destination=wallet,
-            amount=Money(amount, CURRENCY),
-            reference=f"redpacket:{packet.pk}:claim:{user.pk}",
-            kind=LEDGER_KIND_CLAIM,
-            description=f"red packet {packet.pk}",
+        luckiest = (
+            claim_luckiest_last(cursor=cursor, packet_id=packet.pk, user_id=user.pk, amount=amount)
+            if finished
+            else None
         )
-        risk_activity_record(
-            user=user,
-            action=RISK_CLAIM,
-            amount_fen=amount,
-            device=device,
-            ip=ip,
-            reference=f"redpacket:{packet.pk}",
-        )
-        outbox_publish(
-            topic=TOPIC_CLAIMED,
-            payload={"packet_id": packet.pk, "user_id": user.pk, "amount_fen": amount},
-            key=str(packet.pk),
-        )
-        luckiest = None
-        if finished:
-            outbox_publish(
-                topic=TOPIC_FINISHED, payload={"packet_id": packet.pk}, key=str(packet.pk)
-            )
-            # Every other claim committed before ours took the last slot (each held this
-            # row until its commit), so the luckiest is known now.
-            packet.status = PacketStatus.FINISHED
-            luckiest = red_packet_luckiest(packet)
         result = ClaimResult(
             packet_id=packet.pk, amount_fen=amount, finished=finished, luckiest=luckiest
         )
-        if within is not None:
-            within(result)
+        complete = record.complete(result) if record is not None else None
+        if postgres:
+            writes = claim_writes(
+                packet_id=packet.pk,
+                user_id=user.pk,
+                share_id=share_id,
+                amount=amount,
+                finished=finished,
+                escrow=escrow,
+                wallet=wallet,
+                device=device,
+                ip=ip,
+                now=now,
+                extra=complete,
+            )
+            try:
+                values = sql_parts_execute(cursor, writes.parts)
+            except IntegrityError as exc:
+                # The whole statement failed, the transaction is aborted: raising out of the
+                # durable block rolls the slot back with it.
+                if _constraint_name(exc) == _CLAIM_ONCE:
+                    raise PacketAlreadyClaimed() from exc
+                raise
+            if values[writes.ledger_index] is None:
+                # The ledger's part wrote nothing (it never does for a consistent packet):
+                # its ORM path says why, raising; the claim rolls back.
+                _claim_post_orm(
+                    packet=packet, user=user, escrow=escrow, wallet=wallet, amount=amount
+                )
+                raise RuntimeError(f"red packet {packet.pk}: claim posting replayed")
+        else:
+            _claim_write_orm(
+                packet=packet,
+                user=user,
+                share_id=share_id,
+                amount=amount,
+                finished=finished,
+                escrow=escrow,
+                wallet=wallet,
+                device=device,
+                ip=ip,
+                now=now,
+            )
+            if complete is not None:
+                sql_part_execute(cursor, complete)
     return result
+
+
+def _claim_post_orm(
+    *, packet: RedPacket, user: User, escrow: LedgerAccount, wallet: LedgerAccount, amount: int
+) -> None:
+    ledger_transfer(
+        source=escrow,
+        destination=wallet,
+        amount=Money(amount, CURRENCY),
+        reference=f"redpacket:{packet.pk}:claim:{user.pk}",
+        kind=LEDGER_KIND_CLAIM,
+        description=f"red packet {packet.pk}",
+    )
+
+
+def _claim_write_orm(
+    *,
+    packet: RedPacket,
+    user: User,
+    share_id: int,
+    amount: int,
+    finished: bool,
+    escrow: LedgerAccount,
+    wallet: LedgerAccount,
+    device: str,
+    ip: str | None,
+    now: datetime,
+) -> None:
+    """:func:`claim_writes` through the ORM, one statement after another (SQLite)."""
+    try:
+        # No savepoint: a double claim fails the whole transaction, which is raised out
+        # of the durable block, so the slot taken above rolls back with it.
+        RedPacketClaim.objects.create(
+            packet_id=packet.pk, user=user, share_id=share_id, amount_fen=amount
+        )
+    except IntegrityError as exc:
+        raise PacketAlreadyClaimed() from exc
+    RedPacketShare.objects.filter(pk=share_id).update(claimed_by=user, claimed_at=now)
+    _claim_post_orm(packet=packet, user=user, escrow=escrow, wallet=wallet, amount=amount)
+    risk_activity_record(
+        user=user,
+        action=RISK_CLAIM,
+        amount_fen=amount,
+        device=device,
+        ip=ip,
+        reference=f"redpacket:{packet.pk}",
+    )
+    outbox_publish(
+        topic=TOPIC_CLAIMED,
+        payload={"packet_id": packet.pk, "user_id": user.pk, "amount_fen": amount},
+        key=str(packet.pk),
+    )
+    if finished:
+        outbox_publish(topic=TOPIC_FINISHED, payload={"packet_id": packet.pk}, key=str(packet.pk))
 
 
 # --- expiry -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from yaji.payments import selectors as payments_selectors
 from yaji.redpackets import charts, gifts, payment_funding, selectors, services
 from yaji.redpackets.errors import PacketForbidden, PacketNotFound
 from yaji.redpackets.forms import SendForm
-from yaji.redpackets.models import Condition, Funding, PacketStatus, RedPacket
+from yaji.redpackets.models import Audience, Condition, Funding, PacketStatus, RedPacket
 from yaji.risk import selectors as risk_selectors
 
 
@@ -104,6 +104,8 @@ def packet_send(request: HttpRequest) -> HttpResponse:
             ),
             "ip": request.META.get("REMOTE_ADDR") or None,
         }
+        if data["audience"] == Audience.CITY:
+            fields.update(lat=data["lat"], lng=data["lng"], radius_m=form.radius_m())
         try:
             if data["funding"] == Funding.PAYMENT:
                 sent = payment_funding.red_packet_send_paid(use_wallet=data["use_wallet"], **fields)

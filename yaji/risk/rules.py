@@ -40,17 +40,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BigIntegerField, CharField, Count, Q, Sum, Value
+from django.db import connection
+from django.db.models import Count, Q, Sum
 
 from yaji.accounts.models import User
 from yaji.accounts.selectors import kyc_verified_record, user_is_minor
 from yaji.risk.models import (
-    BlacklistEntry,
     BlacklistKind,
     Outcome,
     ReviewStatus,
     RiskActivity,
-    RiskReview,
     RiskRule,
     RuleCode,
 )
@@ -122,20 +121,21 @@ def _standing(ctx: Context) -> tuple[list[str], dict[str, Any] | None]:
     ALL): both rules run before every grab, and on the hot path a round trip and a query
     compile cost more than the two index look-ups themselves."""
     if "standing" not in ctx._cache:
-        q = Q(kind=BlacklistKind.USER, value=str(ctx.user.pk))
+        # Plain SQL (portable): compiling the ORM's union cost more CPU than running it.
+        keys: list[tuple[str, str]] = [(BlacklistKind.USER.value, str(ctx.user.pk))]
         if ctx.device:
-            q |= Q(kind=BlacklistKind.DEVICE, value=ctx.device)
+            keys.append((BlacklistKind.DEVICE.value, ctx.device))
         if ctx.ip:
-            q |= Q(kind=BlacklistKind.IP, value=ctx.ip)
-        listed = BlacklistEntry.objects.filter(q, active=True).values_list(
-            "kind", Value(0, output_field=BigIntegerField()), Value("", output_field=CharField())
-        )
-        reviews = RiskReview.objects.filter(
-            user=ctx.user, status__in=BLOCKING_REVIEW_STATUSES
-        ).values_list(Value(_REVIEW_ROW, output_field=CharField()), "pk", "status")
+            keys.append((BlacklistKind.IP.value, ctx.ip))
+        sql = _STANDING_SQL.format(listed=" OR ".join(["(kind = %s AND value = %s)"] * len(keys)))
+        params: list[Any] = [True, *[v for pair in keys for v in pair], _REVIEW_ROW, ctx.user.pk]
+        params += [str(status) for status in BLOCKING_REVIEW_STATUSES]
         kinds: set[str] = set()
         review: dict[str, Any] | None = None
-        for kind, pk, status in listed.union(reviews, all=True):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for kind, pk, status in rows:
             if kind != _REVIEW_ROW:
                 kinds.add(kind)
             elif review is None or pk < review["pk"]:
@@ -144,6 +144,11 @@ def _standing(ctx: Context) -> tuple[list[str], dict[str, Any] | None]:
     return ctx._cache["standing"]
 
 
+_STANDING_SQL = (
+    "SELECT kind, 0, '' FROM risk_blacklistentry WHERE active = %s AND ({listed}) "
+    "UNION ALL SELECT %s, id, status FROM risk_riskreview WHERE user_id = %s "
+    "AND status IN (%s, %s, %s)"
+)
 _REVIEW_ROW = "~review"  # not a BlacklistKind: marks the review row of the union
 
 
@@ -233,15 +238,35 @@ def rule_device_cluster(rule: RiskRule, ctx: Context) -> Hit | None:
     if rule.limit_count is None or not (ctx.device or ctx.ip):
         return None
     since = ctx.now - timedelta(minutes=rule.window_minutes or 60)
-    recent = RiskActivity.objects.filter(action__in=rule.action_list, created_at__gte=since)
-    recent = recent.exclude(user=ctx.user)
+    actions = rule.action_list
+    if not actions:
+        return None
     for kind, value in (("device", ctx.device), ("ip", ctx.ip)):
         if not value:
             continue
-        others = recent.filter(**{kind: value}).values("user").distinct().count()
+        # Plain SQL (portable), run before every grab: the distinct other accounts on this
+        # device / IP lately, as the ORM's .values("user").distinct().count() counted them.
+        sql = _CLUSTER_SQL.format(column=kind, actions=", ".join(["%s"] * len(actions)))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [
+                    *actions,
+                    connection.ops.adapt_datetimefield_value(since),
+                    ctx.user.pk,
+                    value,
+                ],
+            )
+            others = cursor.fetchone()[0]
         if others >= rule.limit_count:
             return _hit(rule, by=kind, other_accounts=others, limit_count=rule.limit_count)
     return None
+
+
+_CLUSTER_SQL = (
+    "SELECT count(DISTINCT user_id) FROM risk_riskactivity WHERE action IN ({actions}) "
+    "AND created_at >= %s AND user_id <> %s AND {column} = %s"
+)
 
 
 def rule_fast_in_fast_out(rule: RiskRule, ctx: Context) -> Hit | None:

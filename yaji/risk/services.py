@@ -24,16 +24,20 @@ Step-up: a ``step_up`` outcome is satisfied by a face verification
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from datetime import timedelta
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from yaji.accounts.kyc import FaceResult
 from yaji.accounts.models import User
 from yaji.accounts.selectors import kyc_verified_record
 from yaji.accounts.services import audit_entry_record, face_verify
 from yaji.core import clock
+from yaji.core.sqlparts import SqlPart
 from yaji.risk.errors import (
     AccountFrozen,
     ReviewAlreadyDecided,
@@ -187,6 +191,69 @@ def risk_activity_record(
         ip=ip or None,
         reference=reference[:100],
         created_at=clock.now(),
+    )
+
+
+# The two rows above as statement parts (PostgreSQL), for a mover that writes them in the same
+# round trip as its other writes (yaji.core.sqlparts, ADR 0044): the same columns and values.
+_DECISION_INSERT = (
+    "INSERT INTO risk_riskdecision (user_id, action, amount_fen, outcome, reasons, device, ip, "
+    "created_at, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::inet, %s, %s) RETURNING id"
+)
+_ACTIVITY_INSERT = (
+    "INSERT INTO risk_riskactivity (user_id, action, amount_fen, device, ip, reference, "
+    "created_at, updated_at) VALUES (%s, %s, %s, %s, %s::inet, %s, %s, %s)"
+)
+
+
+def risk_decision_part(*, decision: RiskDecision) -> SqlPart:
+    """:func:`risk_decision_record` as a statement part (PostgreSQL); its result is the new
+    row's id (set it on the decision with :func:`risk_decision_recorded`)."""
+    now = timezone.now()  # the model's auto_now(_add)
+    return SqlPart(
+        _DECISION_INSERT,
+        (
+            decision.user_id,
+            decision.action[:40],
+            decision.amount_fen,
+            decision.outcome,
+            json.dumps(decision.reasons, cls=DjangoJSONEncoder),
+            decision.device[:64],
+            decision.ip or None,
+            now,
+            now,
+        ),
+        returns=True,
+    )
+
+
+def risk_decision_recorded(*, decision: RiskDecision, pk: int) -> None:
+    decision.pk = pk
+    decision._state.adding = False
+
+
+def risk_activity_part(
+    *,
+    user_id: int,
+    action: str,
+    amount_fen: int,
+    device: str = "",
+    ip: str | None = None,
+    reference: str = "",
+) -> SqlPart:
+    """:func:`risk_activity_record` as a statement part (PostgreSQL)."""
+    return SqlPart(
+        _ACTIVITY_INSERT,
+        (
+            user_id,
+            action[:40],
+            amount_fen,
+            device[:64],
+            ip or None,
+            reference[:100],
+            clock.now(),
+            timezone.now(),  # the model's auto_now
+        ),
     )
 
 

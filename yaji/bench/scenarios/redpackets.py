@@ -9,9 +9,11 @@ Cases (``requests`` = N grabs, each by a distinct user):
 - ``sold-out``: one packet with min(⌈N/20⌉, 200) shares and N grabbers — most answers are
   ``409 packet_finished`` ("all taken"), the path a Redis gate turns away before the database.
 
-Ceiling: the same claim transaction as raw SQL (slot update on the packet row, share read,
-claim insert, share and packet updates, the escrow → wallet posting with its entries and
-balance updates, the outbox events) on a twin packet of the same shape, same users.
+Ceiling: the same claim transaction as raw SQL — the very statements ``red_packet_claim``
+sends, built by the same functions (ADR 0044): the risk decision with the idempotency key's
+reservation, the slot update on the packet row, the claim's writes in one statement (claim,
+share, the escrow → wallet posting, risk activity, events, the key's completion), the commit —
+on a twin packet of the same shape, same users.
 
 Checks after the run, on top of reconciliation: every packet's unclaimed shares are refunded
 (the expiry service, run as if a day had passed) and then claimed + refunded == total; no user
@@ -34,47 +36,41 @@ from django.db.models import Count
 from yaji.accounts.models import User
 from yaji.bench.cases import Advance, CasePlan, PreparedCase
 from yaji.bench.drive import DriveResult, HttpCall
-from yaji.bench.rawsql import Refused, ledger_post_raw, outbox_insert
 from yaji.bench.seeding import BenchUser, users_seed, wallet_fund
 from yaji.core import clock
+from yaji.core.idempotency import (
+    PendingKey,
+    idempotency_complete_part_for,
+    idempotency_json_response,
+    idempotency_request_hash,
+    idempotency_reserve_part_for,
+)
+from yaji.core.sqlparts import sql_parts_execute
+from yaji.ledger.models import LedgerAccount
 from yaji.redpackets.gate import packet_gate
 from yaji.redpackets.lucky_split import MAX_COUNT
 from yaji.redpackets.models import RedPacket, RedPacketClaim, SplitType
 from yaji.redpackets.services import (
+    CLAIM_SLOT,
     CURRENCY,
-    LEDGER_KIND_CLAIM,
     LIFETIME,
-    TOPIC_CLAIMED,
-    TOPIC_FINISHED,
+    RISK_CLAIM,
+    claim_luckiest_last,
+    claim_slot_params,
+    claim_writes,
     escrow_account_for,
     red_packet_expire_due,
     red_packet_send,
 )
+from yaji.risk.models import Outcome, RiskDecision
+from yaji.risk.services import risk_decision_part
 
 FEN_PER_SHARE = 10  # a full 200-share packet is 20 yuan; five of them 100 yuan per sender
 SPREAD_SHARES = 10
 SOLD_OUT_DIVISOR = 20
 PACKETS_PER_SENDER = 5  # stays under the "more than 5 packets a day" step-up rule
 
-CLAIM_SLOT = (
-    "UPDATE redpackets_redpacket SET claimed_count = claimed_count + 1, updated_at = now() "
-    "WHERE id = %s AND status = 'active' AND claimed_count < count AND expires_at > now() "
-    "RETURNING claimed_count, count"
-)
 PACKET_STATE = "SELECT status, expires_at FROM redpackets_redpacket WHERE id = %s"
-SHARE_GET = "SELECT id, amount_fen FROM redpackets_redpacketshare WHERE packet_id = %s AND seq = %s"
-CLAIM_INSERT = (
-    "INSERT INTO redpackets_redpacketclaim (packet_id, user_id, share_id, amount_fen, created_at) "
-    "VALUES (%s, %s, %s, %s, now())"
-)
-SHARE_MARK = (
-    "UPDATE redpackets_redpacketshare SET claimed_by_id = %s, claimed_at = now() WHERE id = %s"
-)
-PACKET_ADD = "UPDATE redpackets_redpacket SET claimed_fen = claimed_fen + %s WHERE id = %s"
-PACKET_FINISH = (
-    "UPDATE redpackets_redpacket SET claimed_fen = claimed_fen + %s, status = 'finished', "
-    "finished_at = now() WHERE id = %s"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,45 +80,76 @@ class Packet:
 
 
 def claim_transaction(
-    conn: psycopg.Connection, *, packet: Packet, user_id: int, wallet_id: int
+    conn: psycopg.Connection, *, packet: Packet, user_id: int, wallet_id: int, key: str
 ) -> bool:
-    """``red_packet_claim``'s transaction in SQL: True if a share was claimed."""
+    """``red_packet_claim``'s transaction, statement for statement, on a plain psycopg
+    connection: the same statement parts the service builds (the risk decision with the
+    idempotency key's reservation; the slot; the luckiest read on the last share; the claim's
+    writes with the key's completion, :func:`yaji.redpackets.services.claim_writes`), then the
+    commit. Left out: Django, the request and the reads before the transaction. True if a
+    share was claimed."""
+    now = clock.now()
+    path = f"/api/v1/red-packets/{packet.id}/claim"
+    pending = PendingKey(
+        scope=f"user:{user_id}",
+        key=key,
+        method="POST",
+        path=path,
+        request_hash=idempotency_request_hash(method="POST", path=path, body=b"{}"),
+    )
+    decision = RiskDecision(
+        user_id=user_id, action=RISK_CLAIM, outcome=Outcome.ALLOW, reasons=[], ip="127.0.0.1"
+    )
     with conn.cursor() as cur:
-        cur.execute(CLAIM_SLOT, [packet.id])
+        _decision_id, record_id = sql_parts_execute(
+            cur,
+            [risk_decision_part(decision=decision), idempotency_reserve_part_for(pending, now=now)],
+        )
+        if record_id is None:
+            conn.rollback()
+            return False
+        cur.execute(CLAIM_SLOT, claim_slot_params(packet_id=packet.id, now=now))
         slot = cur.fetchone()
         if slot is None:  # finished or expired: the service reads the row to say which
             cur.execute(PACKET_STATE, [packet.id])
             conn.rollback()
             return False
-        seq, count = slot
-        cur.execute(SHARE_GET, [packet.id, seq])
-        share = cur.fetchone()
-        assert share is not None
-        share_id, amount = share
-        cur.execute(CLAIM_INSERT, [packet.id, user_id, share_id, amount])
-        cur.execute(SHARE_MARK, [user_id, share_id])
+        seq, count, share_id, amount = slot
         finished = seq == count
-        cur.execute(PACKET_FINISH if finished else PACKET_ADD, [amount, packet.id])
-        try:
-            ledger_post_raw(
-                cur,
-                kind=LEDGER_KIND_CLAIM,
-                reference=f"redpacket:{packet.id}:claim:{user_id}",
-                postings={packet.escrow_id: -amount, wallet_id: amount},
-                currency=CURRENCY,
-                description=f"red packet {packet.id}",
-            )
-        except Refused:
+        luckiest = (
+            claim_luckiest_last(cursor=cur, packet_id=packet.id, user_id=user_id, amount=amount)
+            if finished
+            else None
+        )
+        body = {
+            "packet_id": packet.id,
+            "amount_fen": amount,
+            "finished": finished,
+            "luckiest": (
+                {"user_id": luckiest.user_id, "amount_fen": luckiest.amount_fen}
+                if luckiest
+                else None
+            ),
+        }
+        writes = claim_writes(
+            packet_id=packet.id,
+            user_id=user_id,
+            share_id=share_id,
+            amount=amount,
+            finished=finished,
+            escrow=LedgerAccount(pk=packet.escrow_id, currency=CURRENCY),
+            wallet=LedgerAccount(pk=wallet_id, currency=CURRENCY),
+            device="",
+            ip="127.0.0.1",
+            now=now,
+            extra=idempotency_complete_part_for(
+                record_id=record_id, locked_at=now, response=idempotency_json_response(body)
+            ),
+        )
+        values = sql_parts_execute(cur, writes.parts)
+        if values[writes.ledger_index] is None:
             conn.rollback()
             return False
-        outbox_insert(
-            cur,
-            topic=TOPIC_CLAIMED,
-            payload={"packet_id": packet.id, "user_id": user_id, "amount_fen": amount},
-            key=str(packet.id),
-        )
-        if finished:
-            outbox_insert(cur, topic=TOPIC_FINISHED, payload={"packet_id": packet.id}, key="")
     conn.commit()
     return True
 
@@ -240,7 +267,11 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
 
         def ceiling(conn: psycopg.Connection, i: int) -> bool:
             return claim_transaction(
-                conn, packet=twins[targets[i]], user_id=users[i].id, wallet_id=users[i].wallet_id
+                conn,
+                packet=twins[targets[i]],
+                user_id=users[i].id,
+                wallet_id=users[i].wallet_id,
+                key=f"ceiling-{tag}-{i}",
             )
 
         def check(http: DriveResult, _ceiling: DriveResult) -> list[str]:

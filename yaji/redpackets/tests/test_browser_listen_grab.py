@@ -103,3 +103,48 @@ def test_send_a_packet_paid_on_the_sandbox_pay_page(live_server, browser, settin
     packet.refresh_from_db()
     assert packet.status == PacketStatus.ACTIVE
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_a_same_city_packet_with_the_browsers_location(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """同城 in the send form: the location fields appear, "使用我的位置" fills them from the
+    browser's geolocation (granted to the page here), the packet is sent for that cell."""
+    from playwright.sync_api import expect
+
+    from yaji.redpackets.geo import geohash_encode
+    from yaji.redpackets.models import RedPacket
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    sender = funded_user(10_000)
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 1100, "height": 1000},
+        geolocation={"latitude": 39.90420, "longitude": 116.40740},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(live_server.url + "/account/login/")
+    page.get_by_label("手机号或邮箱").fill(sender.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/account/$"))
+
+    page.goto(f"{live_server.url}/red-packets/new/")
+    city = page.get_by_test_id("send-city")
+    expect(city).to_be_hidden()
+    page.get_by_label("总金额（元）").fill("3.00")
+    page.get_by_label("红包个数").fill("3")
+    page.get_by_label("发给谁").select_option("city")
+    expect(city).to_be_visible()
+    page.get_by_test_id("send-locate").click()
+    expect(page.get_by_label("纬度")).to_have_value("39.90420")
+    expect(page.get_by_label("经度")).to_have_value("116.40740")
+    page.get_by_label("范围").select_option("10")
+    page.screenshot(path=str(ARTIFACTS / "redpackets-send-city.png"), full_page=True)
+    page.get_by_test_id("send-submit").click()
+    expect(page).to_have_url(re.compile(r"/red-packets/\d+/$"))
+    packet = RedPacket.objects.get(sender=sender)
+    assert packet.audience == "city" and packet.radius_m == 10_000
+    assert packet.geohash == geohash_encode(39.9042, 116.4074)
+    context.close()

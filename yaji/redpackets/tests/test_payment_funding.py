@@ -234,8 +234,12 @@ def test_unpaid_by_the_deadline_it_is_cancelled_and_no_money_moved() -> None:
     assert not RiskActivity.objects.filter(reference=f"redpacket:{sent.packet.pk}").exists()
     with pytest.raises(PacketCancelled):
         red_packet_claim(packet_id=sent.packet.pk, user=funded_user(0))
-    # payments' own expiry gives the held wallet part back
-    assert payment_intents_expire_due(now=deadline + timedelta(minutes=11)) == 1
+    # its payment intent is cancelled with it: the held wallet part is back at once, and
+    # payments' own expiry has nothing left to do
+    sent.intent.refresh_from_db()
+    assert sent.intent.status == IntentStatus.CANCELLED
+    assert wallet_fen(sender) == 400
+    assert payment_intents_expire_due(now=deadline + timedelta(minutes=11)) == 0
     assert wallet_fen(sender) == 400
     reconcile_ok()
 
@@ -245,15 +249,29 @@ def test_a_payment_arriving_after_the_cancel_is_refunded_in_full() -> None:
     sent = send_paid(sender, total=1000)
     assert payment_funding.red_packet_cancel_unpaid_due(now=sent.packet.pay_by) == 1
 
-    # the provider's notification comes late (within payments' grace)
+    # the cancel cancelled the intent and gave the wallet part (100) back
+    sent.intent.refresh_from_db()
+    assert sent.intent.status == IntentStatus.CANCELLED and wallet_fen(sender) == 100
+
+    # the provider's notification comes late (the payer had the pay page open): still refunded
     assert deliver(signed_body(sent.intent)).outcome == "succeeded_refunded"
     sent.packet.refresh_from_db()
     assert sent.packet.status == PacketStatus.CANCELLED
     assert escrow_fen(sent.packet) == 0 and fund_transactions(sent.packet) == 0
     refund = Refund.objects.get(intent=sent.intent)
-    assert refund.amount_fen == 1000
+    assert (refund.amount_fen, refund.provider_amount_fen, refund.wallet_amount_fen) == (
+        900,
+        900,
+        0,
+    )
+    sent.intent.refresh_from_db()
+    assert sent.intent.status == IntentStatus.SUCCEEDED and sent.intent.flag == "late_success"
     relay_all()  # the refund goes to the provider
     assert account_balance(intent_escrow_account(sent.intent)).amount == 0
+    assert wallet_fen(sender) == 100
+    # a duplicate of the late notification refunds nothing more
+    assert deliver(signed_body(sent.intent)).outcome != "succeeded_refunded"
+    assert Refund.objects.filter(intent=sent.intent).count() == 1
     reconcile_ok()
 
 
@@ -271,7 +289,25 @@ def test_the_sender_can_give_up_paying() -> None:
     assert done.status_code == 200 and done.json()["status"] == "cancelled"
     with pytest.raises(PacketNotPayable):
         payment_funding.red_packet_cancel_unpaid(sender=sender, packet_id=sent.packet.pk)
+    sent.intent.refresh_from_db()
+    assert sent.intent.status == IntentStatus.CANCELLED  # its payment intent went with it
     assert deliver(signed_body(sent.intent)).outcome == "succeeded_refunded"
+    assert Refund.objects.get(intent=sent.intent).amount_fen == sent.intent.provider_amount_fen
+    reconcile_ok()
+
+
+def test_cancelling_returns_the_held_wallet_part_at_once() -> None:
+    sender = funded_user(300, verified=True)
+    sent = send_paid(sender, total=1000)
+    assert wallet_fen(sender) == 0  # 300 held by the intent
+    payment_funding.red_packet_cancel_unpaid(sender=sender, packet_id=sent.packet.pk)
+    sent.intent.refresh_from_db()
+    assert sent.intent.status == IntentStatus.CANCELLED
+    assert wallet_fen(sender) == 300
+    assert account_balance(intent_escrow_account(sent.intent)).amount == 0
+    # a failure notification afterwards moves nothing (the hold went back once)
+    deliver(signed_body(sent.intent, status="failed"))
+    assert wallet_fen(sender) == 300
     reconcile_ok()
 
 

@@ -85,3 +85,41 @@ def test_a_refusal_is_shown_in_the_users_language_and_nothing_is_sent() -> None:
     bad = logged_in(sender).post("/red-packets/new/", form(total_yuan="0", nonce="n-3"))
     assert bad.status_code == 200 and "errorlist" in bad.content.decode()
     assert not RedPacket.objects.filter(sender=sender).exists()
+
+
+def test_a_same_city_packet_from_the_form_with_a_typed_location() -> None:
+    from yaji.redpackets.geo import geohash_encode
+    from yaji.redpackets.services import red_packet_claim
+    from yaji.redpackets.tests.factories import UserFactory
+
+    sender = funded_user(10_000)
+    client = logged_in(sender)
+    html = client.get("/red-packets/new/").content.decode()
+    assert 'value="city"' in html and "使用我的位置" in html
+    sent = client.post(
+        "/red-packets/new/",
+        form(audience="city", lat="31.23040", lng="121.47370", radius_km="3", nonce="c-1"),
+    )
+    packet = RedPacket.objects.get(sender=sender)
+    assert sent.status_code == 302 and packet.audience == "city"
+    assert packet.radius_m == 3_000 and packet.geohash == geohash_encode(31.2304, 121.4737)
+    # nearby grabs, 20 km away does not
+    assert red_packet_claim(packet_id=packet.pk, user=UserFactory(), lat=31.235, lng=121.48)
+    from yaji.redpackets.errors import OutOfRadius
+
+    with pytest.raises(OutOfRadius):
+        red_packet_claim(packet_id=packet.pk, user=UserFactory(), lat=31.40, lng=121.47)
+    reconcile_ok()
+
+
+def test_a_same_city_packet_without_a_location_is_refused_and_nothing_is_sent() -> None:
+    sender = funded_user(10_000)
+    client = logged_in(sender)
+    page = client.post("/red-packets/new/", form(audience="city", nonce="c-2"))
+    assert page.status_code == 200
+    assert "同城红包需要您的位置" in page.content.decode()
+    out = client.post(
+        "/red-packets/new/", form(audience="city", lat="95", lng="121.4", nonce="c-3")
+    )
+    assert out.status_code == 200
+    assert not RedPacket.objects.filter(sender=sender).exists()

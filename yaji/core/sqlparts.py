@@ -1,0 +1,89 @@
+"""Several apps' writes in one round trip (PostgreSQL): statement parts joined into one ``WITH``.
+
+A hot transaction that holds a contended row lock (a red packet's slot, ADR 0044) pays for
+every round trip made while it holds it. Each app keeps writing its own tables — the ledger
+its posting, the outbox its events, idempotency its record — but instead of executing, it
+returns a *part*; the caller joins the parts into one data-modifying ``WITH`` statement::
+
+    parts = [claim_part, ledger_transfer_part(...), outbox_part(...)]
+    claim_id, transaction_id, _ = sql_parts_execute(cursor, parts)
+
+PostgreSQL runs every data-modifying CTE exactly once, all with the statement's snapshot, and
+the statement is atomic: any error (a unique violation, a CHECK) fails all of it. Parts must not
+read each other's writes (they cannot: one snapshot); a part that depends on its own earlier
+rows (the ledger's lock → transaction → entries) chains its CTEs through ``RETURNING``.
+
+- :class:`SqlPart` is one statement (``INSERT``/``UPDATE``, optionally ``RETURNING`` one column);
+  it can also run alone (:func:`sql_part_execute`), on SQLite too if its SQL is portable.
+- :class:`SqlChain` is several CTEs of one app (``{p}`` in their SQL is the part's unique
+  prefix) and a scalar ``result`` expression over them; PostgreSQL only.
+
+SQLite has no data-modifying CTEs: callers keep their ORM path there (it is the reference the
+PostgreSQL path is tested against).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SqlPart:
+    """One write statement; ``returns``: it ends in ``RETURNING <one column>``."""
+
+    sql: str
+    params: tuple[Any, ...]
+    returns: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SqlChain:
+    """CTEs ``(name, "(body)" or "MATERIALIZED (body)")`` with ``{p}`` as their prefix, and a
+    scalar ``result`` expression over them (``NULL`` for none)."""
+
+    ctes: tuple[tuple[str, str], ...]
+    params: tuple[Any, ...]
+    result: str = "NULL"
+
+
+Part = SqlPart | SqlChain
+
+
+def sql_parts_statement(parts: Sequence[Part]) -> tuple[str, list[Any]]:
+    """The ``WITH`` statement of ``parts`` and its parameters (in the statement's order)."""
+    if not parts:
+        raise ValueError("no statement parts")
+    ctes: list[str] = []
+    results: list[str] = []
+    params: list[Any] = []
+    for index, part in enumerate(parts):
+        prefix = f"_p{index}_"
+        if isinstance(part, SqlPart):
+            ctes.append(f"{prefix} AS ({part.sql})")
+            results.append(f"(SELECT * FROM {prefix})" if part.returns else "NULL")  # noqa: S608
+        else:
+            for name, body in part.ctes:
+                ctes.append(f"{prefix}{name} AS {body.replace('{p}', prefix)}")
+            results.append(part.result.replace("{p}", prefix))
+        params.extend(part.params)
+    return "WITH " + ", ".join(ctes) + " SELECT " + ", ".join(results), params
+
+
+def sql_parts_execute(cursor: Any, parts: Sequence[Part]) -> tuple[Any, ...]:
+    """Run ``parts`` as one statement (PostgreSQL); one value per part: what a returning
+    :class:`SqlPart` returned (None if it wrote nothing), a chain's ``result``, else None."""
+    sql, params = sql_parts_statement(parts)
+    cursor.execute(sql, params)
+    row = cursor.fetchone()
+    return tuple(row)
+
+
+def sql_part_execute(cursor: Any, part: SqlPart) -> Any:
+    """Run one part on its own; what it returned, else None."""
+    cursor.execute(part.sql, list(part.params))
+    if not part.returns:
+        return None
+    row = cursor.fetchone()
+    return row[0] if row else None
