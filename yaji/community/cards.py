@@ -128,14 +128,38 @@ def _parse(raw: str | None) -> list[list[Any]]:
 _PHONE = User._meta.get_field("phone")
 
 
-def _dress(post: Post) -> Post:
-    raw: Any = post
-    name, email, phone = raw.author_display_name, raw.author_email, raw.author_phone
-    # str(user) shows the (masked) phone only without a name and an e-mail: decrypt only then
+def instance_from_columns(model: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """``model`` built from some of its columns' values (the rest deferred), the cheap way the
+    ORM builds rows (``Model.from_db``, positional): ``names`` may be in any order."""
+    order = _column_order(model, names)
+    return model.from_db(connection.alias, names, tuple(values[i] for i in order))
+
+
+@cache
+def _column_order(model: Any, names: tuple[str, ...]) -> tuple[int, ...]:
+    # from_db takes the values in the model's field order
+    position = {f.attname: i for i, f in enumerate(model._meta.concrete_fields)}
+    return tuple(sorted(range(len(names)), key=lambda i: position[names[i]]))
+
+
+_PERSON_FIELDS = ("id", "display_name", "email", "phone")
+
+
+def card_person(pk: int, name: str, email: str, phone: str | None) -> User:
+    """An author as shown on a card or a comment: a ``User`` with the fields ``str()`` reads,
+    from their raw column values. ``str(user)`` shows the (masked) phone only without a name
+    and an e-mail, so the encrypted phone is decrypted only then."""
     shown_phone = (
         _PHONE.from_db_value(phone, None, connection) if phone and not (name or email) else None
     )  # type: ignore[attr-defined]
-    post.author = User(id=post.author_id, display_name=name, email=email, phone=shown_phone)
+    return instance_from_columns(User, _PERSON_FIELDS, (pk, name, email, shown_phone))
+
+
+def _dress(post: Post) -> Post:
+    raw: Any = post
+    post.author = card_person(
+        post.author_id, raw.author_display_name, raw.author_email, raw.author_phone
+    )
     raw.card_images = [
         PostImage(id=r[0], post_id=post.pk, image=r[1], width=r[2], height=r[3], position=r[4])
         for r in sorted(_parse(raw.j_images), key=lambda r: (r[4], r[0]))
