@@ -455,9 +455,7 @@ def comments_of_post(
     after = cursor_decode(cursor) or 0
     viewer_id = viewer.pk if _authenticated(viewer) else 0
     with connection.cursor() as db:
-        db.execute(
-            _comments_sql(), [post.pk, viewer_id, after, limit + 1, post.pk, viewer_id]
-        )
+        db.execute(_comments_sql(), [post.pk, viewer_id, after, limit + 1, post.pk, viewer_id])
         rows = db.fetchall()
     roots: list[Comment] = []
     replies: dict[int, list[Comment]] = {}
