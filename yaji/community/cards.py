@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -155,23 +156,49 @@ def card_person(pk: int, name: str, email: str, phone: str | None) -> User:
     return instance_from_columns(User, _PERSON_FIELDS, (pk, name, email, shown_phone))
 
 
-def _dress(post: Post) -> Post:
-    raw: Any = post
-    post.author = card_person(
-        post.author_id, raw.author_display_name, raw.author_email, raw.author_phone
-    )
-    raw.card_images = [
-        PostImage(id=r[0], post_id=post.pk, image=r[1], width=r[2], height=r[3], position=r[4])
-        for r in sorted(_parse(raw.j_images), key=lambda r: (r[4], r[0]))
+def aware(value: Any) -> Any:
+    """A datetime column read through a raw cursor as the ORM would give it: aware (UTC).
+    PostgreSQL returns aware datetimes already; SQLite returns text or naive values."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+_DATETIMES = tuple(
+    i for i, c in enumerate(_POST_COLUMNS) if c in ("deleted_at", "created_at", "updated_at")
+)
+_IMAGE_FIELDS = ("id", "post_id", "image", "width", "height", "position")
+_TOPIC_FIELDS = ("id", "name", "slug", "description")
+_WORK_FIELDS = ("id", "title", "kind")
+
+
+def _card(row: Any) -> Post:
+    """One row of the card statement as a ``Post`` (built like the ORM's own rows, without a
+    ``RawQuerySet``'s column mapping and keyword ``__init__`` per related row)."""
+    n = len(_POST_COLUMNS)
+    values = list(row[:n])
+    for i in _DATETIMES:
+        values[i] = aware(values[i])
+    post: Any = instance_from_columns(Post, _POST_COLUMNS, tuple(values))
+    pk = post.pk
+    name, email, phone, images, topics, works, products, liked, favourited = row[n:]
+    post.author = card_person(post.author_id, name, email, phone)
+    post.card_images = [
+        instance_from_columns(PostImage, _IMAGE_FIELDS, (r[0], pk, r[1], r[2], r[3], r[4]))
+        for r in sorted(_parse(images), key=lambda r: (r[4], r[0]))
     ]
-    raw.card_topics = [
-        Topic(id=r[0], name=r[1], slug=r[2], description=r[3])
-        for r in sorted(_parse(raw.j_topics), key=lambda r: (r[1], r[0]))
+    post.card_topics = [
+        instance_from_columns(Topic, _TOPIC_FIELDS, tuple(r))
+        for r in sorted(_parse(topics), key=lambda r: (r[1], r[0]))
     ]
-    raw.card_works = [Work(id=r[0], title=r[1], kind=r[2]) for r in sorted(_parse(raw.j_works))]
-    raw.card_products = [TaggedProduct(pk=r[0], title=r[1]) for r in sorted(_parse(raw.j_products))]
-    raw.viewer_liked = bool(raw.viewer_liked)
-    raw.viewer_favourited = bool(raw.viewer_favourited)
+    post.card_works = [
+        instance_from_columns(Work, _WORK_FIELDS, tuple(r)) for r in sorted(_parse(works))
+    ]
+    post.card_products = [TaggedProduct(pk=r[0], title=r[1]) for r in sorted(_parse(products))]
+    post.viewer_liked = bool(liked)
+    post.viewer_favourited = bool(favourited)
     return post
 
 
@@ -179,7 +206,10 @@ def _load(page_sql: str, page_params: Any, viewer: Any) -> list[Post]:
     signed_in = viewer is not None and bool(getattr(viewer, "is_authenticated", False))
     viewer_id = viewer.pk if signed_in else 0
     sql = _sql(connection.vendor).replace("{page}", page_sql, 1)
-    return [_dress(post) for post in Post.objects.raw(sql, [*page_params, viewer_id, viewer_id])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*page_params, viewer_id, viewer_id])
+        rows = cursor.fetchall()
+    return [_card(row) for row in rows]
 
 
 def cards_from_sql(page_sql: str, page_params: list[Any], *, viewer: Any) -> list[Post]:
