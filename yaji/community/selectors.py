@@ -15,6 +15,7 @@ from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
 from yaji.community.cards import (
     aware,
+    card_dicts_from_sql,
     card_person,
     cards_by_id,
     cards_from_sql,
@@ -281,13 +282,23 @@ def _following_page_sql(*, viewer_id: int, after: int | None, size: int) -> tupl
     return sql, params
 
 
-def feed_following(*, viewer: User, cursor: str | None = None, limit: int = 20) -> PostPage:
+def feed_following(
+    *, viewer: User, cursor: str | None = None, limit: int = 20, as_dicts: bool = False
+) -> PostPage:
     """Newest first: visible posts of the people ``viewer`` follows, and the viewer's own
-    (visible or held). One statement with the cards."""
+    (visible or held). One statement with the cards. ``as_dicts``: the items as the API's
+    dicts (``post_dict``'s shape) built straight from the rows, for the JSON feed."""
     limit = _page_limit(limit)
     page_sql, params = _following_page_sql(
         viewer_id=viewer.pk, after=cursor_decode(cursor), size=limit + 1
     )
+    if as_dicts:
+        found = card_dicts_from_sql(page_sql, params, viewer=viewer)
+        more, items = len(found) > limit, found[:limit]
+        return PostPage(
+            items=items,  # type: ignore[arg-type]
+            next_cursor=cursor_encode(items[-1]["id"]) if more else None,
+        )
     rows = cards_from_sql(page_sql, params, viewer=viewer)
     more = len(rows) > limit
     items = rows[:limit]
