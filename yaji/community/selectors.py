@@ -479,9 +479,9 @@ def comments_of_post(
         comment = _comment_row(row)
         if comment.root_id is None:
             roots.append(comment)
-            replies[comment.pk] = []
+            replies.setdefault(comment.pk, [])
         else:
-            replies[comment.root_id].append(comment)
+            replies.setdefault(comment.root_id, []).append(comment)  # type: ignore[arg-type]
     more = len(roots) > limit
     roots = roots[:limit]
     return CommentPage(
