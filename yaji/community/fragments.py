@@ -59,6 +59,8 @@ class _Page:
         self.viewer_id = viewer.pk if self.signed_in else None
         self.post_author_id = post.author_id
         self.person = _url_around("community:person_detail")
+        self.replying = escape(gettext("回复"))
+        self.held = escape(gettext("审核中"))
         if not self.signed_in:
             return
         add = escape(reverse("community:comment_add", args=[post.pk]))
@@ -93,8 +95,6 @@ class _Page:
             f' {csrf}<input type="hidden" name="next" value="{back}#comments">'
             f' <button class="btn-link" type="submit">{escape(gettext("删除"))}</button> </form>'
         )
-        self.replying = escape(gettext("回复"))
-        self.held = escape(gettext("审核中"))
 
     def comment(self, comment: Comment) -> str:
         pk = comment.pk
@@ -108,14 +108,12 @@ class _Page:
             f"{escape(str(comment.author))}</a> "
         ]
         if comment.parent_id is not None and comment.parent_id != comment.root_id:
-            replying = getattr(self, "replying", None) or escape(gettext("回复"))
             parts.append(
-                f'<span class="muted">{replying} {escape(str(comment.parent.author))}</span> '
+                f'<span class="muted">{self.replying} {escape(str(comment.parent.author))}</span> '
             )
         parts.append(f'<time class="muted" datetime="{iso}">{short}</time> ')
         if comment.status == Visibility.HELD:
-            held = getattr(self, "held", None) or escape(gettext("审核中"))
-            parts.append(f'<span class="badge badge-warn">{held}</span> ')
+            parts.append(f'<span class="badge badge-warn">{self.held}</span> ')
         parts.append(f'</p> <p class="comment-text">{_text(comment.text)}</p> ')
         if self.signed_in:
             parts.append('<div class="comment-tools"> ')
