@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -128,34 +129,136 @@ def _parse(raw: str | None) -> list[list[Any]]:
 _PHONE = User._meta.get_field("phone")
 
 
-def _dress(post: Post) -> Post:
-    raw: Any = post
-    name, email, phone = raw.author_display_name, raw.author_email, raw.author_phone
-    # str(user) shows the (masked) phone only without a name and an e-mail: decrypt only then
+def instance_from_columns(model: Any, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    """``model`` built from some of its columns' values (the rest deferred), the cheap way the
+    ORM builds rows (``Model.from_db``, positional): ``names`` may be in any order."""
+    order = _column_order(model, names)
+    return model.from_db(connection.alias, names, tuple(values[i] for i in order))
+
+
+@cache
+def _column_order(model: Any, names: tuple[str, ...]) -> tuple[int, ...]:
+    # from_db takes the values in the model's field order
+    position = {f.attname: i for i, f in enumerate(model._meta.concrete_fields)}
+    return tuple(sorted(range(len(names)), key=lambda i: position[names[i]]))
+
+
+_PERSON_FIELDS = ("id", "display_name", "email", "phone")
+
+
+def card_person(pk: int, name: str, email: str, phone: str | None) -> User:
+    """An author as shown on a card or a comment: a ``User`` with the fields ``str()`` reads,
+    from their raw column values. ``str(user)`` shows the (masked) phone only without a name
+    and an e-mail, so the encrypted phone is decrypted only then."""
     shown_phone = (
         _PHONE.from_db_value(phone, None, connection) if phone and not (name or email) else None
     )  # type: ignore[attr-defined]
-    post.author = User(id=post.author_id, display_name=name, email=email, phone=shown_phone)
-    raw.card_images = [
-        PostImage(id=r[0], post_id=post.pk, image=r[1], width=r[2], height=r[3], position=r[4])
-        for r in sorted(_parse(raw.j_images), key=lambda r: (r[4], r[0]))
+    return instance_from_columns(User, _PERSON_FIELDS, (pk, name, email, shown_phone))
+
+
+def aware(value: Any) -> Any:
+    """A datetime column read through a raw cursor as the ORM would give it: aware (UTC).
+    PostgreSQL returns aware datetimes already; SQLite returns text or naive values."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+_DATETIMES = tuple(
+    i for i, c in enumerate(_POST_COLUMNS) if c in ("deleted_at", "created_at", "updated_at")
+)
+_IMAGE_FIELDS = ("id", "post_id", "image", "width", "height", "position")
+_TOPIC_FIELDS = ("id", "name", "slug", "description")
+_WORK_FIELDS = ("id", "title", "kind")
+
+
+def _card(row: Any) -> Post:
+    """One row of the card statement as a ``Post`` (built like the ORM's own rows, without a
+    ``RawQuerySet``'s column mapping and keyword ``__init__`` per related row)."""
+    n = len(_POST_COLUMNS)
+    values = list(row[:n])
+    for i in _DATETIMES:
+        values[i] = aware(values[i])
+    post: Any = instance_from_columns(Post, _POST_COLUMNS, tuple(values))
+    pk = post.pk
+    name, email, phone, images, topics, works, products, liked, favourited = row[n:]
+    post.author = card_person(post.author_id, name, email, phone)
+    post.card_images = [
+        instance_from_columns(PostImage, _IMAGE_FIELDS, (r[0], pk, r[1], r[2], r[3], r[4]))
+        for r in sorted(_parse(images), key=lambda r: (r[4], r[0]))
     ]
-    raw.card_topics = [
-        Topic(id=r[0], name=r[1], slug=r[2], description=r[3])
-        for r in sorted(_parse(raw.j_topics), key=lambda r: (r[1], r[0]))
+    post.card_topics = [
+        instance_from_columns(Topic, _TOPIC_FIELDS, tuple(r))
+        for r in sorted(_parse(topics), key=lambda r: (r[1], r[0]))
     ]
-    raw.card_works = [Work(id=r[0], title=r[1], kind=r[2]) for r in sorted(_parse(raw.j_works))]
-    raw.card_products = [TaggedProduct(pk=r[0], title=r[1]) for r in sorted(_parse(raw.j_products))]
-    raw.viewer_liked = bool(raw.viewer_liked)
-    raw.viewer_favourited = bool(raw.viewer_favourited)
+    post.card_works = [
+        instance_from_columns(Work, _WORK_FIELDS, tuple(r)) for r in sorted(_parse(works))
+    ]
+    post.card_products = [TaggedProduct(pk=r[0], title=r[1]) for r in sorted(_parse(products))]
+    post.viewer_liked = bool(liked)
+    post.viewer_favourited = bool(favourited)
     return post
 
 
-def _load(page_sql: str, page_params: Any, viewer: Any) -> list[Post]:
+def _rows(page_sql: str, page_params: Any, viewer: Any) -> list[Any]:
     signed_in = viewer is not None and bool(getattr(viewer, "is_authenticated", False))
     viewer_id = viewer.pk if signed_in else 0
     sql = _sql(connection.vendor).replace("{page}", page_sql, 1)
-    return [_dress(post) for post in Post.objects.raw(sql, [*page_params, viewer_id, viewer_id])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*page_params, viewer_id, viewer_id])
+        return cursor.fetchall()
+
+
+def _load(page_sql: str, page_params: Any, viewer: Any) -> list[Post]:
+    return [_card(row) for row in _rows(page_sql, page_params, viewer)]
+
+
+_IMAGE_STORAGE = PostImage._meta.get_field("image").storage  # type: ignore[attr-defined]
+_VIDEO_STORAGE = Post._meta.get_field("video").storage  # type: ignore[attr-defined]
+_COLUMN = {c: i for i, c in enumerate(_POST_COLUMNS)}
+
+
+def _card_dict(row: Any) -> dict[str, Any]:
+    """One row of the card statement as ``presenters.post_dict`` would present its card, without
+    building the ``Post`` and its related instances (the feed API's path, ADR 0046; a test holds
+    the two equal)."""
+    c, n = _COLUMN, len(_POST_COLUMNS)
+    name, email, phone, images, topics, works, products, liked, favourited = row[n:]
+    author = card_person(row[c["author_id"]], name, email, phone)
+    video = row[c["video"]]
+    return {
+        "id": row[c["id"]],
+        "author": {"id": author.pk, "display_name": str(author)},
+        "text": row[c["text"]],
+        "status": row[c["status"]],
+        "images": [
+            {"url": _IMAGE_STORAGE.url(r[1]), "width": r[2], "height": r[3]}
+            for r in sorted(_parse(images), key=lambda r: (r[4], r[0]))
+        ],
+        "video_url": _VIDEO_STORAGE.url(video) if video else None,
+        "topics": [
+            {"id": r[0], "name": r[1], "slug": r[2], "description": r[3]}
+            for r in sorted(_parse(topics), key=lambda r: (r[1], r[0]))
+        ],
+        "works": [{"id": r[0], "title": r[1], "kind": r[2]} for r in sorted(_parse(works))],
+        "product_ids": [r[0] for r in sorted(_parse(products))],
+        "like_count": row[c["like_count"]],
+        "favourite_count": row[c["favourite_count"]],
+        "comment_count": row[c["comment_count"]],
+        "share_count": row[c["share_count"]],
+        "liked": bool(liked),
+        "favourited": bool(favourited),
+        "created_at": aware(row[c["created_at"]]),
+    }
+
+
+def card_dicts_from_sql(page_sql: str, page_params: list[Any], *, viewer: Any) -> list[dict]:
+    """Like ``cards_from_sql``, but each post already as the API's dict (``post_dict``)."""
+    found = [_card_dict(row) for row in _rows(page_sql, page_params, viewer)]
+    found.sort(key=lambda item: item["id"], reverse=True)
+    return found
 
 
 def cards_from_sql(page_sql: str, page_params: list[Any], *, viewer: Any) -> list[Post]:

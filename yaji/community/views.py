@@ -8,20 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yaji.accounts.models import Role
 from yaji.accounts.permissions import has_role
+from yaji.catalog.page_cache import CSRF_PLACEHOLDER, PATH_PLACEHOLDER, SHELL_TTL_SECONDS
 from yaji.community import challenges, contests, engagement, selectors, services
 from yaji.community.errors import WorkNotFound
 from yaji.community.forms import CommentForm, PostForm, WorkPublishForm
+from yaji.community.fragments import comment_threads_html
 from yaji.community.models import Post
 from yaji.core.errors import ApplicationError, NotFound
 from yaji.risk.services import risk_device_fingerprint
@@ -176,20 +181,50 @@ def post_new(request: HttpRequest) -> HttpResponse:
     return render(request, "community/post_new.html", {"form": form})
 
 
-def _post_context(request: HttpRequest, post: Post, form: CommentForm | None = None) -> dict:
+def _post_context(
+    request: HttpRequest, post: Post, form: CommentForm | None = None, *, csrf: str | None = None
+) -> dict:
     comments = selectors.comments_of_post(post=post, viewer=request.user, limit=50)
     return {
         "post": post,
         "threads": comments.threads,
+        "threads_html": comment_threads_html(
+            comments.threads, post=post, viewer=request.user, csrf_token=csrf or get_token(request)
+        ),
         "comment_form": form or CommentForm(),
         "can_delete": request.user.is_authenticated and request.user.pk == post.author_id,
     }
 
 
+def _without_session(request: HttpRequest) -> bool:
+    """A visitor whose header and footer are everyone's (the page cache's rule, ADR 0037)."""
+    cookies = request.COOKIES
+    return (
+        settings.YAJI_PAGE_CACHE
+        and request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies
+    )
+
+
 @require_GET
 def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     post = _or_404(selectors.post_get, post_id=post_id, viewer=request.user)
-    return render(request, "community/post_detail.html", _post_context(request, post))
+    if not _without_session(request):
+        return render(request, "community/post_detail.html", _post_context(request, post))
+    # The shared header and footer come from their fragment cache (web/base.html): rendered with
+    # placeholders for the CSRF token and the language form's path, filled in for this visitor.
+    context = {
+        **_post_context(request, post, csrf=CSRF_PLACEHOLDER),
+        "csrf_token": CSRF_PLACEHOLDER,
+        "page_path": PATH_PLACEHOLDER,
+        "shell_ttl": SHELL_TTL_SECONDS,
+    }
+    response = render(request, "community/post_detail.html", context)
+    response.content = response.content.replace(
+        CSRF_PLACEHOLDER.encode(), get_token(request).encode()
+    ).replace(PATH_PLACEHOLDER.encode(), escape(request.get_full_path()).encode())
+    return response
 
 
 @login_required

@@ -113,3 +113,21 @@ def test_following_feed_pages_through_exactly_the_followed_posts(followed: int) 
             break
         cursor = page.next_cursor
     assert seen == expected and len(seen) > 7
+
+
+def test_feed_dicts_built_from_rows_are_post_dict_of_the_cards() -> None:
+    me, _star, rich, *_ = _rich_world()
+    nameless = UserFactory(display_name="")  # shown as a masked e-mail
+    services.follow_add(follower=me, followee_id=nameless.pk)
+    post_make(nameless, "无名 #宋韵", images=[image_upload()])
+    Post.objects.filter(pk=rich.pk).update(video="posts/v.mp4")  # a video's URL
+    for cursor in (None, selectors.feed_following(viewer=me, limit=2).next_cursor):
+        cards = selectors.feed_following(viewer=me, cursor=cursor, limit=2)
+        dicts = selectors.feed_following(viewer=me, cursor=cursor, limit=2, as_dicts=True)
+        assert dicts.items == [post_dict(p) for p in cards.items]
+        assert dicts.next_cursor == cards.next_cursor
+    everything = selectors.feed_following(viewer=me, limit=20, as_dicts=True).items
+    assert everything == [post_dict(p) for p in selectors.feed_following(viewer=me, limit=20).items]
+    by_id = {item["id"]: item for item in everything}
+    assert by_id[rich.pk]["video_url"] and by_id[rich.pk]["liked"] is True
+    assert len(by_id[rich.pk]["images"]) == 2 and by_id[rich.pk]["product_ids"]
