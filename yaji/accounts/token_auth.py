@@ -340,3 +340,86 @@ def auth_cache_signals_connect() -> None:
 
     post_save.connect(_user_row_changed, sender=User, dispatch_uid="yaji-auth-cache-save")
     post_delete.connect(_user_row_changed, sender=User, dispatch_uid="yaji-auth-cache-delete")
+
+
+# --- read-only peek (the fast path, ADR 0043) ------------------------------------------------
+
+# One round trip: the entry, the token's user id (an int, stored unpickled by Django's Redis
+# serializer, so Lua can build the generation key from it) and that user's generation. Keys
+# are the cache's full keys; ARGV[1] is the generation key without the user id.
+_PEEK_LUA = """
+local entry = redis.call('GET', KEYS[1])
+if not entry then return false end
+local uid = redis.call('GET', KEYS[2])
+if not uid then return {entry} end
+return {entry, uid, redis.call('GET', ARGV[1] .. uid) or false}
+"""
+
+_peek_script: list[Any] = []  # one redis-py Script (its SHA), run on whichever client
+
+
+def _redis_cache() -> Any:
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+    backend = caches["default"]  # ``cache`` is a proxy to it
+    return backend if isinstance(backend, DjangoRedisCache) else None
+
+
+def token_cached_user_id(raw_token: str, now: datetime) -> int | None:
+    """The user id of ``raw_token`` if Django's authentication would accept it **from the
+    cache, writing nothing**; None in every other case (no Redis cache, malformed, no entry,
+    a stale generation, revoked, expired, inactive user, or a touch due — the request then goes
+    to Django, which reads the database, touches and re-caches as usual).
+
+    Same keys and the same checks as :func:`_authenticate_cached`'s hit, read in one Redis
+    round trip (two when the token's user-id key has gone while its entry lives). Raises
+    ``redis.RedisError`` when Redis fails: callers fall through.
+    """
+    if not raw_token.startswith(ACCESS_PREFIX) or not cache_enabled():
+        return None
+    redis_cache = _redis_cache()
+    if redis_cache is None:  # YAJI_AUTH_CACHE=on over the in-process cache: not shared
+        return None
+    client = redis_cache._cache.get_client(write=False)
+    if not _peek_script:
+        _peek_script.append(client.register_script(_PEEK_LUA))
+    hashed = token_hash(raw_token)
+    gen_prefix = redis_cache.make_key(_generation_key(0))[:-1]
+    found = _peek_script[0](
+        keys=[redis_cache.make_key(_entry_key(hashed)), redis_cache.make_key(_user_key(hashed))],
+        args=[gen_prefix],
+        client=client,
+    )
+    if not found:
+        return None
+    loads = redis_cache._cache._serializer.loads
+    entry = loads(found[0])
+    if not isinstance(entry, _Entry):
+        return None
+    if len(found) == 3 and int(found[1]) == entry.user_id:
+        raw_generation = found[2]
+    else:  # the user-id key expired (or disagrees): read the generation as Django does
+        raw_generation = client.get(redis_cache.make_key(_generation_key(entry.user_id)))
+    if raw_generation is None or loads(raw_generation) != entry.generation:
+        return None
+    statement = _statement()
+    _id, _device, expires_at, revoked_at, last_used_at = _convert(
+        entry.row.token, statement.token_converters
+    )
+    if revoked_at is not None or expires_at <= now:
+        return None
+    if not _user_active(entry.row, statement):
+        return None
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+        return None  # Django would record the use (and re-store the entry): let it
+    return entry.user_id
+
+
+def _user_active(row: _Row, statement: _Statement) -> bool:
+    index = statement.user_fields.index("is_active")
+    value = row.user[index]
+    col, funcs = statement.user_converters[index]
+    for func in funcs:
+        value = func(value, col, connection)
+    return bool(value)
