@@ -151,7 +151,10 @@ class FastPath:
 
 
 def fastpath_wrap(app: WsgiApp) -> WsgiApp:
-    return app if isinstance(app, FastPath) else FastPath(app)
+    """``app`` behind the fast path, unless ``YAJI_FAST_PATH`` is off."""
+    if isinstance(app, FastPath) or not getattr(settings, "YAJI_FAST_PATH", True):
+        return app
+    return FastPath(app)
 
 
 _last_failure_log = [0.0]
