@@ -73,6 +73,24 @@ class FastRequest:
     user_id: int  # bearer-authenticated; requests without a valid cached token never get here
     headers: Mapping[str, str]  # lower-case header names, e.g. "idempotency-key"
     body: bytes  # the raw request body (may be b"")
+    # The route's RedisPeek answer, read with the token in one round trip (None: not asked, or
+    # it could not ride along — the handler then reads for itself).
+    peeked: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RedisPeek:
+    """An optional read-only Lua chunk that rides in the token check's Redis round trip, so a
+    handler's own read costs no second one. The chunk sees ``uid`` (the token's user id, a
+    string), ``K`` (``keys(params)``) and ``A`` (``args(params)``), returns a string and writes
+    nothing; its answer is handed over only once the token proved valid. ``keys`` returning
+    None skips it (e.g. no gate configured). The keys must live in the token cache's Redis,
+    whose URL ``location()`` must return (else the handler reads for itself)."""
+
+    lua: str
+    keys: Callable[[dict[str, str]], list[str] | None]
+    args: Callable[[dict[str, str]], list[Any]]
+    location: Callable[[], str | None]
 
 
 Handler = Callable[[FastRequest], ApplicationError | None]
@@ -84,19 +102,22 @@ class _Route:
     pattern: str
     regex: re.Pattern[str]
     handler: Handler
+    peek: RedisPeek | None = None
 
 
 _routes: dict[tuple[str, str], list[_Route]] = {}
 _FIRST_SEGMENT = re.compile(r"/([A-Za-z0-9_\-]+)(?:/|$)")
 
 
-def fast_route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+def fast_route(
+    method: str, pattern: str, *, peek: RedisPeek | None = None
+) -> Callable[[Handler], Handler]:
     """Register handler(FastRequest) -> ApplicationError | None for requests matching
     method + full-match regex on PATH_INFO. Returning an ApplicationError (yaji.core.errors):
     the fast path answers it exactly as the API would (same status, same {"code","message",
     "extra"} envelope, message translated to the request's language, same headers that matter
     e.g. Content-Type/Content-Language). Returning None: the request goes on to Django
-    untouched."""
+    untouched. ``peek``: see :class:`RedisPeek`."""
     method = method.upper()
     first = _FIRST_SEGMENT.match(pattern)
     if first is None:
@@ -108,7 +129,9 @@ def fast_route(method: str, pattern: str) -> Callable[[Handler], Handler]:
         bucket = _routes.setdefault(key, [])
         # Registering the same route again (a re-imported module) replaces it.
         bucket[:] = [r for r in bucket if r.pattern != pattern]
-        bucket.append(_Route(method=method, pattern=pattern, regex=regex, handler=handler))
+        bucket.append(
+            _Route(method=method, pattern=pattern, regex=regex, handler=handler, peek=peek)
+        )
         return handler
 
     return register
@@ -193,10 +216,17 @@ def _answer(
     if not 0 <= length <= MAX_BODY:
         return None
 
-    from yaji.accounts.token_auth import token_cached_user_id
+    from yaji.accounts.token_auth import token_cache_location, token_cached_peek
 
-    user_id = token_cached_user_id(token, clock.now())
-    if user_id is None:
+    params = match.groupdict()
+    rider: dict[str, Any] = {}
+    peek = route.peek
+    if peek is not None:
+        keys = peek.keys(params)
+        if keys is not None and peek.location() == token_cache_location():
+            rider = {"rider": peek.lua, "rider_keys": keys, "rider_args": peek.args(params)}
+    found = token_cached_peek(token, clock.now(), **rider)
+    if found.user_id is None:
         return None
     body = environ["wsgi.input"].read(length) if length else b""
     # Django may still read it: give it the same bytes back.
@@ -204,10 +234,11 @@ def _answer(
     request = FastRequest(
         method=route.method,
         path=environ.get("PATH_INFO", ""),
-        params=match.groupdict(),
-        user_id=user_id,
+        params=params,
+        user_id=found.user_id,
         headers=_headers(environ),
         body=body,
+        peeked=found.rider,
     )
     error = route.handler(request)
     if error is None:

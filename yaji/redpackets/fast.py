@@ -28,31 +28,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from pydantic import ValidationError
 
 from yaji.core import clock
 from yaji.core.errors import ApplicationError
-from yaji.core.fastpath import FastRequest, fast_route
+from yaji.core.fastpath import FastRequest, RedisPeek, fast_route
 from yaji.core.idempotency import _KEY as IDEMPOTENCY_KEY
 from yaji.redpackets.errors import PacketExpired, PacketFinished
 from yaji.redpackets.gate import PacketGate, _ms, packet_gate
 from yaji.redpackets.schemas import ClaimIn
 
-# KEYS: the gate's left, claimed, pending, meta; ARGV: user id, now (ms).
+# The gate's admit, its early answers only and read only. Sees K (left, claimed, pending, meta),
+# uid (the grabber) and A[1] (now, ms).
 _PEEK = """
-local left = redis.call('GET', KEYS[1])
+local left = redis.call('GET', K[1])
 if not left then return 'missing' end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 'already' end
-local done = redis.call('HGET', KEYS[4], 'done')
+if redis.call('SISMEMBER', K[2], uid) == 1 then return 'already' end
+local done = redis.call('HGET', K[4], 'done')
 if done == 'finished' then return 'taken' end
 if done == 'expired' then return 'expired' end
-local exp = tonumber(redis.call('HGET', KEYS[4], 'exp') or '0')
-if exp > 0 and tonumber(ARGV[2]) >= exp then return 'expired' end
-if redis.call('HGET', KEYS[4], 'open') ~= '1' then return 'check' end
-if redis.call('ZCARD', KEYS[3]) > 0 then return 'pending' end
+local exp = tonumber(redis.call('HGET', K[4], 'exp') or '0')
+if exp > 0 and tonumber(A[1]) >= exp then return 'expired' end
+if redis.call('HGET', K[4], 'open') ~= '1' then return 'check' end
+if redis.call('ZCARD', K[3]) > 0 then return 'pending' end
 if tonumber(left) <= 0 then return 'taken' end
 return 'open'
 """
+_PEEK_ALONE = "local K, A, uid = KEYS, {ARGV[2]}, ARGV[1]\n" + _PEEK
 
 _script: list[Any] = []  # one redis-py Script (its SHA), run on the gate's client
 
@@ -62,9 +65,24 @@ def gate_peek(gate: PacketGate, *, packet_id: int, user_id: int, now_ms: int) ->
     ``expired`` (definitive, as admit answers them) or ``missing`` / ``already`` / ``check`` /
     ``pending`` / ``open`` (the slow path decides). Raises ``redis.RedisError``."""
     if not _script:
-        _script.append(gate.client.register_script(_PEEK))
+        _script.append(gate.client.register_script(_PEEK_ALONE))
     raw = _script[0](keys=gate.keys(packet_id), args=[user_id, now_ms], client=gate.client)
     return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _gate_keys(params: dict[str, str]) -> list[str] | None:
+    gate = packet_gate()
+    return gate.keys(int(params["packet_id"])) if gate is not None else None
+
+
+# With the token cache in the gate's Redis (both REDIS_URL), the peek rides in the token
+# check's round trip: one Redis call per fast answer.
+GATE_PEEK = RedisPeek(
+    lua=_PEEK,
+    keys=_gate_keys,
+    args=lambda _params: [_ms(clock.now())],
+    location=lambda: getattr(settings, "REDIS_URL", None) or None,
+)
 
 
 def _payload_valid(body: bytes) -> bool:
@@ -78,20 +96,22 @@ def _payload_valid(body: bytes) -> bool:
     return isinstance(data, dict)
 
 
-@fast_route("POST", r"/api/v1/red-packets/(?P<packet_id>[0-9]{1,18})/claim")
+@fast_route("POST", r"/api/v1/red-packets/(?P<packet_id>[0-9]{1,18})/claim", peek=GATE_PEEK)
 def claim(request: FastRequest) -> ApplicationError | None:
     key = request.headers.get("idempotency-key")
     if key is None or not IDEMPOTENCY_KEY.match(key) or not _payload_valid(request.body):
         return None
-    gate = packet_gate()
-    if gate is None:
-        return None
-    verdict = gate_peek(
-        gate,
-        packet_id=int(request.params["packet_id"]),
-        user_id=request.user_id,
-        now_ms=_ms(clock.now()),
-    )
+    verdict = request.peeked
+    if verdict is None:
+        gate = packet_gate()
+        if gate is None:
+            return None
+        verdict = gate_peek(
+            gate,
+            packet_id=int(request.params["packet_id"]),
+            user_id=request.user_id,
+            now_ms=_ms(clock.now()),
+        )
     # The same errors, with the same extra, as services._gate_admit raises for them.
     if verdict == "taken":
         return PacketFinished(extra={"gate": True})

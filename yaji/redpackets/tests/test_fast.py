@@ -306,3 +306,32 @@ def test_redis_down_fails_open(monkeypatch) -> None:  # type: ignore[no-untyped-
     dead = redis.Redis(port=1, socket_connect_timeout=0.2)
     monkeypatch.setattr(cache._cache, "get_client", lambda *a, **k: dead)
     assert fast(claim_path(packet_id), loser.token) is None
+
+
+def test_one_redis_round_trip_per_fast_answer(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    packet_id, _winner = sold_out()
+    loser = Caller()
+    loser.warm()
+    calls: list[tuple] = []
+    real = redis.Redis.execute_command
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[:1])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    assert fast(claim_path(packet_id), loser.token) is not None
+    assert calls == [("EVALSHA",)]  # the token, its generation and the gate's peek at once
+
+
+def test_without_the_user_id_key_the_gate_is_read_apart() -> None:
+    from django.core.cache import cache
+
+    from yaji.accounts import token_auth
+
+    packet_id, _winner = sold_out()
+    loser = Caller()
+    loser.warm()
+    cache.delete(token_auth._user_key(token_auth.token_hash(loser.token)))  # expired first
+    status, body = same_answer(claim_path(packet_id), loser.token)
+    assert status == 409 and body["code"] == "packet_finished"
