@@ -192,6 +192,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Bearer-token cache: `auto` (on with `REDIS_URL`), `on` (in-process without Redis: only "
         "for a single process), `off`.",
     ),
+    EnvVar(
+        "YAJI_FAST_PATH",
+        "1",
+        "Answer registered hot refusals (a sold-out red packet's grab) before Django, from Redis "
+        "(ADR 0043); 0 sends every request to Django.",
+    ),
 )
 
 

@@ -175,6 +175,8 @@ YAJI_BENCH_PROBES = config.env_bool("YAJI_BENCH_PROBES")
 YAJI_AUTH_CACHE = config.env("YAJI_AUTH_CACHE", "auto")
 if YAJI_AUTH_CACHE not in {"auto", "on", "off"}:
     raise ValueError("YAJI_AUTH_CACHE must be auto, on or off")
+# Hot refusals answered before Django (ADR 0043, yaji.core.fastpath).
+YAJI_FAST_PATH = config.env_bool("YAJI_FAST_PATH", True)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -340,3 +340,134 @@ def auth_cache_signals_connect() -> None:
 
     post_save.connect(_user_row_changed, sender=User, dispatch_uid="yaji-auth-cache-save")
     post_delete.connect(_user_row_changed, sender=User, dispatch_uid="yaji-auth-cache-delete")
+
+
+# --- read-only peek (the fast path, ADR 0043) ------------------------------------------------
+
+# One round trip: the entry, the token's user id (an int, stored unpickled by Django's Redis
+# serializer, so Lua can build the generation key from it) and that user's generation. Keys
+# are the cache's full keys; ARGV[1] is the generation key without the user id. A caller's own
+# read-only chunk may ride along (``rider``): it runs with ``uid`` (the token's user id, a
+# string), ``K`` (the keys after the first two) and ``A`` (the arguments after the first) and
+# returns a string; it must write nothing. It runs before the token is validated, so the
+# caller may use its answer only once the token is (``TokenPeek.user_id`` not None).
+_PEEK_HEAD = """
+local entry = redis.call('GET', KEYS[1])
+if not entry then return false end
+local uid = redis.call('GET', KEYS[2])
+if not uid then return {entry} end
+local gen = redis.call('GET', ARGV[1] .. uid) or false
+"""
+_PEEK_TAIL = "return {entry, uid, gen, false}\n"
+_RIDER = """local K, A = {}, {}
+for i = 3, #KEYS do K[#K + 1] = KEYS[i] end
+for i = 2, #ARGV do A[#A + 1] = ARGV[i] end
+local rider = (function(K, A, uid)
+%s
+end)(K, A, uid)
+return {entry, uid, gen, rider}
+"""
+
+_peek_scripts: dict[str, Any] = {}  # rider -> one redis-py Script (its SHA), run on any client
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPeek:
+    user_id: int | None  # None: Django's authentication would not answer from the cache alone
+    rider: str | None  # the rider's answer (None: none asked, or it could not ride along)
+
+
+def _redis_cache() -> Any:
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+    backend = caches["default"]  # ``cache`` is a proxy to it
+    return backend if isinstance(backend, DjangoRedisCache) else None
+
+
+def token_cache_location() -> str | None:
+    """The Redis URL the token cache lives at, when it is a shared Redis cache."""
+    if not cache_enabled() or _redis_cache() is None:
+        return None
+    return str(settings.CACHES["default"].get("LOCATION") or "") or None
+
+
+_NOT_CACHED = TokenPeek(user_id=None, rider=None)
+
+
+def token_cached_user_id(raw_token: str, now: datetime) -> int | None:
+    """The user id of ``raw_token`` if Django's authentication would accept it **from the
+    cache, writing nothing**; None in every other case (no Redis cache, malformed, no entry,
+    a stale generation, revoked, expired, inactive user, or a touch due — the request then goes
+    to Django, which reads the database, touches and re-caches as usual).
+
+    Same keys and the same checks as :func:`_authenticate_cached`'s hit, read in one Redis
+    round trip (two when the token's user-id key has gone while its entry lives). Raises
+    ``redis.RedisError`` when Redis fails: callers fall through.
+    """
+    return token_cached_peek(raw_token, now).user_id
+
+
+def token_cached_peek(
+    raw_token: str,
+    now: datetime,
+    *,
+    rider: str | None = None,
+    rider_keys: Sequence[str] = (),
+    rider_args: Sequence[Any] = (),
+) -> TokenPeek:
+    """:func:`token_cached_user_id`, with an optional read-only Lua ``rider`` answered in the
+    same round trip (see ``_RIDER``; its keys must live in the token cache's Redis)."""
+    if not raw_token.startswith(ACCESS_PREFIX) or not cache_enabled():
+        return _NOT_CACHED
+    redis_cache = _redis_cache()
+    if redis_cache is None:  # YAJI_AUTH_CACHE=on over the in-process cache: not shared
+        return _NOT_CACHED
+    client = redis_cache._cache.get_client(write=False)
+    script = _peek_scripts.get(rider or "")
+    if script is None:
+        source = _PEEK_HEAD + (_RIDER % rider if rider else _PEEK_TAIL)
+        script = _peek_scripts[rider or ""] = client.register_script(source)
+    hashed = token_hash(raw_token)
+    gen_prefix = redis_cache.make_key(_generation_key(0))[:-1]
+    keys = [redis_cache.make_key(_entry_key(hashed)), redis_cache.make_key(_user_key(hashed))]
+    found = script(
+        keys=[*keys, *(rider_keys if rider else ())],
+        args=[gen_prefix, *(rider_args if rider else ())],
+        client=client,
+    )
+    if not found:
+        return _NOT_CACHED
+    loads = redis_cache._cache._serializer.loads
+    entry = loads(found[0])
+    if not isinstance(entry, _Entry):
+        return _NOT_CACHED
+    answer: str | None = None
+    if len(found) == 4 and int(found[1]) == entry.user_id:
+        raw_generation = found[2]
+        if rider and found[3] is not None:
+            answer = found[3].decode() if isinstance(found[3], bytes) else str(found[3])
+    else:  # the user-id key expired (or disagrees): read the generation as Django does
+        raw_generation = client.get(redis_cache.make_key(_generation_key(entry.user_id)))
+    if raw_generation is None or loads(raw_generation) != entry.generation:
+        return _NOT_CACHED
+    statement = _statement()
+    _id, _device, expires_at, revoked_at, last_used_at = _convert(
+        entry.row.token, statement.token_converters
+    )
+    if revoked_at is not None or expires_at <= now:
+        return _NOT_CACHED
+    if not _user_active(entry.row, statement):
+        return _NOT_CACHED
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+        return _NOT_CACHED  # Django would record the use (and re-store the entry): let it
+    return TokenPeek(user_id=entry.user_id, rider=answer)
+
+
+def _user_active(row: _Row, statement: _Statement) -> bool:
+    index = statement.user_fields.index("is_active")
+    value = row.user[index]
+    col, funcs = statement.user_converters[index]
+    for func in funcs:
+        value = func(value, col, connection)
+    return bool(value)

@@ -26,3 +26,5 @@ class RedPacketsConfig(AppConfig):
         periodic_register(
             name="redpackets.cancel_unpaid", every_s=60.0, run=red_packet_cancel_unpaid_due
         )
+        # "All taken" / "expired" answered before Django (ADR 0043).
+        from yaji.redpackets import fast  # noqa: F401

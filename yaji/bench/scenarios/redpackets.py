@@ -283,12 +283,24 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
             )
 
         expected = frozenset({200, 409}) if name == "sold-out" else frozenset({200})
+        # Real grabbers open the packet before the storm: each GETs it twice (the token cache
+        # stores an entry on a token's second sighting, ADR 0036), all once, then all again.
+        warm = (
+            [
+                HttpCall("GET", f"/api/v1/red-packets/{measured[t].id}", headers=users[i].auth)
+                for _ in range(2)
+                for i, t in enumerate(targets)
+            ]
+            if name == "sold-out"
+            else None
+        )
         return PreparedCase(
             calls=calls,
             expected=expected,
             ceiling_count=requests,
             ceiling_transaction=ceiling,
             check=check,
+            warm_calls=warm,
         )
 
     return CasePlan(name=name, users_needed=requests, seed_steps=2 * len(shares), prepare=prepare)

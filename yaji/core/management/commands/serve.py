@@ -59,7 +59,10 @@ class YajiGunicorn(BaseApplication):
     def load(self) -> Any:
         from django.core.wsgi import get_wsgi_application
 
-        return get_wsgi_application()
+        from yaji.core.fastpath import fastpath_wrap
+
+        # Behind the fast path (ADR 0043), like yaji.wsgi.application.
+        return fastpath_wrap(get_wsgi_application())
 
 
 def _post_worker_init(worker: Any) -> None:

@@ -1,0 +1,120 @@
+"""The red-packet grab's fast answers (ADR 0043): "all taken" and "expired" from the Redis gate,
+before Django, for a bearer-authenticated grab the API would answer the same way.
+
+What ``POST /api/v1/red-packets/<id>/claim`` does first on the slow path, in order, and how
+this handler mirrors it (anything it cannot mirror cheaply goes to Django):
+
+1. ninja: the path's ``packet_id`` as an int; the body parsed as JSON into ``ClaimIn`` (else
+   400/422) — an empty body, non-JSON or an invalid ``ClaimIn`` goes to Django;
+2. ``@idempotent(required=True, in_transaction=True)``: a missing or malformed
+   ``Idempotency-Key`` is 400 — goes to Django; a valid key is not looked up for the gate's
+   "all taken" / "expired" (the view returns them without the key's look-up, see
+   ``yaji.redpackets.api.red_packet_claim``);
+3. ``services.red_packet_claim``: the gate's admit script, before any database query and
+   before risk control. Its first definitive answers, in its order: no gate keys → rebuild
+   (Django); the user in ``claimed`` → "already claimed", which the API then checks against
+   the idempotency record (a retry of a grab that succeeded replays it) — Django; ``done`` =
+   finished → ``packet_finished``; ``done`` = expired or past ``exp`` → ``packet_expired``;
+   a restricted audience → access check (Django); anything pending, stale or not (the script
+   may reclaim it and admit) → Django; ``left <= 0`` → ``packet_finished``; else admitted
+   (Django).
+
+The peek below is that order as one read-only Lua script: it changes nothing in the gate, so
+the gate's invariant and reconciliation are untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from pydantic import ValidationError
+
+from yaji.core import clock
+from yaji.core.errors import ApplicationError
+from yaji.core.fastpath import FastRequest, RedisPeek, fast_route
+from yaji.core.idempotency import _KEY as IDEMPOTENCY_KEY
+from yaji.redpackets.errors import PacketExpired, PacketFinished
+from yaji.redpackets.gate import PacketGate, _ms, packet_gate
+from yaji.redpackets.schemas import ClaimIn
+
+# The gate's admit, its early answers only and read only. Sees K (left, claimed, pending, meta),
+# uid (the grabber) and A[1] (now, ms).
+_PEEK = """
+local left = redis.call('GET', K[1])
+if not left then return 'missing' end
+if redis.call('SISMEMBER', K[2], uid) == 1 then return 'already' end
+local done = redis.call('HGET', K[4], 'done')
+if done == 'finished' then return 'taken' end
+if done == 'expired' then return 'expired' end
+local exp = tonumber(redis.call('HGET', K[4], 'exp') or '0')
+if exp > 0 and tonumber(A[1]) >= exp then return 'expired' end
+if redis.call('HGET', K[4], 'open') ~= '1' then return 'check' end
+if redis.call('ZCARD', K[3]) > 0 then return 'pending' end
+if tonumber(left) <= 0 then return 'taken' end
+return 'open'
+"""
+_PEEK_ALONE = "local K, A, uid = KEYS, {ARGV[2]}, ARGV[1]\n" + _PEEK
+
+_script: list[Any] = []  # one redis-py Script (its SHA), run on the gate's client
+
+
+def gate_peek(gate: PacketGate, *, packet_id: int, user_id: int, now_ms: int) -> str:
+    """What the gate's admit would answer first, without changing anything: ``taken``,
+    ``expired`` (definitive, as admit answers them) or ``missing`` / ``already`` / ``check`` /
+    ``pending`` / ``open`` (the slow path decides). Raises ``redis.RedisError``."""
+    if not _script:
+        _script.append(gate.client.register_script(_PEEK_ALONE))
+    raw = _script[0](keys=gate.keys(packet_id), args=[user_id, now_ms], client=gate.client)
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _gate_keys(params: dict[str, str]) -> list[str] | None:
+    gate = packet_gate()
+    return gate.keys(int(params["packet_id"])) if gate is not None else None
+
+
+# With the token cache in the gate's Redis (both REDIS_URL), the peek rides in the token
+# check's round trip: one Redis call per fast answer.
+GATE_PEEK = RedisPeek(
+    lua=_PEEK,
+    keys=_gate_keys,
+    args=lambda _params: [_ms(clock.now())],
+    location=lambda: getattr(settings, "REDIS_URL", None) or None,
+)
+
+
+def _payload_valid(body: bytes) -> bool:
+    if not body:
+        return False  # ninja's answer to an empty body is its own: let it give it
+    try:
+        data = json.loads(body)
+        ClaimIn.model_validate(data)
+    except (ValueError, ValidationError):
+        return False
+    return isinstance(data, dict)
+
+
+@fast_route("POST", r"/api/v1/red-packets/(?P<packet_id>[0-9]{1,18})/claim", peek=GATE_PEEK)
+def claim(request: FastRequest) -> ApplicationError | None:
+    key = request.headers.get("idempotency-key")
+    if key is None or not IDEMPOTENCY_KEY.match(key) or not _payload_valid(request.body):
+        return None
+    verdict = request.peeked
+    if verdict is None:
+        gate = packet_gate()
+        if gate is None:
+            return None
+        verdict = gate_peek(
+            gate,
+            packet_id=int(request.params["packet_id"]),
+            user_id=request.user_id,
+            now_ms=_ms(clock.now()),
+        )
+    # The same errors, with the same extra, as services._gate_admit raises for them.
+    if verdict == "taken":
+        return PacketFinished(extra={"gate": True})
+    if verdict == "expired":
+        return PacketExpired(extra={"gate": True})
+    return None
