@@ -203,6 +203,43 @@ def test_delist_removes_and_relist_is_idempotent(world) -> None:  # type: ignore
     assert titles(SearchParams(q="团扇")) == ["双面绣团扇·宋人花鸟"]
 
 
+def test_suspended_shop_leaves_search_and_comes_back_on_reinstatement(world) -> None:  # type: ignore[no-untyped-def]
+    reviewer, scarf = world["reviewer"], world["scarf"]
+    museum = scarf.shop
+    catalog.shop_suspend(reviewer=reviewer, shop_id=museum.pk, reason="资质到期，待补交")
+    # Invisible at once (the page checks the live status) ...
+    assert titles(SearchParams(q="丝巾")) == []
+    # ... and its documents leave the index (counts, facets, spelling) once the event arrives.
+    relay()
+    assert not SearchDocument.objects.filter(product__shop=museum).exists()
+    assert search_run(SearchParams(q="丝巾")).total == 0
+    assert SearchDocument.objects.count() == 3  # the other shops' products stay
+    assert services.search_shop_refresh(shop_id=museum.pk) == 0  # redelivery: same state
+
+    catalog.shop_reinstate(reviewer=reviewer, shop_id=museum.pk)
+    relay()
+    assert titles(SearchParams(q="丝巾")) == ["千里江山真丝丝巾"]
+    assert SearchDocument.objects.count() == 4
+
+
+def test_shop_suspension_needs_a_reviewer_a_reason_and_a_change(world) -> None:  # type: ignore[no-untyped-def]
+    from yaji.catalog.errors import ShopReasonRequired, ShopStatusUnchanged
+    from yaji.core.errors import NotFound, PermissionDenied
+
+    reviewer, museum = world["reviewer"], world["scarf"].shop
+    with pytest.raises(PermissionDenied):
+        catalog.shop_suspend(reviewer=museum.owner, shop_id=museum.pk, reason="x")
+    with pytest.raises(ShopReasonRequired):
+        catalog.shop_suspend(reviewer=reviewer, shop_id=museum.pk, reason="  ")
+    with pytest.raises(ShopStatusUnchanged):
+        catalog.shop_reinstate(reviewer=reviewer, shop_id=museum.pk)
+    with pytest.raises(NotFound):
+        catalog.shop_suspend(reviewer=reviewer, shop_id=10**9, reason="x")
+    museum.refresh_from_db()
+    assert museum.status == "active"  # nothing half-done
+    assert relay() == 0  # and no event
+
+
 def test_suggestions_by_prefix_and_pinyin(world) -> None:  # type: ignore[no-untyped-def]
     list(services.search_index_rebuild())
     texts = [s.text for s in search_suggest(q="qhc")]
