@@ -100,9 +100,12 @@ def test_queries_find_the_product(world, query: str, expected: str) -> None:  # 
     assert found and found[0] == expected, (query, found)
 
 
-def test_every_word_must_match(world) -> None:  # type: ignore[no-untyped-def]
-    assert titles(SearchParams(q="丝巾 景泰蓝")) == []
-    assert titles(SearchParams(q="书签 景泰蓝")) == ["景泰蓝掐丝书签"]
+def test_every_word_must_match_or_the_result_says_it_is_partial(world) -> None:  # type: ignore[no-untyped-def]
+    full = search_run(SearchParams(q="书签 景泰蓝"))
+    assert [p.title_zh for p in full.hits] == ["景泰蓝掐丝书签"] and not full.partial
+    # No product has both: the one with the last word (the phrase's head), said to be partial.
+    partial = search_run(SearchParams(q="丝巾 景泰蓝"))
+    assert [p.title_zh for p in partial.hits] == ["景泰蓝掐丝书签"] and partial.partial
 
 
 def test_relaxed_pass_when_no_product_has_the_whole_word(world) -> None:  # type: ignore[no-untyped-def]
@@ -306,3 +309,28 @@ def test_cached_facet_counts_follow_every_index_write(world) -> None:  # type: i
     }
     assert again["shop_type"]["museum"] == 2
     assert again["price"]["0-100"] == first["price"]["0-100"] + 1
+
+
+def test_a_phrase_no_product_has_in_full_finds_the_products_with_most_of_its_words(world) -> None:  # type: ignore[no-untyped-def]
+    # 送给 / 妈妈 / 的 are in no product: the products with the phrase's head word 丝巾 (and
+    # as many of the others as any has) come back, marked partial.
+    result = search_run(SearchParams(q="送给妈妈的真丝丝巾"))
+    assert result.partial and not result.relaxed
+    assert [p.title_zh for p in result.hits] == ["千里江山真丝丝巾"]
+    # Every word found in one product: an ordinary match, not partial.
+    full = search_run(SearchParams(q="青花瓷茶具"))
+    assert not full.partial and [p.title_zh for p in full.hits] == ["青花瓷茶具四件套"]
+    # Unknown words only: still nothing (no partial match of nothing).
+    assert search_run(SearchParams(q="恐龙 化石")).total == 0
+
+
+def test_a_partial_match_ranks_products_by_the_words_they_have(world) -> None:  # type: ignore[no-untyped-def]
+    # No product has all of 景泰蓝 / 书签 / 团扇. The phrase's head word (团扇, the last) counts
+    # first: the fan has it; then the products with most of the words without it: the
+    # bookmark has two.
+    result = search_run(SearchParams(q="景泰蓝 书签 团扇"))
+    assert result.partial and result.total == 2
+    assert [p.title_zh for p in result.hits] == ["双面绣团扇·宋人花鸟", "景泰蓝掐丝书签"]
+    # Sorted by price the same set comes back, cheapest first.
+    by_price = search_run(SearchParams(q="景泰蓝 书签 团扇", sort="price_asc"))
+    assert [p.title_zh for p in by_price.hits] == ["景泰蓝掐丝书签", "双面绣团扇·宋人花鸟"]
