@@ -550,7 +550,11 @@ def _partial_ranked(found: _Match) -> list[tuple[int, float, int | None]]:
         if seen:
             matched = matched.exclude(pk__in=seen)
         ranked = _reranked(
-            matched, found.terms, relaxed=found.relaxed, min_match=1, limit=RERANK_WINDOW - len(out)
+            matched,
+            found.terms,
+            relaxed=found.relaxed,
+            min_match=-1,  # ranked by every word it has (an OR of them all)
+            limit=RERANK_WINDOW - len(out),
         )
         # Scores stay comparable across levels: every product of a level above any below.
         rank = len(levels) - position
@@ -588,7 +592,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
                         found, corrected = other, True
         if found.terms and not found.total and any(t.relaxed for t in found.terms):
             found = _match(found.terms, params, category_ids, relaxed=True)
-        if len(found.terms) > 1 and found.total < PARTIAL_FEW:
+        if len(found.terms) > 1 and found.total < PARTIAL_FEW and not params.exact:
             found = _partial(found, params, category_ids) or found
         start = (params.page - 1) * params.page_size
         # A few more than the page, in case some were delisted a moment ago (see _hits).

@@ -266,6 +266,7 @@ def test_the_one_pass_cards_are_the_card_template(products, language) -> None:  
         hits = search_run(SearchParams()).hits
         assert hits and any(p.images.all() for p in hits)
         included = "".join(
-            render_to_string("search/partials/hit_card.html", {"product": p}) for p in hits
+            render_to_string("search/partials/hit_card.html", {"product": p}).rstrip("\n")
+            for p in hits
         )
         assert hit_cards(hits) == included

@@ -103,9 +103,11 @@ def test_queries_find_the_product(world, query: str, expected: str) -> None:  # 
 def test_every_word_must_match_or_the_result_says_it_is_partial(world) -> None:  # type: ignore[no-untyped-def]
     full = search_run(SearchParams(q="书签 景泰蓝"))
     assert [p.title_zh for p in full.hits] == ["景泰蓝掐丝书签"] and not full.partial
-    # No product has both: the one with the last word (the phrase's head), said to be partial.
+    # No product has both: the one with the last word (the phrase's head) first, then the one
+    # with the other word, said to be partial.
     partial = search_run(SearchParams(q="丝巾 景泰蓝"))
-    assert [p.title_zh for p in partial.hits] == ["景泰蓝掐丝书签"] and partial.partial
+    assert partial.partial
+    assert [p.title_zh for p in partial.hits] == ["景泰蓝掐丝书签", "千里江山真丝丝巾"]
 
 
 def test_relaxed_pass_when_no_product_has_the_whole_word(world) -> None:  # type: ignore[no-untyped-def]
@@ -288,7 +290,10 @@ def test_query_syntax_is_not_interpreted(world) -> None:  # type: ignore[no-unty
         "'",
     ]:
         search_run(SearchParams(q=query))  # no syntax error from either backend
-    assert titles(SearchParams(q="丝巾 OR 书签")) == []  # OR is just a word here
+    # OR is just a word here, one no product has: the match is partial, not an OR.
+    result = search_run(SearchParams(q="丝巾 OR 书签"))
+    assert result.partial
+    assert [p.title_zh for p in result.hits] == ["景泰蓝掐丝书签", "千里江山真丝丝巾"]
 
 
 def test_cached_facet_counts_follow_every_index_write(world) -> None:  # type: ignore[no-untyped-def]
