@@ -499,6 +499,8 @@ class _Match:
     exact: bool
     # Set when not every word had to match: at least this many of the terms did.
     min_match: int | None = None
+    # Not every word of the query (some dropped, or min_match set): said on the page.
+    partial: bool = False
 
 
 def _match(
@@ -522,9 +524,18 @@ def _partial(found: _Match, params: SearchParams, category_ids: list[int] | None
     full ("送给妈妈的真丝丝巾"): the products with at least k of the n words — the last, the
     phrase's head (丝巾), always among them while some product has it — for the largest k
     that finds PARTIAL_FEW (or else the most) products. Ranking puts more words first."""
+    terms = _partial_terms(found.terms, relaxed=found.relaxed)
     best: _Match | None = None
-    for k in partial_levels(len(found.terms)):
-        level = _match(found.terms, params, category_ids, relaxed=found.relaxed, min_match=k)
+    if len(terms) < len(found.terms):  # what is left of the words, every one of them first
+        level = _match(terms, params, category_ids, relaxed=found.relaxed)
+        level.partial = True
+        if level.total > found.total:
+            best = level
+        if level.total >= PARTIAL_FEW:
+            return best
+    for k in partial_levels(len(terms)):
+        level = _match(terms, params, category_ids, relaxed=found.relaxed, min_match=k)
+        level.partial = True
         if level.total > (best.total if best else found.total):
             best = level
         if level.total >= PARTIAL_FEW:
@@ -532,14 +543,38 @@ def _partial(found: _Match, params: SearchParams, category_ids: list[int] | None
     return best
 
 
+# Particles that carry no product meaning: left out of a partial match (a lone Han character
+# is a prefix search, and 的:* costs a large GIN scan for nothing).
+PARTIAL_PARTICLES = frozenset("的之地得了着和与及或给把被让在是很也都就吗呢吧啊")
+
+
+def _partial_terms(terms: list[QueryTerm], *, relaxed: bool) -> list[QueryTerm]:
+    """The words a partial match is built from: not particles, and not words no indexed
+    product carries (送给, 妈妈) — one vocabulary lookup; with no vocabulary, all of them."""
+    terms = [t for t in terms if t.word not in PARTIAL_PARTICLES] or terms
+    exact = [t for t in terms if not t.prefix]
+    tokens = {a for t in exact for a in (*t.alternatives, *(t.relaxed if relaxed else ()))}
+    if not tokens or not SearchVocabulary.objects.exists():
+        return terms
+    known = _VocabularyLookup().known(tokens)
+    kept = [
+        t
+        for t in terms
+        if t.prefix or known.intersection((*t.alternatives, *(t.relaxed if relaxed else ())))
+    ]
+    return kept or terms
+
+
 def _partial_ranked(found: _Match) -> list[tuple[int, float, int | None]]:
     """A partial match ranked level by level: the products with every word, then those
     missing one, and so on; within a level by text relevance and the business signals."""
-    assert found.min_match is not None
     out: list[tuple[int, float, int | None]] = []
     seen: set[int] = set()
     levels = partial_levels(len(found.terms))
-    levels = [len(found.terms), *levels[: levels.index(found.min_match) + 1]]
+    levels = [
+        len(found.terms),
+        *(levels[: levels.index(found.min_match) + 1] if found.min_match is not None else []),
+    ]
     backend = backend_get()
     for position, level in enumerate(levels):
         if len(out) >= RERANK_WINDOW:
@@ -601,7 +636,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
         if params.sort == "relevance" and found.terms:
             ranked = (
                 _partial_ranked(found)
-                if found.min_match is not None
+                if found.partial
                 else _reranked(
                     found.results, found.terms, relaxed=found.relaxed, matches=found.total
                 )
@@ -641,7 +676,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
         if facets
         else [],
         relaxed=found.relaxed,
-        partial=found.min_match is not None,
+        partial=found.partial,
         scores=scores,
         suggestion=suggestion,
         corrected=corrected,
