@@ -3,7 +3,9 @@ call the services (audit, roles, outbox)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
 from yaji.catalog import services
@@ -15,6 +17,7 @@ from yaji.catalog.models import (
     ShopDocument,
     ShopMembership,
 )
+from yaji.core.errors import ApplicationError
 
 
 class ShopDocumentInline(admin.TabularInline):
@@ -45,16 +48,47 @@ class ShopMembershipInline(admin.TabularInline):
     can_delete = False
 
 
+class ShopActionForm(ActionForm):
+    reason = forms.CharField(label=_("原因"), required=False, max_length=1000)
+
+
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
     list_display = ("name_zh", "slug", "shop_type", "owner", "status", "created_at")
     list_filter = ("status", "shop_type")
     search_fields = ("name_zh", "name_en", "slug")
-    readonly_fields = ("owner", "slug")
+    # The status changes only through the services (audit entry, search index event).
+    readonly_fields = ("owner", "slug", "status")
     inlines = (ShopMembershipInline,)
+    action_form = ShopActionForm
+    actions = ("suspend", "reinstate")
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+    def _each(self, request, queryset, change) -> None:  # type: ignore[no-untyped-def]
+        for shop_id in queryset.values_list("pk", flat=True):
+            try:
+                change(shop_id)
+            except ApplicationError as exc:
+                self.message_user(request, f"{shop_id}: {exc.message}", messages.ERROR)
+
+    @admin.action(description=_("暂停所选店铺（填写原因）"))
+    def suspend(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        reason = request.POST.get("reason", "")
+        self._each(
+            request,
+            queryset,
+            lambda pk: services.shop_suspend(reviewer=request.user, shop_id=pk, reason=reason),
+        )
+
+    @admin.action(description=_("恢复所选店铺"))
+    def reinstate(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        self._each(
+            request,
+            queryset,
+            lambda pk: services.shop_reinstate(reviewer=request.user, shop_id=pk),
+        )
 
 
 @admin.register(CreatorProfile)

@@ -58,7 +58,9 @@ __all__ = [
     "ProductNotInReview",
     "ProductNotListed",
     "RejectReasonRequired",
+    "ShopReasonRequired",
     "ShopSlugTaken",
+    "ShopStatusUnchanged",
     "TooManyDocuments",
     "TooManyImages",
     "UnknownAttribute",
@@ -145,6 +147,16 @@ class MemberNotFound(NotFound):
 class OwnerCannotBeRemoved(Conflict):
     code = "shop_owner_not_removable"
     default_message = _("不能移除店主。")
+
+
+class ShopReasonRequired(ValidationFailed):
+    code = "shop_reason_required"
+    default_message = _("暂停店铺时请写明原因，店主会看到它。")
+
+
+class ShopStatusUnchanged(Conflict):
+    code = "shop_status_unchanged"
+    default_message = _("店铺已经是这个状态。")
 
 
 # --- products -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Min, Prefetch, Q, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from yaji.accounts.models import Role, User
 from yaji.accounts.permissions import has_role
@@ -243,17 +243,34 @@ def _product_detail_qs() -> QuerySet[Product]:
     )
 
 
+# Loaded for every product page; the kind-specific parts only for their kind (most products
+# are standard: the options and bundle contents were two queries that found nothing).
+_DETAIL_ALWAYS = ("variants", "images", "attributes", "tags")
+_DETAIL_BY_KIND = {"customisation_options": "made_to_order", "bundle_items": "bundle"}
+
+
 def product_get_public(*, product_id: int) -> Product:
     """A listed product of an active shop; anything else is "not found"."""
     if not 0 < product_id <= MAX_ID:
         raise NotFound()
+    full = _product_detail_qs()
     product = (
-        _product_detail_qs()
+        full.prefetch_related(None)
         .filter(pk=product_id, status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE)
         .first()
     )
     if product is None:
         raise NotFound()
+    lookups = {p.prefetch_to: p for p in full._prefetch_related_lookups}  # type: ignore[union-attr]
+    wanted = [lookups[name] for name in _DETAIL_ALWAYS]
+    empty: dict[str, Any] = {}
+    for name, kind in _DETAIL_BY_KIND.items():
+        if product.kind == kind:
+            wanted.append(lookups[name])
+        else:  # the related manager answers from this, no query (options need made-to-order)
+            empty[name] = getattr(product, name).none()
+    prefetch_related_objects([product], *wanted)
+    product._prefetched_objects_cache.update(empty)  # type: ignore[attr-defined]
     return product
 
 

@@ -10,10 +10,13 @@ Public signatures (keyword-only; failures raise ``yaji.catalog.errors`` with sta
     shop_member_add(*, actor, shop, identifier, role="staff", ip=None) -> ShopMembership
     shop_member_remove(*, actor, shop, membership_id, ip=None) -> None
     creator_profile_update(*, user, bio, bio_en="") -> CreatorProfile
+    shop_suspend(*, reviewer, shop_id, reason, ip=None) -> Shop
+    shop_reinstate(*, reviewer, shop_id, ip=None) -> Shop
 
 Events (transactional outbox): ``catalog.shop_application_submitted``,
 ``catalog.shop_approved`` and ``catalog.shop_application_rejected``, each ``{"application_id",
-"applicant_id", ...}``.
+"applicant_id", ...}``; ``catalog.shop_suspended`` and ``catalog.shop_reinstated``, each
+``{"shop_id", "status"}`` (search takes the shop's products out of its index and back).
 """
 
 from __future__ import annotations
@@ -79,7 +82,9 @@ from yaji.catalog.errors import (
     ProductNotInReview,
     ProductNotListed,
     RejectReasonRequired,
+    ShopReasonRequired,
     ShopSlugTaken,
+    ShopStatusUnchanged,
     TooManyDocuments,
     TooManyImages,
     UnknownAttribute,
@@ -390,6 +395,65 @@ def shop_application_reject(
         key=str(application.pk),
     )
     return application
+
+
+# --- suspension ---------------------------------------------------------------------------------
+
+SHOP_REASON_MAX = 1000
+
+
+def _shop_status_set(
+    *, reviewer: User, shop_id: int, status: str, reason: str, ip: str | None
+) -> Shop:
+    selectors.reviewer_require(reviewer)
+    shop = Shop.objects.select_for_update().filter(pk=shop_id).first()
+    if shop is None:
+        raise NotFound()
+    if shop.status == status:
+        raise ShopStatusUnchanged(extra={"status": status})
+    shop.status = status
+    shop.save(update_fields=["status", "updated_at"])
+    suspended = status == Shop.Status.SUSPENDED
+    audit_entry_record(
+        action="shop_suspend" if suspended else "shop_reinstate",
+        actor=reviewer,
+        target_user=shop.owner,
+        target_type="shop",
+        target_id=shop.pk,
+        ip=ip,
+        metadata={"slug": shop.slug, "reason": reason} if suspended else {"slug": shop.slug},
+    )
+    # Search drops the shop's products from its index on this event and puts them back on
+    # the reinstatement (the result pages check the live status meanwhile).
+    outbox_publish(
+        topic="catalog.shop_suspended" if suspended else "catalog.shop_reinstated",
+        payload={"shop_id": shop.pk, "status": status},
+        key=str(shop.pk),
+    )
+    return shop
+
+
+@transaction.atomic(durable=True)
+def shop_suspend(*, reviewer: User, shop_id: int, reason: str, ip: str | None = None) -> Shop:
+    """Close a shop for now (its products leave search and their pages), with a reason."""
+    reason = (reason or "").replace("\r\n", "\n").strip()
+    if not reason:
+        raise ShopReasonRequired()
+    if len(reason) > SHOP_REASON_MAX:
+        raise ValidationFailed(
+            code="field_too_long", extra={"field": "reason", "max": SHOP_REASON_MAX}
+        )
+    return _shop_status_set(
+        reviewer=reviewer, shop_id=shop_id, status=Shop.Status.SUSPENDED, reason=reason, ip=ip
+    )
+
+
+@transaction.atomic(durable=True)
+def shop_reinstate(*, reviewer: User, shop_id: int, ip: str | None = None) -> Shop:
+    """Open a suspended shop again: its listed products come back to search."""
+    return _shop_status_set(
+        reviewer=reviewer, shop_id=shop_id, status=Shop.Status.ACTIVE, reason="", ip=ip
+    )
 
 
 # --- staff --------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ facets, sorting, signals) is ordinary SQL on ``search_document``, shared by both
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -56,8 +58,11 @@ class SearchBackend(Protocol):
         """Around a search's statements (``text``: with a full-text match): whatever the
         backend needs for good plans."""
 
-    def match(self, terms: list[QueryTerm], *, relaxed: bool = False) -> RawSQL:
-        """A boolean expression over ``search_document``: the row matches every term."""
+    def match(
+        self, terms: list[QueryTerm], *, relaxed: bool = False, min_match: int | None = None
+    ) -> RawSQL:
+        """A boolean expression over ``search_document``: the row matches every term (or at
+        least ``min_match`` of them)."""
 
     def top(
         self,
@@ -67,6 +72,7 @@ class SearchBackend(Protocol):
         relaxed: bool = False,
         limit: int,
         matches: int | None = None,
+        min_match: int | None = None,
     ) -> list[tuple[int, float]]:
         """(product id, text relevance — larger is better) of the best ``limit`` rows of
         ``matched`` (a filtered ``search_document`` queryset), best first."""
@@ -87,6 +93,43 @@ def _alternatives(term: QueryTerm, *, relaxed: bool) -> list[tuple[str, bool]]:
     if relaxed:
         out.extend((token, False) for token in term.relaxed)
     return out
+
+
+# A "at least k of the n words" match is written as an OR of every k-word AND; past this many
+# combinations a level is skipped (the query string and the planner's work would blow up).
+PARTIAL_COMBINATIONS_MAX = 40
+
+
+def partial_levels(n: int) -> list[int]:
+    """The "at least k words, the last among them" levels a query of ``n`` words can be
+    relaxed to, most first (see ``_combined``), then the same without the head word."""
+    with_head = [
+        k for k in range(n - 1, 0, -1) if math.comb(n - 1, k - 1) <= PARTIAL_COMBINATIONS_MAX
+    ]
+    without = [-k for k in range(n - 1, 0, -1) if math.comb(n, k) <= PARTIAL_COMBINATIONS_MAX]
+    return with_head + without
+
+
+def _combined(groups: list[str], *, min_match: int | None, conj: str, disj: str) -> str:
+    """Every group, or at least ``min_match`` of them — the last one always among them when
+    ``min_match`` is positive: a Chinese or English phrase names the thing last (送给妈妈的真丝
+    **丝巾**, 中秋节玉兔**礼盒**), so a partial match keeps its head word. ``-min_match``: any
+    ``min_match`` of them, head or not (when no product has the head word)."""
+    if min_match is None or min_match >= len(groups):
+        return conj.join(groups)
+    if min_match < 0:
+        k, pool, head = -min_match, groups, ""
+    else:
+        k, pool, head = min_match - 1, groups[:-1], groups[-1]
+    if k <= 0:
+        return head
+    if k == 1:
+        rest = disj.join(pool)
+    else:
+        rest = disj.join(
+            "(" + conj.join(chosen) + ")" for chosen in itertools.combinations(pool, k)
+        )
+    return f"{head}{conj}({rest})" if head else rest
 
 
 class Fts5Backend:
@@ -125,9 +168,12 @@ class Fts5Backend:
         return nullcontext()
 
     @staticmethod
-    def compile(terms: list[QueryTerm], *, relaxed: bool = False) -> str:
+    def compile(
+        terms: list[QueryTerm], *, relaxed: bool = False, min_match: int | None = None
+    ) -> str:
         """An FTS5 query: every token quoted (tokens are [Han]+ or [a-z0-9]+, so the quotes
-        are only there to keep words such as ``and``/``not`` from being operators)."""
+        are only there to keep words such as ``and``/``not`` from being operators). Every
+        term must match, or at least ``min_match`` of them."""
         groups = []
         for term in terms:
             options = [
@@ -135,13 +181,15 @@ class Fts5Backend:
                 for token, is_prefix in _alternatives(term, relaxed=relaxed)
             ]
             groups.append("(" + " OR ".join(options) + ")")
-        return " AND ".join(groups)
+        return _combined(groups, min_match=min_match, conj=" AND ", disj=" OR ")
 
-    def match(self, terms: list[QueryTerm], *, relaxed: bool = False) -> RawSQL:
+    def match(
+        self, terms: list[QueryTerm], *, relaxed: bool = False, min_match: int | None = None
+    ) -> RawSQL:
         return RawSQL(
             "search_document.product_id IN "
             "(SELECT rowid FROM search_fts WHERE search_fts MATCH %s)",
-            (self.compile(terms, relaxed=relaxed),),
+            (self.compile(terms, relaxed=relaxed, min_match=min_match),),
             output_field=BooleanField(),
         )
 
@@ -153,6 +201,7 @@ class Fts5Backend:
         relaxed: bool = False,
         limit: int,
         matches: int | None = None,
+        min_match: int | None = None,
     ) -> list[tuple[int, float]]:
         # Two cheap steps joined in Python: the FTS index ranks its matches by bm25 (computed by
         # the MATCH that drives the scan), the documents query applies the filters. Putting
@@ -165,7 +214,7 @@ class Fts5Backend:
                 (
                     TITLE_WEIGHT,
                     BODY_WEIGHT,
-                    self.compile(terms, relaxed=relaxed),
+                    self.compile(terms, relaxed=relaxed, min_match=min_match),
                     TITLE_WEIGHT,
                     BODY_WEIGHT,
                     FTS_CANDIDATES,
@@ -224,8 +273,11 @@ class PostgresBackend:
         return None
 
     @staticmethod
-    def compile(terms: list[QueryTerm], *, relaxed: bool = False) -> str:
-        """A ``to_tsquery`` string: ``(a | b | a:*) & (c | ...)``; tokens need no quoting."""
+    def compile(
+        terms: list[QueryTerm], *, relaxed: bool = False, min_match: int | None = None
+    ) -> str:
+        """A ``to_tsquery`` string: ``(a | b | a:*) & (c | ...)``; tokens need no quoting.
+        With ``min_match``: at least that many of the terms."""
         groups = []
         for term in terms:
             options = [
@@ -233,7 +285,7 @@ class PostgresBackend:
                 for token, is_prefix in _alternatives(term, relaxed=relaxed)
             ]
             groups.append("(" + " | ".join(options) + ")")
-        return " & ".join(groups)
+        return _combined(groups, min_match=min_match, conj=" & ", disj=" | ")
 
     @contextmanager
     def planned(self, *, text: bool = True) -> Iterator[None]:
@@ -257,10 +309,12 @@ class PostgresBackend:
             except DatabaseError:  # the transaction is aborted: its SET goes with it
                 pass
 
-    def match(self, terms: list[QueryTerm], *, relaxed: bool = False) -> RawSQL:
+    def match(
+        self, terms: list[QueryTerm], *, relaxed: bool = False, min_match: int | None = None
+    ) -> RawSQL:
         return RawSQL(
             "search_document.search_vector @@ to_tsquery('simple', %s)",
-            (self.compile(terms, relaxed=relaxed),),
+            (self.compile(terms, relaxed=relaxed, min_match=min_match),),
             output_field=BooleanField(),
         )
 
@@ -272,6 +326,7 @@ class PostgresBackend:
         relaxed: bool = False,
         limit: int,
         matches: int | None = None,
+        min_match: int | None = None,
     ) -> list[tuple[int, float]]:
         # ts_rank reads each row's whole tsvector (most are TOASTed): over every match of a
         # broad query at 100k documents that is most of a search's time. So the matches are
@@ -280,7 +335,7 @@ class PostgresBackend:
         # their signal order behind them. Exact whenever a query matches fewer documents.
         rank = RawSQL(
             "ts_rank(%s::float4[], search_document.search_vector, to_tsquery('simple', %s))",
-            (self._WEIGHTS, self.compile(terms, relaxed=relaxed)),
+            (self._WEIGHTS, self.compile(terms, relaxed=relaxed, min_match=min_match)),
             output_field=FloatField(),
         )
         if matches is not None and matches <= TEXT_RANK_WINDOW:  # few: rank them all at once

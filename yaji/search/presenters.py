@@ -46,6 +46,7 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
         "total": result.total,
         "total_exact": result.total_exact,
         "relaxed": result.relaxed,
+        "partial": result.partial,
         "suggestion": result.suggestion,
         "corrected": result.corrected,
         "hits": [hit_dict(p, result.scores.get(p.pk)) for p in result.hits],

@@ -65,6 +65,9 @@ class SearchOut(Schema):
     total: int = Field(description="matching products, counted up to the result window")
     total_exact: bool = Field(description="false: there are more than `total` (shown as 1200+)")
     relaxed: bool = Field(description="no product had every word; these have parts of them")
+    partial: bool = Field(
+        description="few products had every word: these have most of them, every word first"
+    )
     suggestion: str = Field(description="the query re-spelt with indexed words, or empty")
     corrected: bool = Field(description="the hits are the suggestion's: the query found nothing")
     hits: list[HitOut]

@@ -30,7 +30,7 @@ from yaji.search.analysis import (
     query_terms,
     spelling_correct,
 )
-from yaji.search.backends import TEXT_RANK_WINDOW, backend_get
+from yaji.search.backends import TEXT_RANK_WINDOW, backend_get, partial_levels
 from yaji.search.errors import InvalidPage, QueryTooLong, UnknownFacetValue, UnknownSort
 from yaji.search.models import (
     PriceBand,
@@ -58,6 +58,9 @@ COUNT_CAP = RESULT_WINDOW
 PAGE_SLACK = 4
 # A query finding fewer products than this gets a spelling suggestion if one finds more.
 SPELLING_FEW = 3
+# A query of several words finding fewer products than this with every word also shows the
+# products with most of its words (see _partial).
+PARTIAL_FEW = 3
 
 SORTS = {
     "relevance": _("综合"),
@@ -148,6 +151,8 @@ class SearchResult:
     total: int
     facets: list[Facet]
     relaxed: bool = False  # no product had every word; these have the words' parts
+    # Few products had every word: these have most of them (those with every word first).
+    partial: bool = False
     scores: dict[int, float] = field(default_factory=dict)
     # Spelling: ``suggestion`` is the query re-spelt with indexed words ("did you mean …?")
     # when that finds more; ``corrected`` says the hits are already the suggestion's, because
@@ -400,11 +405,16 @@ def _reranked(
     *,
     relaxed: bool,
     matches: int | None = None,
+    min_match: int | None = None,
+    limit: int = RERANK_WINDOW,
 ) -> list[tuple[int, float, int | None]]:
-    """(id, score, price or None past the head) of the best text matches, best first: the first RERANK_HEAD re-ranked with
-    the business signals, the rest of the window behind them in the backend's order."""
+    """(id, score, price or None past the head) of the best text matches, best first: the
+    first RERANK_HEAD re-ranked with the business signals, the rest of the window behind them
+    in the backend's order."""
     now = clock.now()
-    top = backend_get().top(matched, terms, relaxed=relaxed, limit=RERANK_WINDOW, matches=matches)
+    top = backend_get().top(
+        matched, terms, relaxed=relaxed, limit=limit, matches=matches, min_match=min_match
+    )
     head, rest = top[:RERANK_HEAD], top[RERANK_HEAD:]
     signals = {
         row[0]: row[1:]
@@ -487,6 +497,10 @@ class _Match:
     results: QuerySet[SearchDocument]  # with the filters
     total: int
     exact: bool
+    # Set when not every word had to match: at least this many of the terms did.
+    min_match: int | None = None
+    # Not every word of the query (some dropped, or min_match set): said on the page.
+    partial: bool = False
 
 
 def _match(
@@ -495,13 +509,93 @@ def _match(
     category_ids: list[int] | None,
     *,
     relaxed: bool = False,
+    min_match: int | None = None,
 ) -> _Match:
     indexed = SearchDocument.objects.all()
     if terms:
-        indexed = indexed.filter(backend_get().match(terms, relaxed=relaxed))
+        indexed = indexed.filter(backend_get().match(terms, relaxed=relaxed, min_match=min_match))
     results = _filtered(indexed, params, category_ids=category_ids, skip="")
     total, exact = _count(results)
-    return _Match(terms, relaxed, indexed, results, total, exact)
+    return _Match(terms, relaxed, indexed, results, total, exact, min_match)
+
+
+def _partial(found: _Match, params: SearchParams, category_ids: list[int] | None) -> _Match | None:
+    """Best partial matching of a query of several words that too few products match in
+    full ("送给妈妈的真丝丝巾"): the products with at least k of the n words — the last, the
+    phrase's head (丝巾), always among them while some product has it — for the largest k
+    that finds PARTIAL_FEW (or else the most) products. Ranking puts more words first."""
+    terms = _partial_terms(found.terms, relaxed=found.relaxed)
+    best: _Match | None = None
+    if len(terms) < len(found.terms):  # what is left of the words, every one of them first
+        level = _match(terms, params, category_ids, relaxed=found.relaxed)
+        level.partial = True
+        if level.total > found.total:
+            best = level
+        if level.total >= PARTIAL_FEW:
+            return best
+    for k in partial_levels(len(terms)):
+        level = _match(terms, params, category_ids, relaxed=found.relaxed, min_match=k)
+        level.partial = True
+        if level.total > (best.total if best else found.total):
+            best = level
+        if level.total >= PARTIAL_FEW:
+            break
+    return best
+
+
+# Particles that carry no product meaning: left out of a partial match (a lone Han character
+# is a prefix search, and 的:* costs a large GIN scan for nothing).
+PARTIAL_PARTICLES = frozenset("的之地得了着和与及或给把被让在是很也都就吗呢吧啊")
+
+
+def _partial_terms(terms: list[QueryTerm], *, relaxed: bool) -> list[QueryTerm]:
+    """The words a partial match is built from: not particles, and not words no indexed
+    product carries (送给, 妈妈) — one vocabulary lookup; with no vocabulary, all of them."""
+    terms = [t for t in terms if t.word not in PARTIAL_PARTICLES] or terms
+    exact = [t for t in terms if not t.prefix]
+    tokens = {a for t in exact for a in (*t.alternatives, *(t.relaxed if relaxed else ()))}
+    if not tokens or not SearchVocabulary.objects.exists():
+        return terms
+    known = _VocabularyLookup().known(tokens)
+    kept = [
+        t
+        for t in terms
+        if t.prefix or known.intersection((*t.alternatives, *(t.relaxed if relaxed else ())))
+    ]
+    return kept or terms
+
+
+def _partial_ranked(found: _Match) -> list[tuple[int, float, int | None]]:
+    """A partial match ranked level by level: the products with every word, then those
+    missing one, and so on; within a level by text relevance and the business signals."""
+    out: list[tuple[int, float, int | None]] = []
+    seen: set[int] = set()
+    levels = partial_levels(len(found.terms))
+    levels = [
+        len(found.terms),
+        *(levels[: levels.index(found.min_match) + 1] if found.min_match is not None else []),
+    ]
+    backend = backend_get()
+    for position, level in enumerate(levels):
+        if len(out) >= RERANK_WINDOW:
+            break
+        matched = found.results.filter(
+            backend.match(found.terms, relaxed=found.relaxed, min_match=level)
+        )
+        if seen:
+            matched = matched.exclude(pk__in=seen)
+        ranked = _reranked(
+            matched,
+            found.terms,
+            relaxed=found.relaxed,
+            min_match=-1,  # ranked by every word it has (an OR of them all)
+            limit=RERANK_WINDOW - len(out),
+        )
+        # Scores stay comparable across levels: every product of a level above any below.
+        rank = len(levels) - position
+        out.extend((pk, rank + score / (1 + score), price) for pk, score, price in ranked)
+        seen.update(pk for pk, _score, _price in ranked)
+    return out
 
 
 def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
@@ -533,13 +627,19 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
                         found, corrected = other, True
         if found.terms and not found.total and any(t.relaxed for t in found.terms):
             found = _match(found.terms, params, category_ids, relaxed=True)
+        if len(found.terms) > 1 and found.total < PARTIAL_FEW and not params.exact:
+            found = _partial(found, params, category_ids) or found
         start = (params.page - 1) * params.page_size
         # A few more than the page, in case some were delisted a moment ago (see _hits).
         end = start + params.page_size + PAGE_SLACK
         scores: dict[int, float] = {}
         if params.sort == "relevance" and found.terms:
-            ranked = _reranked(
-                found.results, found.terms, relaxed=found.relaxed, matches=found.total
+            ranked = (
+                _partial_ranked(found)
+                if found.partial
+                else _reranked(
+                    found.results, found.terms, relaxed=found.relaxed, matches=found.total
+                )
             )
             window = ranked[start:end]
             scores = {pk: score for pk, score, _price in window}
@@ -576,6 +676,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
         if facets
         else [],
         relaxed=found.relaxed,
+        partial=found.partial,
         scores=scores,
         suggestion=suggestion,
         corrected=corrected,

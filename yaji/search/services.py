@@ -52,6 +52,7 @@ PRODUCT_TOPICS = (
     "catalog.product_delisted",
     "catalog.product_updated",
 )
+SHOP_TOPICS = ("catalog.shop_suspended", "catalog.shop_reinstated")
 FACET_KINDS = ("era", "craft", "region")
 # Long stories add little to recall past their opening; cap what is segmented per field.
 BODY_FIELD_CHARS = 3000
@@ -365,6 +366,17 @@ def search_document_refresh(*, product_id: int) -> bool:
     return SearchDocument.objects.filter(product_id=product_id).exists()
 
 
+@transaction.atomic
+def search_shop_refresh(*, shop_id: int) -> int:
+    """Bring every product of one shop in line with the catalog (after a suspension or a
+    reinstatement): a suspended shop's documents go, an active shop's listed products come
+    back. Returns how many of its products are searchable now."""
+    ids = list(Product.objects.filter(shop_id=shop_id).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH):
+        _refresh(ids[start : start + BATCH])
+    return SearchDocument.objects.filter(product__shop_id=shop_id).count()
+
+
 def _searchable_ids() -> list[int]:
     return list(
         Product.objects.filter(status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE)
@@ -539,6 +551,15 @@ def _on_product_event(event: OutboxEvent) -> None:
         search_document_refresh(product_id=product_id)
 
 
+def _on_shop_event(event: OutboxEvent) -> None:
+    # Recomputed from the shop's current status, so redelivery and reordering converge too.
+    shop_id = event.payload.get("shop_id")
+    if isinstance(shop_id, int) and shop_id > 0:
+        search_shop_refresh(shop_id=shop_id)
+
+
 def search_subscribers_register() -> None:
     for topic in PRODUCT_TOPICS:
         outbox_subscribe(topic=topic, name="search.product_index", handler=_on_product_event)
+    for topic in SHOP_TOPICS:
+        outbox_subscribe(topic=topic, name="search.shop_index", handler=_on_shop_event)

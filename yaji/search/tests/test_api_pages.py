@@ -250,3 +250,23 @@ def test_absurd_page_sizes_on_the_list_page_are_a_clear_4xx(client: Client, prod
     for size in ("0", "100000", "-5", "abc"):
         response = client.get("/search/", {"page_size": size})
         assert response.status_code == 422, size  # InvalidPage, with its message
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_one_pass_cards_are_the_card_template(products, language) -> None:  # type: ignore[no-untyped-def]
+    # The results page renders its cards in one pass (search_tags.hit_cards); category pages
+    # still include search/partials/hit_card.html per card: both must give the same markup.
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from yaji.search.selectors import SearchParams, search_run
+    from yaji.search.templatetags.search_tags import hit_cards
+
+    with translation.override(language):
+        hits = search_run(SearchParams()).hits
+        assert hits and any(p.images.all() for p in hits)
+        included = "".join(
+            render_to_string("search/partials/hit_card.html", {"product": p}).rstrip("\n")
+            for p in hits
+        )
+        assert hit_cards(hits) == included

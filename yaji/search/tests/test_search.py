@@ -100,9 +100,14 @@ def test_queries_find_the_product(world, query: str, expected: str) -> None:  # 
     assert found and found[0] == expected, (query, found)
 
 
-def test_every_word_must_match(world) -> None:  # type: ignore[no-untyped-def]
-    assert titles(SearchParams(q="丝巾 景泰蓝")) == []
-    assert titles(SearchParams(q="书签 景泰蓝")) == ["景泰蓝掐丝书签"]
+def test_every_word_must_match_or_the_result_says_it_is_partial(world) -> None:  # type: ignore[no-untyped-def]
+    full = search_run(SearchParams(q="书签 景泰蓝"))
+    assert [p.title_zh for p in full.hits] == ["景泰蓝掐丝书签"] and not full.partial
+    # No product has both: the one with the last word (the phrase's head) first, then the one
+    # with the other word, said to be partial.
+    partial = search_run(SearchParams(q="丝巾 景泰蓝"))
+    assert partial.partial
+    assert [p.title_zh for p in partial.hits] == ["景泰蓝掐丝书签", "千里江山真丝丝巾"]
 
 
 def test_relaxed_pass_when_no_product_has_the_whole_word(world) -> None:  # type: ignore[no-untyped-def]
@@ -203,6 +208,43 @@ def test_delist_removes_and_relist_is_idempotent(world) -> None:  # type: ignore
     assert titles(SearchParams(q="团扇")) == ["双面绣团扇·宋人花鸟"]
 
 
+def test_suspended_shop_leaves_search_and_comes_back_on_reinstatement(world) -> None:  # type: ignore[no-untyped-def]
+    reviewer, scarf = world["reviewer"], world["scarf"]
+    museum = scarf.shop
+    catalog.shop_suspend(reviewer=reviewer, shop_id=museum.pk, reason="资质到期，待补交")
+    # Invisible at once (the page checks the live status) ...
+    assert titles(SearchParams(q="丝巾")) == []
+    # ... and its documents leave the index (counts, facets, spelling) once the event arrives.
+    relay()
+    assert not SearchDocument.objects.filter(product__shop=museum).exists()
+    assert search_run(SearchParams(q="丝巾")).total == 0
+    assert SearchDocument.objects.count() == 3  # the other shops' products stay
+    assert services.search_shop_refresh(shop_id=museum.pk) == 0  # redelivery: same state
+
+    catalog.shop_reinstate(reviewer=reviewer, shop_id=museum.pk)
+    relay()
+    assert titles(SearchParams(q="丝巾")) == ["千里江山真丝丝巾"]
+    assert SearchDocument.objects.count() == 4
+
+
+def test_shop_suspension_needs_a_reviewer_a_reason_and_a_change(world) -> None:  # type: ignore[no-untyped-def]
+    from yaji.catalog.errors import ShopReasonRequired, ShopStatusUnchanged
+    from yaji.core.errors import NotFound, PermissionDenied
+
+    reviewer, museum = world["reviewer"], world["scarf"].shop
+    with pytest.raises(PermissionDenied):
+        catalog.shop_suspend(reviewer=museum.owner, shop_id=museum.pk, reason="x")
+    with pytest.raises(ShopReasonRequired):
+        catalog.shop_suspend(reviewer=reviewer, shop_id=museum.pk, reason="  ")
+    with pytest.raises(ShopStatusUnchanged):
+        catalog.shop_reinstate(reviewer=reviewer, shop_id=museum.pk)
+    with pytest.raises(NotFound):
+        catalog.shop_suspend(reviewer=reviewer, shop_id=10**9, reason="x")
+    museum.refresh_from_db()
+    assert museum.status == "active"  # nothing half-done
+    assert relay() == 0  # and no event
+
+
 def test_suggestions_by_prefix_and_pinyin(world) -> None:  # type: ignore[no-untyped-def]
     list(services.search_index_rebuild())
     texts = [s.text for s in search_suggest(q="qhc")]
@@ -248,7 +290,10 @@ def test_query_syntax_is_not_interpreted(world) -> None:  # type: ignore[no-unty
         "'",
     ]:
         search_run(SearchParams(q=query))  # no syntax error from either backend
-    assert titles(SearchParams(q="丝巾 OR 书签")) == []  # OR is just a word here
+    # OR is just a word here, one no product has: the match is partial, not an OR.
+    result = search_run(SearchParams(q="丝巾 OR 书签"))
+    assert result.partial
+    assert [p.title_zh for p in result.hits] == ["景泰蓝掐丝书签", "千里江山真丝丝巾"]
 
 
 def test_cached_facet_counts_follow_every_index_write(world) -> None:  # type: ignore[no-untyped-def]
@@ -269,3 +314,30 @@ def test_cached_facet_counts_follow_every_index_write(world) -> None:  # type: i
     }
     assert again["shop_type"]["museum"] == 2
     assert again["price"]["0-100"] == first["price"]["0-100"] + 1
+
+
+def test_a_phrase_no_product_has_in_full_finds_the_products_with_most_of_its_words(world) -> None:  # type: ignore[no-untyped-def]
+    # 送给 / 妈妈 are in no product and 的 is a particle: the product with what is left (真丝,
+    # 丝巾) comes first; fewer than three have those, so products with one of them (silk,
+    # scarf and their synonyms) follow, all marked partial.
+    result = search_run(SearchParams(q="送给妈妈的真丝丝巾"))
+    assert result.partial and not result.relaxed
+    assert [p.title_zh for p in result.hits][:1] == ["千里江山真丝丝巾"]
+    assert result.scores[result.hits[0].pk] > max(result.scores[p.pk] for p in result.hits[1:])
+    # Every word found in one product: an ordinary match, not partial.
+    full = search_run(SearchParams(q="青花瓷茶具"))
+    assert not full.partial and [p.title_zh for p in full.hits] == ["青花瓷茶具四件套"]
+    # Unknown words only: still nothing (no partial match of nothing).
+    assert search_run(SearchParams(q="恐龙 化石")).total == 0
+
+
+def test_a_partial_match_ranks_products_by_the_words_they_have(world) -> None:  # type: ignore[no-untyped-def]
+    # No product has all of 景泰蓝 / 书签 / 团扇. The phrase's head word (团扇, the last) counts
+    # first: the fan has it; then the products with most of the words without it: the
+    # bookmark has two.
+    result = search_run(SearchParams(q="景泰蓝 书签 团扇"))
+    assert result.partial and result.total == 2
+    assert [p.title_zh for p in result.hits] == ["双面绣团扇·宋人花鸟", "景泰蓝掐丝书签"]
+    # Sorted by price the same set comes back, cheapest first.
+    by_price = search_run(SearchParams(q="景泰蓝 书签 团扇", sort="price_asc"))
+    assert [p.title_zh for p in by_price.hits] == ["景泰蓝掐丝书签", "双面绣团扇·宋人花鸟"]
