@@ -18,6 +18,7 @@ from ninja.utils import contribute_operation_callback
 from yaji.accounts.auth import api_auth
 from yaji.accounts.models import User
 from yaji.catalog import selectors as catalog_selectors
+from yaji.core import clock
 from yaji.core.idempotency import (
     IDEMPOTENCY_HEADER,
     idempotency_json_response,
@@ -602,7 +603,14 @@ def _flash_buy_gate(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpR
         raw_id = str(kwargs.get("sale_id", ""))
         if key is not None and _plausible_key(key) and raw_id.isdigit() and len(raw_id) < 19:
             sale_id = int(raw_id)
-            if flash.flash_sale_gate_sold_out(sale_id=sale_id, placement_key=_key_digest(key)):
+            digest = _key_digest(key)
+            # The Redis gate's read-only answer when there is one (ADR 0045), else the database's.
+            sold_out = flash.flash_gate_peek_sold_out(
+                sale_id=sale_id, key_digest=digest, now=clock.now()
+            )
+            if sold_out is None:
+                sold_out = flash.flash_sale_gate_sold_out(sale_id=sale_id, placement_key=digest)
+            if sold_out:
                 refusal = FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
                 operation = getattr(run, "__self__", None)
                 api = getattr(operation, "api", None)

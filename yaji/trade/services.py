@@ -15,6 +15,7 @@ Concurrency (ARCHITECTURE.md §3, PRODUCT.md invariants):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -71,6 +72,12 @@ from yaji.trade.errors import (
 )
 from yaji.trade.flash import (
     flash_bought_many,
+    flash_gate_admit,
+    flash_gate_after,
+    flash_gate_epochs,
+    flash_gate_give_back_on_commit,
+    flash_gate_sold_on_commit,
+    flash_gates_resync,
     flash_sales_active,
     flash_stock_return,
     flash_stock_take,
@@ -708,6 +715,9 @@ def checkout_place_detailed(
         key=str(checkout.pk),
     )
 
+    # Units sold on sale without a gate ticket: the gates count them once this commits (their
+    # epochs read now, so a gate rebuilt meanwhile from the database does not count them twice).
+    epochs = flash_gate_epochs(sorted(on_sale)) if on_sale else {}
     # Stock last. One lock order for everyone — flash sales by id, then variants by id — so
     # concurrent checkouts never wait on each other in a cycle, and a sold-out sale is refused
     # before its variant's row is touched. A refusal rolls back everything written above.
@@ -724,13 +734,15 @@ def checkout_place_detailed(
             raise InsufficientStock(
                 extra={"variant_id": variant_id, "available": next(iter(available), 0)}
             )
+    flash_gate_sold_on_commit(
+        epochs=epochs, user_id=buyer.pk, units={sid: q for sid, (_s, q) in on_sale.items()}
+    )
     return Placement(checkout=checkout, orders=placed[::-1])
 
 
 FLASH_BUY_OPTIONS = (ShippingOption.STANDARD, ShippingOption.EXPRESS)
 
 
-@transaction.atomic(durable=True)
 def flash_sale_buy(
     *,
     buyer: User,
@@ -741,6 +753,53 @@ def flash_sale_buy(
     note: str = "",
     placement_key: str = "",
     within: Callable[[Placement], None] | None = None,
+) -> Placement:
+    """Buy now through the Redis gate when there is one (ADR 0045), else the database alone.
+
+    The gate answers ``flash_sale_sold_out`` and ``per_buyer_limit_exceeded`` (the placement's
+    own errors, same ``extra``) before any query when they are definitive; an admitted or
+    bypassed request is placed by :func:`_flash_sale_buy_placed`, the source of truth, and the
+    gate is told the outcome: a refusal or a failure gives the units back.
+    """
+    _quantity(quantity)
+    admission = flash_gate_admit(
+        sale_id=sale_id, user_id=buyer.pk, units=quantity, key_digest=placement_key, now=clock.now()
+    )
+    after = functools.partial(
+        flash_gate_after, admission, sale_id=sale_id, user_id=buyer.pk, units=quantity
+    )
+    try:
+        placement = _flash_sale_buy_placed(
+            buyer=buyer,
+            sale_id=sale_id,
+            quantity=quantity,
+            address_id=address_id,
+            shipping_option=shipping_option,
+            note=note,
+            placement_key=placement_key,
+            within=within,
+        )
+    except FlashSaleSoldOut:
+        after(outcome="sold_out")
+        raise
+    except BaseException:
+        after(outcome="failed")
+        raise
+    after(outcome="placed", key_digest=placement_key)
+    return placement
+
+
+@transaction.atomic(durable=True)
+def _flash_sale_buy_placed(
+    *,
+    buyer: User,
+    sale_id: int,
+    quantity: int,
+    address_id: int | None,
+    shipping_option: str,
+    note: str,
+    placement_key: str,
+    within: Callable[[Placement], None] | None,
 ) -> Placement:
     """Buy now: one order for ``quantity`` units of a running flash sale, without the cart.
 
@@ -1000,13 +1059,16 @@ def _order_paid(order: Order, *, kinds: set[str], now: datetime, actor: User) ->
 def _stock_return(orders: Iterable[Order]) -> None:
     per_variant: dict[int, int] = defaultdict(int)
     per_sale: dict[int, int] = defaultdict(int)
-    lines = OrderLine.objects.filter(order__in=list(orders)).only(
-        "variant_id", "quantity", "flash_sale_id"
+    per_sale_buyer: dict[tuple[int, int], int] = defaultdict(int)
+    lines = OrderLine.objects.filter(order__in=list(orders)).values_list(
+        "variant_id", "quantity", "flash_sale_id", "order__buyer_id"
     )
-    for line in lines:
-        per_variant[line.variant_id] += line.quantity
-        if line.flash_sale_id:
-            per_sale[line.flash_sale_id] += line.quantity
+    for variant_id, quantity, sale_id, buyer_id in lines:
+        per_variant[variant_id] += quantity
+        if sale_id:
+            per_sale[sale_id] += quantity
+            per_sale_buyer[(sale_id, buyer_id)] += quantity
+    flash_gate_give_back_on_commit(dict(per_sale_buyer))
     # The lock order of checkout: flash sales by id, then variants by id.
     for sale_id in sorted(per_sale):
         flash_stock_return(sale_id=sale_id, quantity=per_sale[sale_id])
@@ -1225,10 +1287,12 @@ def orders_complete_due(*, now: datetime | None = None, batch: int = 200) -> int
 
 
 def trade_timers_run(*, now: datetime | None = None) -> dict[str, int]:
-    """Both order timers; the background worker runs this every minute."""
+    """Both order timers, and the flash gates' resync; the background worker runs this every
+    minute."""
     return {
         "expired": checkouts_expire_due(now=now),
         "completed": orders_complete_due(now=now),
+        "flash_gates_resynced": flash_gates_resync(),
     }
 
 
