@@ -107,7 +107,9 @@ def test_sold_out_is_answered_before_authentication_with_one_read_and_no_write(
     if gate_mode == "redis-gate":  # the gate's read-only script answers: no query at all
         assert len(queries) == 0, queries.captured_queries
     else:
-        assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT"), queries.captured_queries
+        assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT"), (
+            queries.captured_queries
+        )
     assert not IdempotencyRecord.objects.filter(key=key).exists()
     # while units are left an anonymous caller is asked to sign in, as everywhere
     open_sale = sale_on(listed(stock=5), stock=2)
