@@ -409,6 +409,21 @@ def address_delete(*, user: User, address_id: int) -> None:
         raise NotFound()
 
 
+_ADDRESS_FIELDS = (
+    "id",
+    "user_id",
+    "recipient",
+    "phone",
+    "country",
+    "province",
+    "city",
+    "district",
+    "line",
+    "line2",
+    "postal_code",
+)
+
+
 def _address_snapshot(address: Address) -> dict[str, str]:
     return {
         "recipient": address.recipient,
@@ -425,6 +440,16 @@ def _address_snapshot(address: Address) -> dict[str, str]:
 
 # --- shipping ---------------------------------------------------------------------------------
 
+_UNREAD = object()  # shipping_fee_fen: the caller did not read the shop's template
+
+
+def _shop_template(shop: Shop) -> ShippingTemplate | None:
+    """The template select_related brought along with the shop (None: the shop has none)."""
+    try:
+        return shop.shipping_template  # type: ignore[attr-defined,no-any-return]
+    except ShippingTemplate.DoesNotExist:
+        return None
+
 
 def shipping_fee_fen(
     *,
@@ -434,14 +459,21 @@ def shipping_fee_fen(
     option: str,
     province: str = "",
     country: str = countries.CHINA,
+    template: ShippingTemplate | object | None = _UNREAD,
 ) -> int:
     """The shop's fee for one parcel: template by weight and region, free over the threshold.
+
+    ``template``: the shop's template when the caller read it already (None: the shop has
+    none), so that this costs no query.
 
     Abroad (``country`` other than CN) the template's international rate applies — first
     kilogram + each further one, standard or express, never free (the threshold is a domestic
     promise) — and a shop without one does not ship there: ``shipping_unavailable``.
     """
-    template = ShippingTemplate.objects.filter(shop=shop).first() or DEFAULT_TEMPLATE
+    if template is _UNREAD:
+        template = ShippingTemplate.objects.filter(shop=shop).first()
+    template = template or DEFAULT_TEMPLATE
+    assert isinstance(template, ShippingTemplate)  # narrowed, for the type checker
     if option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(option)[:20]})
     if country != countries.CHINA:
@@ -568,6 +600,7 @@ def checkout_place_detailed(
     address_id: int | None = None,
     shipping_options: dict[int, str] | None = None,
     note: str = "",
+    within: Callable[[Placement], None] | None = None,
 ) -> Placement:
     """Turn the buyer's cart into one order per shop under one checkout, and reserve the stock.
 
@@ -577,7 +610,8 @@ def checkout_place_detailed(
 
     The hot rows (a flash sale's and a variant's stock) are decremented last, just before the
     commit, so their row locks are held for two statements and the commit, not for the whole
-    placement: that is what a storm of buyers queues on (ADR 0030).
+    placement: that is what a storm of buyers queues on (ADR 0030). ``within`` runs last inside
+    the transaction (the API stores its idempotent response there, ADR 0045).
     """
     # A buyer's checkouts queue here, so per-buyer limits hold when one account races itself.
     list(User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk", flat=True))
@@ -737,7 +771,10 @@ def checkout_place_detailed(
     flash_gate_sold_on_commit(
         epochs=epochs, user_id=buyer.pk, units={sid: q for sid, (_s, q) in on_sale.items()}
     )
-    return Placement(checkout=checkout, orders=placed[::-1])
+    placement = Placement(checkout=checkout, orders=placed[::-1])
+    if within is not None:
+        within(placement)
+    return placement
 
 
 FLASH_BUY_OPTIONS = (ShippingOption.STANDARD, ShippingOption.EXPRESS)
@@ -820,19 +857,20 @@ def _flash_sale_buy_placed(
     if shipping_option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(shipping_option)[:20]})
     now = clock.now()
-    # The buyer's lock and both per-buyer counts in one statement: a buyer's placements queue
-    # on their row, so the counts cannot change before this transaction ends.
+    # Both per-buyer counts ride on the buyer's lock (below): a buyer's placements queue on
+    # their row, so the counts cannot change before this transaction ends.
     live = LIVE_STATUSES
     on_sale = (
         OrderLine.objects.filter(
-            flash_sale_id=sale_id, order__buyer_id=OuterRef("pk"), order__status__in=live
+            flash_sale_id=sale_id, order__buyer_id=buyer.pk, order__status__in=live
         )
         .values("flash_sale_id")
         .annotate(n=Sum("quantity"))
         .values("n")
     )
     sale = (
-        FlashSale.objects.select_related("variant__product__shop")
+        # the shop's shipping template rides along (reverse one-to-one): no query of its own
+        FlashSale.objects.select_related("variant__product__shop__shipping_template")
         .filter(
             pk=sale_id,
             starts_at__lte=now,
@@ -857,20 +895,37 @@ def _flash_sale_buy_placed(
         raise ProductUnavailable(extra={"flash_sale_id": sale_id, "reason": "use_cart"})
     of_product = (
         OrderLine.objects.filter(
-            product_id=product.pk, order__buyer_id=OuterRef("pk"), order__status__in=live
+            product_id=product.pk, order__buyer_id=buyer.pk, order__status__in=live
         )
         .values("product_id")
         .annotate(n=Sum("quantity"))
         .values("n")
     )
-    locked = (
-        User.objects.select_for_update(of=("self",))
-        .filter(pk=buyer.pk)
-        .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
-        .values_list("on_sale", "of_product")
-        .first()
-    )
-    bought_on_sale, bought_of_product = ((locked or (0, 0))[0] or 0), ((locked or (0, 0))[1] or 0)
+    # The buyer's lock, both counts and the address in one statement when the address is theirs
+    # (the lock taken through it); otherwise the lock and counts alone (the address is refused
+    # below, after the limits, as before).
+    address: Address | None = None
+    counted: tuple[int | None, int | None] | None = None
+    if address_id:
+        address = (
+            Address.objects.select_related("user")
+            .select_for_update(of=("user",))
+            .filter(pk=address_id, user_id=buyer.pk)
+            .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
+            .only(*_ADDRESS_FIELDS, "user__id")
+            .first()
+        )
+        if address is not None:
+            counted = (address.on_sale, address.of_product)  # type: ignore[attr-defined]
+    if counted is None:
+        counted = (
+            User.objects.select_for_update(of=("self",))
+            .filter(pk=buyer.pk)
+            .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
+            .values_list("on_sale", "of_product")
+            .first()
+        ) or (0, 0)
+    bought_on_sale, bought_of_product = (counted[0] or 0), (counted[1] or 0)
     if bought_on_sale + quantity > sale.per_user_limit:
         raise PerBuyerLimitExceeded(
             extra={"flash_sale_id": sale_id, "limit": sale.per_user_limit, "bought": bought_on_sale}
@@ -886,12 +941,12 @@ def _flash_sale_buy_placed(
     unit = sale.price_fen
     items_fen = unit * quantity
     shipped = product.kind not in NOT_SHIPPED_KINDS
-    address = None
     fee = 0
+    if not shipped:
+        address = None  # nothing to deliver: the order keeps no address
     if shipped:
         if shipping_option not in FLASH_BUY_OPTIONS:
             raise ShippingOptionUnavailable(extra={"option": shipping_option})
-        address = Address.objects.filter(pk=address_id, user=buyer).first() if address_id else None
         if address is None:
             raise AddressRequired()
         fee = shipping_fee_fen(
@@ -901,6 +956,7 @@ def _flash_sale_buy_placed(
             option=shipping_option,
             province=address.province,
             country=address.country,
+            template=_shop_template(product.shop),
         )
     checkout = Checkout.objects.create(
         buyer=buyer,
