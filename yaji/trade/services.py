@@ -52,7 +52,7 @@ from yaji.ledger.services import (
     ledger_post,
     wallet_account_for_user,
 )
-from yaji.trade import countries
+from yaji.trade import countries, divisions
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
 from yaji.trade.divisions import division_check
 from yaji.trade.errors import (
@@ -64,6 +64,7 @@ from yaji.trade.errors import (
     InvalidAddress,
     InvalidQuantity,
     InvalidShipment,
+    InvalidShippingTemplate,
     OrderStateInvalid,
     PerBuyerLimitExceeded,
     ProductUnavailable,
@@ -507,6 +508,67 @@ def shipping_fee_fen(
     elif option == ShippingOption.SCHEDULED:
         fee += SCHEDULED_EXTRA_FEN
     return fee
+
+
+MAX_SHIPPING_FEN = 1_000_000_000  # ten million yuan: a typo, not a rate
+
+
+@transaction.atomic(durable=True)
+def shipping_template_update(
+    *,
+    actor: User,
+    shop: Shop,
+    first_kg_fen: int,
+    extra_kg_fen: int,
+    free_over_fen: int = 0,
+    remote_regions: Iterable[str] = (),
+    remote_extra_fen: int = 0,
+    white_glove_fen: int = 0,
+    international_first_kg_fen: int = 0,
+    international_extra_kg_fen: int = 0,
+) -> ShippingTemplate:
+    """A shop manager sets the shop's shipping template — domestic rates, remote provinces,
+    white-glove, and the international rate (0: the shop does not ship abroad; ADR 0040).
+
+    Amounts are non-negative fen up to ten million yuan; the first kilogram is never free
+    (free shipping is the threshold's job); remote regions must be provinces of the division
+    list; an international further-kilogram rate needs an international first kilogram.
+    """
+    if not shop_can_manage(actor, shop):
+        raise NotFound()
+    amounts = {
+        "first_kg_fen": first_kg_fen,
+        "extra_kg_fen": extra_kg_fen,
+        "free_over_fen": free_over_fen,
+        "remote_extra_fen": remote_extra_fen,
+        "white_glove_fen": white_glove_fen,
+        "international_first_kg_fen": international_first_kg_fen,
+        "international_extra_kg_fen": international_extra_kg_fen,
+    }
+    for field, value in amounts.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= MAX_SHIPPING_FEN
+        ):
+            raise InvalidShippingTemplate(extra={"field": field})
+    if first_kg_fen == 0:
+        raise InvalidShippingTemplate(extra={"field": "first_kg_fen", "reason": "zero"})
+    if international_extra_kg_fen and not international_first_kg_fen:
+        raise InvalidShippingTemplate(
+            extra={"field": "international_first_kg_fen", "reason": "required"}
+        )
+    known = set(divisions.provinces())
+    regions = sorted({str(name).strip() for name in remote_regions if str(name).strip()})
+    unknown = [name for name in regions if name not in known]
+    if unknown:
+        raise InvalidShippingTemplate(extra={"field": "remote_regions", "unknown": unknown[:5]})
+    template, _created = ShippingTemplate.objects.select_for_update().get_or_create(shop=shop)
+    for field, value in amounts.items():
+        setattr(template, field, value)
+    template.remote_regions = regions
+    template.save()
+    return template
 
 
 # --- checkout ---------------------------------------------------------------------------------
