@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -919,17 +919,6 @@ def _flash_sale_buy_placed(
     if shipping_option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(shipping_option)[:20]})
     now = clock.now()
-    # Both per-buyer counts ride on the buyer's lock (below): a buyer's placements queue on
-    # their row, so the counts cannot change before this transaction ends.
-    live = LIVE_STATUSES
-    on_sale = (
-        OrderLine.objects.filter(
-            flash_sale_id=sale_id, order__buyer_id=buyer.pk, order__status__in=live
-        )
-        .values("flash_sale_id")
-        .annotate(n=Sum("quantity"))
-        .values("n")
-    )
     sale = (
         # the shop's shipping template rides along (reverse one-to-one): no query of its own
         FlashSale.objects.select_related("variant__product__shop__shipping_template")
@@ -955,39 +944,32 @@ def _flash_sale_buy_placed(
     if sale.needs_choice or product.kind == Product.Kind.BUNDLE:  # type: ignore[attr-defined]
         # A made-to-order choice or a bundle's sets: only the cart checkout prices those.
         raise ProductUnavailable(extra={"flash_sale_id": sale_id, "reason": "use_cart"})
-    of_product = (
-        OrderLine.objects.filter(
-            product_id=product.pk, order__buyer_id=buyer.pk, order__status__in=live
-        )
-        .values("product_id")
-        .annotate(n=Sum("quantity"))
-        .values("n")
-    )
-    # The buyer's lock, both counts and the address in one statement when the address is theirs
-    # (the lock taken through it); otherwise the lock and counts alone (the address is refused
-    # below, after the limits, as before).
+    # The buyer's row lock first — taken through the address when it is theirs, which reads the
+    # address in the same statement; otherwise alone (the address is refused below, after the
+    # limits, as before). A buyer's placements queue on that row. The counts come in the next
+    # statement: under READ COMMITTED a statement that waited for a lock still reads with the
+    # snapshot it started with, so counts computed in the locking statement itself could miss
+    # the order the previous holder just committed (ADR 0045).
     address: Address | None = None
-    counted: tuple[int | None, int | None] | None = None
     if address_id:
         address = (
             Address.objects.select_related("user")
             .select_for_update(of=("user",))
             .filter(pk=address_id, user_id=buyer.pk)
-            .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
             .only(*_ADDRESS_FIELDS, "user__id")
             .first()
         )
-        if address is not None:
-            counted = (address.on_sale, address.of_product)  # type: ignore[attr-defined]
-    if counted is None:
-        counted = (
-            User.objects.select_for_update(of=("self",))
-            .filter(pk=buyer.pk)
-            .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
-            .values_list("on_sale", "of_product")
-            .first()
-        ) or (0, 0)
-    bought_on_sale, bought_of_product = (counted[0] or 0), (counted[1] or 0)
+    if address is None:
+        list(User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk", flat=True))
+    counted = OrderLine.objects.filter(
+        Q(flash_sale_id=sale_id) | Q(product_id=product.pk),
+        order__buyer_id=buyer.pk,
+        order__status__in=LIVE_STATUSES,
+    ).aggregate(
+        on_sale=Sum("quantity", filter=Q(flash_sale_id=sale_id)),
+        of_product=Sum("quantity", filter=Q(product_id=product.pk)),
+    )
+    bought_on_sale, bought_of_product = counted["on_sale"] or 0, counted["of_product"] or 0
     if bought_on_sale + quantity > sale.per_user_limit:
         raise PerBuyerLimitExceeded(
             extra={"flash_sale_id": sale_id, "limit": sale.per_user_limit, "bought": bought_on_sale}
