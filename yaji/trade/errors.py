@@ -131,3 +131,9 @@ class UnknownDivision(ApplicationError):
     code = "unknown_division"
     status = 400
     default_message = _("该省、市、区县不存在，请从列表中选择。")
+
+
+class InvalidShippingTemplate(ApplicationError):
+    code = "invalid_shipping_template"
+    status = 400
+    default_message = _("运费设置无效：金额须为不超过一千万元的非负数，最多两位小数。")

@@ -9,10 +9,12 @@ lock on the buyer's row, so the limit holds when an account races itself.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Subquery, Sum
+from redis.exceptions import RedisError
 
 from yaji.accounts.models import User
 from yaji.catalog.models import Variant
@@ -20,8 +22,11 @@ from yaji.catalog.permissions import shop_can_manage
 from yaji.core import clock
 from yaji.core.errors import NotFound
 from yaji.core.models import IdempotencyRecord
-from yaji.trade.errors import InvalidFlashSale
+from yaji.trade.errors import FlashSaleSoldOut, InvalidFlashSale, PerBuyerLimitExceeded
+from yaji.trade.gate import Admission, Verdict, flash_gate
 from yaji.trade.models import CartLine, Checkout, FlashSale, OrderLine, OrderStatus
+
+logger = logging.getLogger(__name__)
 
 MAX_WINDOW_DAYS = 14
 
@@ -62,7 +67,7 @@ def flash_sale_create(
         raise InvalidFlashSale(extra={"field": "price_fen", "reason": "not_below_price"})
     if stock > variant.stock:
         raise InvalidFlashSale(extra={"field": "stock", "available": variant.stock})
-    return FlashSale.objects.create(
+    sale = FlashSale.objects.create(
         variant=variant,
         title=title,
         starts_at=starts_at,
@@ -73,6 +78,8 @@ def flash_sale_create(
         per_user_limit=per_user_limit,
         created_by=actor,
     )
+    transaction.on_commit(lambda: flash_gate_open(sale))  # the gate holds what committed
+    return sale
 
 
 def flash_sale_active(*, variant_id: int, now: datetime | None = None) -> FlashSale | None:
@@ -215,3 +222,245 @@ def flash_sale_gate_sold_out(
         cursor.execute(sql, [placement_key, sale_id, now, now])
         row = cursor.fetchone()
     return row is not None and row[0] <= 0 and not row[1]
+
+
+# --- the Redis gate (gate.py, ADR 0045) ---------------------------------------------------------
+
+
+def flash_bought_by_buyer(*, sale_id: int) -> dict[int, int]:
+    """Units each buyer holds on live orders of the sale (buyer id → units), in one query."""
+    rows = (
+        OrderLine.objects.filter(flash_sale_id=sale_id, order__status__in=LIVE_ORDER_STATUSES)
+        .values("order__buyer_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("order__buyer_id", "n")
+    )
+    return {buyer_id: n for buyer_id, n in rows}
+
+
+def flash_gate_open(sale: FlashSale) -> None:
+    """Initialise the sale's gate (after the sale's commit); a failure only means the first
+    placement rebuilds it from the database."""
+    gate = flash_gate()
+    if gate is None:
+        return
+    try:
+        gate.init(
+            sale_id=sale.pk,
+            left=sale.stock,
+            starts_at=sale.starts_at,
+            ends_at=sale.ends_at,
+            limit=sale.per_user_limit,
+            bought={},
+            now=clock.now(),
+        )
+    except RedisError:
+        logger.warning("flash gate: init failed", extra={"flash_sale_id": sale.pk})
+
+
+def flash_gate_rebuild(*, sale_id: int) -> bool:
+    """(Re)create a sale's gate from the database unless it exists; True if created.
+
+    A placement committing between these reads and the init is counted by the database read or
+    tells the gate afterwards under the old epoch (ignored): ``left`` can only come out too
+    high, which costs a database refusal, never a buyer turned away.
+    """
+    gate = flash_gate()
+    row = (
+        FlashSale.objects.filter(pk=sale_id)
+        .values("stock", "starts_at", "ends_at", "per_user_limit")
+        .first()
+    )
+    if gate is None or row is None:
+        return False
+    bought = flash_bought_by_buyer(sale_id=sale_id)
+    return gate.init(
+        sale_id=sale_id,
+        left=row["stock"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        limit=row["per_user_limit"],
+        bought=bought,
+        now=clock.now(),
+    )
+
+
+def flash_gate_admit(
+    *, sale_id: int, user_id: int, units: int, key_digest: str, now: datetime
+) -> Admission | None:
+    """Ask the gate; None when there is no gate (no Redis, Redis failing, unknown sale).
+
+    Raises the service's own refusals — ``flash_sale_sold_out``, ``per_buyer_limit_exceeded``
+    with the same ``extra`` — when the gate's answer is definitive.
+    """
+    gate = flash_gate()
+    if gate is None:
+        return None
+    try:
+        admission = gate.admit(
+            sale_id=sale_id, user_id=user_id, units=units, now=now, key_digest=key_digest
+        )
+        if admission.verdict == Verdict.MISSING and flash_gate_rebuild(sale_id=sale_id):
+            admission = gate.admit(
+                sale_id=sale_id, user_id=user_id, units=units, now=now, key_digest=key_digest
+            )
+    except RedisError:
+        logger.warning("flash gate unavailable; the database decides alone")
+        return None
+    if admission.verdict == Verdict.MISSING:
+        return None
+    if admission.verdict == Verdict.SOLD_OUT:
+        raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+    if admission.verdict == Verdict.OVER_LIMIT:
+        raise PerBuyerLimitExceeded(
+            extra={"flash_sale_id": sale_id, "limit": admission.limit, "bought": admission.bought}
+        )
+    return admission
+
+
+def flash_gate_after(
+    admission: Admission | None,
+    *,
+    sale_id: int,
+    user_id: int,
+    units: int,
+    outcome: str,
+    key_digest: str = "",
+) -> None:
+    """Tell the gate how the placement ended: ``placed``, ``sold_out`` or ``failed``."""
+    gate = flash_gate()
+    if admission is None or gate is None:
+        return
+    try:
+        if admission.verdict == Verdict.ADMITTED:
+            if outcome == "placed":
+                gate.confirm(
+                    sale_id=sale_id,
+                    admission=admission,
+                    user_id=user_id,
+                    units=units,
+                    key_digest=key_digest,
+                )
+            else:
+                available = None
+                if outcome == "sold_out":
+                    available = (
+                        FlashSale.objects.filter(pk=sale_id).values_list("stock", flat=True).first()
+                    )
+                gate.release(
+                    sale_id=sale_id,
+                    admission=admission,
+                    user_id=user_id,
+                    units=units,
+                    available=available,
+                )
+        elif outcome == "placed":  # bypassed, but placed: the gate counts it now
+            gate.sold(
+                sale_id=sale_id,
+                epoch=admission.epoch,
+                user_id=user_id,
+                units=units,
+                key_digest=key_digest,
+            )
+    except RedisError:
+        # A lost release is reclaimed after gate.STALE_MS; a lost confirm or sold leaves the
+        # gate high (the database refuses the surplus) until the timers' resync.
+        logger.warning("flash gate: %s not recorded", outcome, extra={"flash_sale_id": sale_id})
+
+
+def flash_gate_epochs(sale_ids: list[int]) -> dict[int, str]:
+    """The gates' epochs of these sales (read before a placement that holds no ticket)."""
+    gate = flash_gate()
+    if gate is None or not sale_ids:
+        return {}
+    try:
+        return {sale_id: epoch for sale_id in sale_ids if (epoch := gate.epoch(sale_id))}
+    except RedisError:
+        return {}
+
+
+def flash_gate_sold_on_commit(*, epochs: dict[int, str], user_id: int, units: dict[int, int]):  # type: ignore[no-untyped-def]
+    """After the caller's transaction commits: the gates count units sold without a ticket
+    (a cart checkout)."""
+    if not epochs:
+        return
+
+    def tell() -> None:
+        gate = flash_gate()
+        if gate is None:
+            return
+        for sale_id, epoch in epochs.items():
+            try:
+                gate.sold(sale_id=sale_id, epoch=epoch, user_id=user_id, units=units[sale_id])
+            except RedisError:
+                logger.warning("flash gate: sold not recorded", extra={"flash_sale_id": sale_id})
+
+    transaction.on_commit(tell)
+
+
+def flash_gate_give_back_on_commit(returned: dict[tuple[int, int], int]) -> None:
+    """After the caller's transaction commits: units of (sale, buyer) are on sale again."""
+    if not returned or flash_gate() is None:
+        return
+
+    def tell() -> None:
+        gate = flash_gate()
+        if gate is None:
+            return
+        for (sale_id, user_id), units in sorted(returned.items()):
+            try:
+                gate.give_back(sale_id=sale_id, user_id=user_id, units=units)
+            except RedisError:
+                logger.warning(
+                    "flash gate: give-back not recorded (resync corrects it)",
+                    extra={"flash_sale_id": sale_id},
+                )
+
+    transaction.on_commit(tell)
+
+
+def flash_gate_peek_sold_out(*, sale_id: int, key_digest: str, now: datetime) -> bool | None:
+    """The gate's read-only "sold out" for a request not yet authenticated; None: no gate
+    state (ask the database)."""
+    gate = flash_gate()
+    if gate is None:
+        return None
+    try:
+        peek = gate.peek(sale_id=sale_id, now=now, key_digest=key_digest)
+    except RedisError:
+        return None
+    if peek.verdict == "missing":
+        return None
+    return peek.verdict == "sold_out"
+
+
+def flash_gates_resync(*, now: datetime | None = None) -> int:
+    """Put every quiet gate of a running sale back on the database's numbers (the trade timers,
+    every minute): what a lost give-back would otherwise leave too low. Returns how many gates
+    changed."""
+    gate = flash_gate()
+    if gate is None:
+        return 0
+    now = now or clock.now()
+    changed = 0
+    sales = FlashSale.objects.filter(starts_at__lte=now, ends_at__gt=now).values_list(
+        "pk", flat=True
+    )
+    try:
+        for sale_id in sales:
+            state = gate.state(sale_id)
+            if state.left is None or state.pending:
+                continue
+            stock = FlashSale.objects.filter(pk=sale_id).values_list("stock", flat=True).first()
+            bought = flash_bought_by_buyer(sale_id=sale_id)
+            if stock is None or (state.left == stock and state.bought == bought):
+                continue
+            if gate.resync(sale_id=sale_id, seq=state.seq, left=stock, bought=bought):
+                logger.warning(
+                    "flash gate: resynced from the database",
+                    extra={"flash_sale_id": sale_id, "left": state.left, "stock": stock},
+                )
+                changed += 1
+    except RedisError:
+        logger.warning("flash gate unavailable: resync skipped")
+    return changed

@@ -28,6 +28,7 @@ from yaji.trade.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    ShippingTemplate,
     TrackingEvent,
 )
 
@@ -260,3 +261,17 @@ def edition_units_of(
     if product_id is not None:
         qs = qs.filter(product_id=product_id)
     return list(qs.order_by("product_id", "number"))
+
+
+def shipping_template_of(*, shop: Shop) -> ShippingTemplate:
+    """The shop's template, or an unsaved one with the defaults checkout charges without one."""
+    from yaji.trade.services import DEFAULT_TEMPLATE
+
+    found = ShippingTemplate.objects.filter(shop=shop).first()
+    if found is not None:
+        return found
+    return ShippingTemplate(
+        shop=shop,
+        first_kg_fen=DEFAULT_TEMPLATE.first_kg_fen,
+        extra_kg_fen=DEFAULT_TEMPLATE.extra_kg_fen,
+    )

@@ -15,6 +15,7 @@ Concurrency (ARCHITECTURE.md §3, PRODUCT.md invariants):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -28,7 +29,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +52,7 @@ from yaji.ledger.services import (
     ledger_post,
     wallet_account_for_user,
 )
-from yaji.trade import countries
+from yaji.trade import countries, divisions
 from yaji.trade.carriers import SANDBOX_CARRIER, sandbox_carrier_advance
 from yaji.trade.divisions import division_check
 from yaji.trade.errors import (
@@ -63,6 +64,7 @@ from yaji.trade.errors import (
     InvalidAddress,
     InvalidQuantity,
     InvalidShipment,
+    InvalidShippingTemplate,
     OrderStateInvalid,
     PerBuyerLimitExceeded,
     ProductUnavailable,
@@ -71,6 +73,12 @@ from yaji.trade.errors import (
 )
 from yaji.trade.flash import (
     flash_bought_many,
+    flash_gate_admit,
+    flash_gate_after,
+    flash_gate_epochs,
+    flash_gate_give_back_on_commit,
+    flash_gate_sold_on_commit,
+    flash_gates_resync,
     flash_sales_active,
     flash_stock_return,
     flash_stock_take,
@@ -402,6 +410,21 @@ def address_delete(*, user: User, address_id: int) -> None:
         raise NotFound()
 
 
+_ADDRESS_FIELDS = (
+    "id",
+    "user_id",
+    "recipient",
+    "phone",
+    "country",
+    "province",
+    "city",
+    "district",
+    "line",
+    "line2",
+    "postal_code",
+)
+
+
 def _address_snapshot(address: Address) -> dict[str, str]:
     return {
         "recipient": address.recipient,
@@ -418,6 +441,16 @@ def _address_snapshot(address: Address) -> dict[str, str]:
 
 # --- shipping ---------------------------------------------------------------------------------
 
+_UNREAD = object()  # shipping_fee_fen: the caller did not read the shop's template
+
+
+def _shop_template(shop: Shop) -> ShippingTemplate | None:
+    """The template select_related brought along with the shop (None: the shop has none)."""
+    try:
+        return shop.shipping_template  # type: ignore[attr-defined,no-any-return]
+    except ShippingTemplate.DoesNotExist:
+        return None
+
 
 def shipping_fee_fen(
     *,
@@ -427,14 +460,21 @@ def shipping_fee_fen(
     option: str,
     province: str = "",
     country: str = countries.CHINA,
+    template: ShippingTemplate | object | None = _UNREAD,
 ) -> int:
     """The shop's fee for one parcel: template by weight and region, free over the threshold.
+
+    ``template``: the shop's template when the caller read it already (None: the shop has
+    none), so that this costs no query.
 
     Abroad (``country`` other than CN) the template's international rate applies — first
     kilogram + each further one, standard or express, never free (the threshold is a domestic
     promise) — and a shop without one does not ship there: ``shipping_unavailable``.
     """
-    template = ShippingTemplate.objects.filter(shop=shop).first() or DEFAULT_TEMPLATE
+    if template is _UNREAD:
+        template = ShippingTemplate.objects.filter(shop=shop).first()
+    template = template or DEFAULT_TEMPLATE
+    assert isinstance(template, ShippingTemplate)  # narrowed, for the type checker
     if option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(option)[:20]})
     if country != countries.CHINA:
@@ -468,6 +508,67 @@ def shipping_fee_fen(
     elif option == ShippingOption.SCHEDULED:
         fee += SCHEDULED_EXTRA_FEN
     return fee
+
+
+MAX_SHIPPING_FEN = 1_000_000_000  # ten million yuan: a typo, not a rate
+
+
+@transaction.atomic(durable=True)
+def shipping_template_update(
+    *,
+    actor: User,
+    shop: Shop,
+    first_kg_fen: int,
+    extra_kg_fen: int,
+    free_over_fen: int = 0,
+    remote_regions: Iterable[str] = (),
+    remote_extra_fen: int = 0,
+    white_glove_fen: int = 0,
+    international_first_kg_fen: int = 0,
+    international_extra_kg_fen: int = 0,
+) -> ShippingTemplate:
+    """A shop manager sets the shop's shipping template — domestic rates, remote provinces,
+    white-glove, and the international rate (0: the shop does not ship abroad; ADR 0040).
+
+    Amounts are non-negative fen up to ten million yuan; the first kilogram is never free
+    (free shipping is the threshold's job); remote regions must be provinces of the division
+    list; an international further-kilogram rate needs an international first kilogram.
+    """
+    if not shop_can_manage(actor, shop):
+        raise NotFound()
+    amounts = {
+        "first_kg_fen": first_kg_fen,
+        "extra_kg_fen": extra_kg_fen,
+        "free_over_fen": free_over_fen,
+        "remote_extra_fen": remote_extra_fen,
+        "white_glove_fen": white_glove_fen,
+        "international_first_kg_fen": international_first_kg_fen,
+        "international_extra_kg_fen": international_extra_kg_fen,
+    }
+    for field, value in amounts.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= MAX_SHIPPING_FEN
+        ):
+            raise InvalidShippingTemplate(extra={"field": field})
+    if first_kg_fen == 0:
+        raise InvalidShippingTemplate(extra={"field": "first_kg_fen", "reason": "zero"})
+    if international_extra_kg_fen and not international_first_kg_fen:
+        raise InvalidShippingTemplate(
+            extra={"field": "international_first_kg_fen", "reason": "required"}
+        )
+    known = set(divisions.provinces())
+    regions = sorted({str(name).strip() for name in remote_regions if str(name).strip()})
+    unknown = [name for name in regions if name not in known]
+    if unknown:
+        raise InvalidShippingTemplate(extra={"field": "remote_regions", "unknown": unknown[:5]})
+    template, _created = ShippingTemplate.objects.select_for_update().get_or_create(shop=shop)
+    for field, value in amounts.items():
+        setattr(template, field, value)
+    template.remote_regions = regions
+    template.save()
+    return template
 
 
 # --- checkout ---------------------------------------------------------------------------------
@@ -561,6 +662,7 @@ def checkout_place_detailed(
     address_id: int | None = None,
     shipping_options: dict[int, str] | None = None,
     note: str = "",
+    within: Callable[[Placement], None] | None = None,
 ) -> Placement:
     """Turn the buyer's cart into one order per shop under one checkout, and reserve the stock.
 
@@ -570,7 +672,8 @@ def checkout_place_detailed(
 
     The hot rows (a flash sale's and a variant's stock) are decremented last, just before the
     commit, so their row locks are held for two statements and the commit, not for the whole
-    placement: that is what a storm of buyers queues on (ADR 0030).
+    placement: that is what a storm of buyers queues on (ADR 0030). ``within`` runs last inside
+    the transaction (the API stores its idempotent response there, ADR 0045).
     """
     # A buyer's checkouts queue here, so per-buyer limits hold when one account races itself.
     list(User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk", flat=True))
@@ -708,6 +811,9 @@ def checkout_place_detailed(
         key=str(checkout.pk),
     )
 
+    # Units sold on sale without a gate ticket: the gates count them once this commits (their
+    # epochs read now, so a gate rebuilt meanwhile from the database does not count them twice).
+    epochs = flash_gate_epochs(sorted(on_sale)) if on_sale else {}
     # Stock last. One lock order for everyone — flash sales by id, then variants by id — so
     # concurrent checkouts never wait on each other in a cycle, and a sold-out sale is refused
     # before its variant's row is touched. A refusal rolls back everything written above.
@@ -724,13 +830,18 @@ def checkout_place_detailed(
             raise InsufficientStock(
                 extra={"variant_id": variant_id, "available": next(iter(available), 0)}
             )
-    return Placement(checkout=checkout, orders=placed[::-1])
+    flash_gate_sold_on_commit(
+        epochs=epochs, user_id=buyer.pk, units={sid: q for sid, (_s, q) in on_sale.items()}
+    )
+    placement = Placement(checkout=checkout, orders=placed[::-1])
+    if within is not None:
+        within(placement)
+    return placement
 
 
 FLASH_BUY_OPTIONS = (ShippingOption.STANDARD, ShippingOption.EXPRESS)
 
 
-@transaction.atomic(durable=True)
 def flash_sale_buy(
     *,
     buyer: User,
@@ -741,6 +852,53 @@ def flash_sale_buy(
     note: str = "",
     placement_key: str = "",
     within: Callable[[Placement], None] | None = None,
+) -> Placement:
+    """Buy now through the Redis gate when there is one (ADR 0045), else the database alone.
+
+    The gate answers ``flash_sale_sold_out`` and ``per_buyer_limit_exceeded`` (the placement's
+    own errors, same ``extra``) before any query when they are definitive; an admitted or
+    bypassed request is placed by :func:`_flash_sale_buy_placed`, the source of truth, and the
+    gate is told the outcome: a refusal or a failure gives the units back.
+    """
+    _quantity(quantity)
+    admission = flash_gate_admit(
+        sale_id=sale_id, user_id=buyer.pk, units=quantity, key_digest=placement_key, now=clock.now()
+    )
+    after = functools.partial(
+        flash_gate_after, admission, sale_id=sale_id, user_id=buyer.pk, units=quantity
+    )
+    try:
+        placement = _flash_sale_buy_placed(
+            buyer=buyer,
+            sale_id=sale_id,
+            quantity=quantity,
+            address_id=address_id,
+            shipping_option=shipping_option,
+            note=note,
+            placement_key=placement_key,
+            within=within,
+        )
+    except FlashSaleSoldOut:
+        after(outcome="sold_out")
+        raise
+    except BaseException:
+        after(outcome="failed")
+        raise
+    after(outcome="placed", key_digest=placement_key)
+    return placement
+
+
+@transaction.atomic(durable=True)
+def _flash_sale_buy_placed(
+    *,
+    buyer: User,
+    sale_id: int,
+    quantity: int,
+    address_id: int | None,
+    shipping_option: str,
+    note: str,
+    placement_key: str,
+    within: Callable[[Placement], None] | None,
 ) -> Placement:
     """Buy now: one order for ``quantity`` units of a running flash sale, without the cart.
 
@@ -761,19 +919,9 @@ def flash_sale_buy(
     if shipping_option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(shipping_option)[:20]})
     now = clock.now()
-    # The buyer's lock and both per-buyer counts in one statement: a buyer's placements queue
-    # on their row, so the counts cannot change before this transaction ends.
-    live = LIVE_STATUSES
-    on_sale = (
-        OrderLine.objects.filter(
-            flash_sale_id=sale_id, order__buyer_id=OuterRef("pk"), order__status__in=live
-        )
-        .values("flash_sale_id")
-        .annotate(n=Sum("quantity"))
-        .values("n")
-    )
     sale = (
-        FlashSale.objects.select_related("variant__product__shop")
+        # the shop's shipping template rides along (reverse one-to-one): no query of its own
+        FlashSale.objects.select_related("variant__product__shop__shipping_template")
         .filter(
             pk=sale_id,
             starts_at__lte=now,
@@ -796,22 +944,32 @@ def flash_sale_buy(
     if sale.needs_choice or product.kind == Product.Kind.BUNDLE:  # type: ignore[attr-defined]
         # A made-to-order choice or a bundle's sets: only the cart checkout prices those.
         raise ProductUnavailable(extra={"flash_sale_id": sale_id, "reason": "use_cart"})
-    of_product = (
-        OrderLine.objects.filter(
-            product_id=product.pk, order__buyer_id=OuterRef("pk"), order__status__in=live
+    # The buyer's row lock first — taken through the address when it is theirs, which reads the
+    # address in the same statement; otherwise alone (the address is refused below, after the
+    # limits, as before). A buyer's placements queue on that row. The counts come in the next
+    # statement: under READ COMMITTED a statement that waited for a lock still reads with the
+    # snapshot it started with, so counts computed in the locking statement itself could miss
+    # the order the previous holder just committed (ADR 0045).
+    address: Address | None = None
+    if address_id:
+        address = (
+            Address.objects.select_related("user")
+            .select_for_update(of=("user",))
+            .filter(pk=address_id, user_id=buyer.pk)
+            .only(*_ADDRESS_FIELDS, "user__id")
+            .first()
         )
-        .values("product_id")
-        .annotate(n=Sum("quantity"))
-        .values("n")
+    if address is None:
+        list(User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk", flat=True))
+    counted = OrderLine.objects.filter(
+        Q(flash_sale_id=sale_id) | Q(product_id=product.pk),
+        order__buyer_id=buyer.pk,
+        order__status__in=LIVE_STATUSES,
+    ).aggregate(
+        on_sale=Sum("quantity", filter=Q(flash_sale_id=sale_id)),
+        of_product=Sum("quantity", filter=Q(product_id=product.pk)),
     )
-    locked = (
-        User.objects.select_for_update(of=("self",))
-        .filter(pk=buyer.pk)
-        .annotate(on_sale=Subquery(on_sale), of_product=Subquery(of_product))
-        .values_list("on_sale", "of_product")
-        .first()
-    )
-    bought_on_sale, bought_of_product = ((locked or (0, 0))[0] or 0), ((locked or (0, 0))[1] or 0)
+    bought_on_sale, bought_of_product = counted["on_sale"] or 0, counted["of_product"] or 0
     if bought_on_sale + quantity > sale.per_user_limit:
         raise PerBuyerLimitExceeded(
             extra={"flash_sale_id": sale_id, "limit": sale.per_user_limit, "bought": bought_on_sale}
@@ -827,12 +985,12 @@ def flash_sale_buy(
     unit = sale.price_fen
     items_fen = unit * quantity
     shipped = product.kind not in NOT_SHIPPED_KINDS
-    address = None
     fee = 0
+    if not shipped:
+        address = None  # nothing to deliver: the order keeps no address
     if shipped:
         if shipping_option not in FLASH_BUY_OPTIONS:
             raise ShippingOptionUnavailable(extra={"option": shipping_option})
-        address = Address.objects.filter(pk=address_id, user=buyer).first() if address_id else None
         if address is None:
             raise AddressRequired()
         fee = shipping_fee_fen(
@@ -842,6 +1000,7 @@ def flash_sale_buy(
             option=shipping_option,
             province=address.province,
             country=address.country,
+            template=_shop_template(product.shop),
         )
     checkout = Checkout.objects.create(
         buyer=buyer,
@@ -1000,13 +1159,16 @@ def _order_paid(order: Order, *, kinds: set[str], now: datetime, actor: User) ->
 def _stock_return(orders: Iterable[Order]) -> None:
     per_variant: dict[int, int] = defaultdict(int)
     per_sale: dict[int, int] = defaultdict(int)
-    lines = OrderLine.objects.filter(order__in=list(orders)).only(
-        "variant_id", "quantity", "flash_sale_id"
+    per_sale_buyer: dict[tuple[int, int], int] = defaultdict(int)
+    lines = OrderLine.objects.filter(order__in=list(orders)).values_list(
+        "variant_id", "quantity", "flash_sale_id", "order__buyer_id"
     )
-    for line in lines:
-        per_variant[line.variant_id] += line.quantity
-        if line.flash_sale_id:
-            per_sale[line.flash_sale_id] += line.quantity
+    for variant_id, quantity, sale_id, buyer_id in lines:
+        per_variant[variant_id] += quantity
+        if sale_id:
+            per_sale[sale_id] += quantity
+            per_sale_buyer[(sale_id, buyer_id)] += quantity
+    flash_gate_give_back_on_commit(dict(per_sale_buyer))
     # The lock order of checkout: flash sales by id, then variants by id.
     for sale_id in sorted(per_sale):
         flash_stock_return(sale_id=sale_id, quantity=per_sale[sale_id])
@@ -1225,10 +1387,12 @@ def orders_complete_due(*, now: datetime | None = None, batch: int = 200) -> int
 
 
 def trade_timers_run(*, now: datetime | None = None) -> dict[str, int]:
-    """Both order timers; the background worker runs this every minute."""
+    """Both order timers, and the flash gates' resync; the background worker runs this every
+    minute."""
     return {
         "expired": checkouts_expire_due(now=now),
         "completed": orders_complete_due(now=now),
+        "flash_gates_resynced": flash_gates_resync(),
     }
 
 

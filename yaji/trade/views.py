@@ -10,21 +10,43 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yaji.accounts.models import Role
 from yaji.accounts.permissions import has_role
 from yaji.catalog import selectors as catalog_selectors
+from yaji.catalog.models import Product
 from yaji.catalog.uploads import private_storage
+from yaji.core import clock
 from yaji.core.errors import ApplicationError
 from yaji.core.money import Money, format_money
 from yaji.payments import selectors as payments_selectors
-from yaji.trade import aftersales, countries, divisions, payment, reviews, selectors, services
-from yaji.trade.models import AfterSale, AfterSaleStatus, Cart, OrderStatus, ShippingOption
+from yaji.trade import (
+    aftersales,
+    countries,
+    divisions,
+    flash,
+    payment,
+    reviews,
+    selectors,
+    services,
+)
+from yaji.trade.errors import InvalidShippingTemplate, ProductUnavailable
+from yaji.trade.models import (
+    AfterSale,
+    AfterSaleStatus,
+    Cart,
+    FlashSale,
+    OrderStatus,
+    ShippingOption,
+)
 from yaji.trade.receivers import GUEST_CART_SESSION_KEY
 from yaji.trade.refunds import order_refund_destinations
 
@@ -144,6 +166,39 @@ def _checkout_context(request: HttpRequest, **extra: object) -> dict:
     }
 
 
+def _address_from_post(request: HttpRequest) -> int | None:
+    """The chosen address, or the new one the form describes (created, made the default)."""
+    post, user = request.POST, request.user
+    if post.get("address_id") != "new":
+        return _int(post.get("address_id")) or None
+    if post.get("address_kind") == "abroad":
+        address = services.address_create(
+            user=user,  # type: ignore[arg-type]
+            recipient=post.get("recipient", ""),
+            phone=post.get("phone", ""),
+            # An empty choice is not China: the form's abroad half was chosen.
+            country=post.get("country", "") or "-",
+            region=post.get("abroad_region", ""),
+            city=post.get("abroad_city", ""),
+            postal_code=post.get("abroad_postal_code", ""),
+            line=post.get("abroad_line", ""),
+            line2=post.get("abroad_line2", ""),
+            is_default=True,
+        )
+    else:
+        address = services.address_create(
+            user=user,  # type: ignore[arg-type]
+            recipient=post.get("recipient", ""),
+            phone=post.get("phone", ""),
+            province=post.get("province", ""),
+            city=post.get("city", ""),
+            district=post.get("district", ""),
+            line=post.get("line", ""),
+            is_default=True,
+        )
+    return address.pk
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
@@ -153,34 +208,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     post = request.POST
     user = request.user
     try:
-        address_id = _int(post.get("address_id")) or None
-        if post.get("address_id") == "new":
-            if post.get("address_kind") == "abroad":
-                address = services.address_create(
-                    user=user,  # type: ignore[arg-type]
-                    recipient=post.get("recipient", ""),
-                    phone=post.get("phone", ""),
-                    # An empty choice is not China: the form's abroad half was chosen.
-                    country=post.get("country", "") or "-",
-                    region=post.get("abroad_region", ""),
-                    city=post.get("abroad_city", ""),
-                    postal_code=post.get("abroad_postal_code", ""),
-                    line=post.get("abroad_line", ""),
-                    line2=post.get("abroad_line2", ""),
-                    is_default=True,
-                )
-            else:
-                address = services.address_create(
-                    user=user,  # type: ignore[arg-type]
-                    recipient=post.get("recipient", ""),
-                    phone=post.get("phone", ""),
-                    province=post.get("province", ""),
-                    city=post.get("city", ""),
-                    district=post.get("district", ""),
-                    line=post.get("line", ""),
-                    is_default=True,
-                )
-            address_id = address.pk
+        address_id = _address_from_post(request)
         options = {
             _int(key.removeprefix("shipping_")): value
             for key, value in post.items()
@@ -458,3 +486,173 @@ def after_sale_photo(request: HttpRequest, photo_id: int) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
+
+
+# --- flash sales: the sale page with its buy-now button (ADR 0045) ----------------------------
+
+
+def _flash_sale_or_404(sale_id: int) -> FlashSale:
+    sale = (
+        FlashSale.objects.select_related("variant__product__shop")
+        .filter(pk=min(sale_id, MAX_ID), variant__product__status=Product.Status.LISTED)
+        .first()
+    )
+    if sale is None:
+        raise Http404
+    return sale
+
+
+def _flash_state(sale: FlashSale) -> str:
+    now = clock.now()
+    if now < sale.starts_at:
+        return "upcoming"
+    if now >= sale.ends_at:
+        return "ended"
+    return "sold_out" if sale.stock <= 0 else "running"
+
+
+def _flash_refusal(sale: FlashSale, exc: ApplicationError) -> str:
+    """What the buyer reads when buy-now is refused: the sale's own words for its refusals."""
+    if exc.code == "flash_sale_sold_out":
+        return _("手慢了，本场秒杀已抢光。有人取消订单时会重新放出库存。")
+    if exc.code == "per_buyer_limit_exceeded":
+        return _("每人限购 %(limit)s 件，你已抢到 %(bought)s 件。") % {
+            "limit": exc.extra.get("limit", sale.per_user_limit),
+            "bought": exc.extra.get("bought", 0),
+        }
+    if exc.code == "product_unavailable":
+        state = _flash_state(sale)
+        if state == "upcoming":
+            return _("秒杀尚未开始，开始时间：%(at)s。") % {
+                "at": date_format(localtime(sale.starts_at), "Y-m-d H:i")
+            }
+        if state == "ended":
+            return _("本场秒杀已结束。")
+    return str(exc.message)
+
+
+@require_GET
+def flash_sales(request: HttpRequest) -> HttpResponse:
+    return render(request, "trade/flash_sales.html", {"sales": flash.flash_sales_upcoming()})
+
+
+@require_http_methods(["GET", "POST"])
+def flash_sale(request: HttpRequest, sale_id: int) -> HttpResponse:
+    """A flash sale: price, units left, window, the per-buyer limit, and 立即抢购 for a signed-in
+    buyer with the address choice. Refusals (sold out, over the limit, not started, ended) are
+    said on the page, with the API's status."""
+    sale = _flash_sale_or_404(sale_id)
+    error, status = "", 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            state = _flash_state(sale)
+            if state in ("upcoming", "ended"):  # said before an address is created
+                raise ProductUnavailable(extra={"flash_sale_id": sale.pk})
+            placement = services.flash_sale_buy(
+                buyer=request.user,  # type: ignore[arg-type]
+                sale_id=sale.pk,
+                quantity=_int(request.POST.get("quantity"), 1),
+                address_id=_address_from_post(request),
+                shipping_option=request.POST.get("shipping_option", ShippingOption.STANDARD),
+                note=request.POST.get("note", ""),
+            )
+        except ApplicationError as exc:
+            error, status = _flash_refusal(sale, exc), exc.status
+            sale = _flash_sale_or_404(sale_id)  # the units left now
+        else:
+            messages.success(request, _("抢到了！请在 30 分钟内付款。"))
+            return redirect("trade:checkout_pay", checkout_id=placement.checkout.pk)
+    user = request.user
+    context = {
+        "sale": sale,
+        "product": sale.variant.product,
+        "state": _flash_state(sale),
+        "error": error,
+        "addresses": list(selectors.addresses_of(user=user)) if user.is_authenticated else [],  # type: ignore[arg-type]
+        "shipping_options": [
+            (value, label)
+            for value, label in ShippingOption.choices
+            if value in services.FLASH_BUY_OPTIONS
+        ],
+        "countries": countries.choices(),
+        "form": request.POST,
+        "quantities": range(1, sale.per_user_limit + 1),
+        **_division_choices(request.POST),
+    }
+    return render(request, "trade/flash_sale.html", context, status=status)
+
+
+# --- a shop's shipping template (domestic and international rates) ----------------------------
+
+SHIPPING_YUAN_FIELDS = (
+    "first_kg_fen",
+    "extra_kg_fen",
+    "free_over_fen",
+    "remote_extra_fen",
+    "white_glove_fen",
+    "international_first_kg_fen",
+    "international_extra_kg_fen",
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shop_shipping(request: HttpRequest, slug: str) -> HttpResponse:
+    """The shop's shipping template: amounts in yuan on the page, fen in the service."""
+    try:
+        shop = catalog_selectors.shop_get_managed(user=request.user, slug=slug)
+    except ApplicationError as exc:
+        raise Http404 from exc
+    error, status = "", 200
+    if request.method == "POST":
+        post = request.POST
+        try:
+            services.shipping_template_update(
+                actor=request.user,  # type: ignore[arg-type]
+                shop=shop,
+                remote_regions=post.getlist("remote_regions"),
+                **{
+                    name: _yuan_to_fen(post.get(name, ""), field=name)
+                    for name in SHIPPING_YUAN_FIELDS
+                },
+            )
+        except ApplicationError as exc:
+            error, status = str(exc.message), exc.status
+        else:
+            messages.success(request, _("运费模板已保存。"))
+            return redirect("trade:shop_shipping", slug=shop.slug)
+    template = selectors.shipping_template_of(shop=shop)
+    values = {
+        name: request.POST.get(name) if error else _fen_to_yuan(getattr(template, name))
+        for name in SHIPPING_YUAN_FIELDS
+    }
+    remote = request.POST.getlist("remote_regions") if error else template.remote_regions
+    return render(
+        request,
+        "trade/shop_shipping.html",
+        {
+            "shop": shop,
+            "values": values,
+            "remote": remote,
+            "provinces": divisions.provinces(),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _fen_to_yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def _yuan_to_fen(text: str, *, field: str) -> int:
+    """``12``, ``12.5`` or ``12.50`` yuan → 1250 fen; empty is 0; anything else is refused."""
+    text = (text or "").strip()
+    if not text:
+        return 0
+    whole, _dot, part = text.partition(".")
+    if not whole.isdigit() or len(whole) > 7 or (part and not (part.isdigit() and len(part) <= 2)):
+        raise InvalidShippingTemplate(extra={"field": field})
+    return int(whole) * 100 + int((part + "00")[:2])
