@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
-from typing import Protocol
-
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from yaji.core import clock
 from yaji.core.errors import ApplicationError
+from yaji.core.fastpath import FastRequest, fast_route
 from yaji.trade.errors import FlashSaleSoldOut, PerBuyerLimitExceeded
 from yaji.trade.gate import flash_gate
 from yaji.trade.schemas import FlashBuyIn
@@ -39,14 +37,7 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 _KEY = re.compile(r"^[!-~](?:[ -~]{0,253}[!-~])?$")
 
 
-class FastRequestLike(Protocol):  # the fields of yaji.core.fastpath.FastRequest read here
-    params: dict[str, str]
-    user_id: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
-def flash_sale_orders_fast(request: FastRequestLike) -> ApplicationError | None:
+def flash_sale_orders_fast(request: FastRequest) -> ApplicationError | None:
     """The gate's definitive refusal of this buy-now, or None to let Django answer."""
     raw_id = request.params.get("sale_id", "")
     key = request.headers.get(IDEMPOTENCY_HEADER)
@@ -87,9 +78,5 @@ def _quantity(body: bytes) -> int | None:
 
 
 def fast_routes_register() -> None:
-    """Register the handler with the core's fast path when it exists (wired at merge)."""
-    try:
-        from yaji.core.fastpath import fast_route  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
+    """Register the handler with the core's fast path (ADR 0043); from TradeConfig.ready()."""
     fast_route("POST", ROUTE)(flash_sale_orders_fast)
