@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from yaji.catalog.tests.factories import verified_user
 from yaji.core import clock
 from yaji.core.errors import ApplicationError
+from yaji.core.fastpath import FastRequest, fast_routes
 from yaji.ledger.reconciliation import reconciliation_run
 from yaji.trade import services
 from yaji.trade.errors import FlashSaleSoldOut, PerBuyerLimitExceeded
@@ -225,21 +225,15 @@ def test_outside_the_window_the_gate_lets_the_database_say_why() -> None:
 # --- the fast path's handler ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FakeFastRequest:  # the shape of yaji.core.fastpath.FastRequest
-    method: str
-    path: str
-    params: dict[str, str]
-    user_id: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+def test_the_handler_is_registered_with_the_fast_path() -> None:
+    assert ("POST", ROUTE) in fast_routes()
 
 
 def fast(sale_id: int, user_id: int, *, key: str | None = "k-1", body: object = None):  # type: ignore[no-untyped-def]
     headers = {"idempotency-key": key} if key is not None else {}
     raw = json.dumps(body if body is not None else {"address_id": 1}).encode()
     return flash_sale_orders_fast(
-        FakeFastRequest(
+        FastRequest(
             "POST",
             f"/api/v1/flash-sales/{sale_id}/orders",
             {"sale_id": str(sale_id)},
