@@ -11,15 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from yaji.community import services
 from yaji.community.tests.factories import PASSWORD, UserFactory, image_upload, post_make
 
-
-@pytest.fixture(autouse=True)
-def _token_cache_off(settings):  # type: ignore[no-untyped-def]
-    # These budgets count the token's look-up. With Redis configured the token cache (ADR 0036)
-    # answers it instead, depending on what an earlier request cached: count without it.
-    settings.YAJI_AUTH_CACHE = "off"
-
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("token_cache_off")]
 
 
 def _count(client: Client, path: str) -> int:

@@ -20,15 +20,7 @@ from yaji.payments.tests.factories import Api
 from yaji.redpackets.models import RedPacket
 from yaji.redpackets.tests.factories import funded_user, reconcile_ok
 
-
-@pytest.fixture(autouse=True)
-def _token_cache_off(settings):  # type: ignore[no-untyped-def]
-    # These budgets count the token's look-up. With Redis configured the token cache (ADR 0036)
-    # answers it instead, depending on what an earlier request cached: count without it.
-    settings.YAJI_AUTH_CACHE = "off"
-
-
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("token_cache_off")]
 
 CLAIM = "/red-packets/{}/claim"
 POSTGRES = settings.IS_POSTGRES
