@@ -9,7 +9,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from yaji.accounts.notifications import notification_subscribers_register
-        from yaji.accounts.token_auth import auth_cache_signals_connect
+        from yaji.accounts.token_auth import (
+            auth_cache_signals_connect,
+            token_cache_location,
+            token_cached_peek,
+        )
+        from yaji.core.fastpath import fast_identity_register
 
         notification_subscribers_register()
         auth_cache_signals_connect()
+        fast_identity_register(token_cached_peek, token_cache_location)

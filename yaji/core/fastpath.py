@@ -106,6 +106,17 @@ class _Route:
 
 
 _routes: dict[tuple[str, str], list[_Route]] = {}
+# (peek(token, now, **rider) -> found with .user_id and .rider, location() -> Redis URL or None)
+_identity: tuple[Callable[..., Any], Callable[[], str | None]] | None = None
+
+
+def fast_identity_register(peek: Callable[..., Any], location: Callable[[], str | None]) -> None:
+    """The bearer-token check the fast path trusts, registered by the accounts app from its
+    ``ready()`` (the kernel may not import a domain app: the import-layer contract)."""
+    global _identity
+    _identity = (peek, location)
+
+
 _FIRST_SEGMENT = re.compile(r"/([A-Za-z0-9_\-]+)(?:/|$)")
 
 
@@ -216,8 +227,9 @@ def _answer(
     if not 0 <= length <= MAX_BODY:
         return None
 
-    from yaji.accounts.token_auth import token_cache_location, token_cached_peek
-
+    if _identity is None:
+        return None  # nobody registered a token check: every request is Django's
+    token_cached_peek, token_cache_location = _identity
     params = match.groupdict()
     rider: dict[str, Any] = {}
     peek = route.peek
