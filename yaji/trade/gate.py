@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from django.conf import settings
+from yaji.core.gates import redis_gate, redis_ms
 
 logger = logging.getLogger(__name__)
 
@@ -404,21 +404,9 @@ class FlashGate:
 _NAMES = ("left", "bought", "pending", "tickets", "meta", "keys", "mine")
 
 
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-_gates: dict[tuple[str, str], FlashGate] = {}
+_ms = redis_ms
 
 
 def flash_gate() -> FlashGate | None:
     """The gate when Redis is configured (``REDIS_URL``), else None. One client per process."""
-    url = getattr(settings, "REDIS_URL", None)
-    if not url:
-        return None
-    prefix = settings.CACHES.get("default", {}).get("KEY_PREFIX", "") or ""
-    prefix = f"{prefix}:" if prefix else ""
-    gate = _gates.get((url, prefix))
-    if gate is None:
-        gate = _gates[(url, prefix)] = FlashGate(url, prefix)
-    return gate
+    return redis_gate(FlashGate)
