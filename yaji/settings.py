@@ -105,12 +105,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ----------------------------------------------------------------------------------
 REDIS_URL = config.env("REDIS_URL")
+# Without a timeout a Redis that stops answering (not one that refuses) hangs every request
+# that touches the cache until gunicorn kills the worker; with one, the request fails or falls
+# back (token auth and the gates catch RedisError) within a second.
+REDIS_CACHE_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "yaji.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": config.env("YAJI_CACHE_PREFIX", "yaji"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
