@@ -934,7 +934,7 @@ def _flash_sale_buy_placed(
     if shipping_option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(shipping_option)[:20]})
     now = clock.now()
-    sale = _flash_sale_for_buy(sale_id=sale_id, now=now)
+    sale = flash_sale_for_buy(sale_id=sale_id, now=now)
     if sale is None:
         raise ProductUnavailable(extra={"flash_sale_id": sale_id})
     variant, product = sale.variant, sale.variant.product
@@ -986,44 +986,18 @@ def _flash_sale_buy_placed(
             country=address.country,
             template=_shop_template(product.shop),
         )
-    checkout = Checkout(
-        buyer=buyer,
-        total_fen=items_fen + fee,
-        currency=CURRENCY,
-        pay_by=now + pay_window(),
-        placement_key=placement_key[:64],
-    )
-    order = Order(
-        id=order_id,
-        number=_order_number(now),
-        checkout=checkout,
-        buyer=buyer,
-        shop=product.shop,
-        items_fen=items_fen,
-        shipping_fen=fee,
-        total_fen=items_fen + fee,
-        currency=CURRENCY,
+    placement = flash_placement_rows(
+        buyer_id=buyer.pk,
+        sale=sale,
+        quantity=quantity,
+        fee_fen=fee,
         shipping_option=shipping_option if shipped else ShippingOption.STANDARD,
         address=_address_snapshot(address) if address else {},
         note=note,
-        lead_time_days=product.lead_time_days or 0,
+        placement_key=placement_key,
+        now=now,
+        order_id=order_id,
     )
-    line = OrderLine(
-        order=order,
-        product=product,
-        variant=variant,
-        title=product.title_zh[:120],
-        sku=variant.sku,
-        options=variant.options,
-        customisation={},
-        kind=product.kind,
-        unit_price_fen=unit,
-        quantity=quantity,
-        total_fen=items_fen,
-        flash_sale=sale,
-    )
-    event = OrderEvent(order=order, status=OrderStatus.PENDING_PAYMENT, actor=buyer, note="")
-    placement = Placement(checkout=checkout, orders=[PlacedOrder(order, [line], [event])])
     if postgres:
         # One statement (ADR 0050): the stock taken (sale, then variant), the rows, the event,
         # the idempotent answer; a refusal of either decrement fails the whole transaction.
@@ -1038,11 +1012,10 @@ def _flash_sale_buy_placed(
         if taken == FLASH_VARIANT_SOLD_OUT:
             raise InsufficientStock(extra={"variant_id": variant.pk})
         return placement
-    checkout.save(force_insert=True)
-    order.save(force_insert=True)
-    line.save(force_insert=True)
-    event.save(force_insert=True)
-    outbox_publish(**_placed_event(checkout))
+    placed = placement.orders[0]
+    for row in (placement.checkout, placed.order, *placed.lines, *placed.events):
+        row.save(force_insert=True)
+    outbox_publish(**_placed_event(placement.checkout))
     # Stock last, sale before variant (the one lock order): a refusal rolls back the rows above.
     if not flash_stock_take(sale=sale, quantity=quantity):
         raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
@@ -1051,6 +1024,65 @@ def _flash_sale_buy_placed(
     if within is not None:
         within(placement, False)
     return placement
+
+
+def flash_placement_rows(
+    *,
+    buyer_id: int,
+    sale: FlashSale,
+    quantity: int,
+    fee_fen: int,
+    shipping_option: str,
+    address: dict[str, str],
+    note: str,
+    placement_key: str,
+    now: datetime,
+    order_id: int | None,
+) -> Placement:
+    """A buy-now's checkout, order, line and event (unsaved) for ``sale`` as
+    :func:`flash_sale_for_buy` loads it (variant, product, shop). The bench's ceiling builds
+    its rows here too, so it writes what a placement writes."""
+    variant = sale.variant
+    product = variant.product
+    items_fen = sale.price_fen * quantity
+    checkout = Checkout(
+        buyer_id=buyer_id,
+        total_fen=items_fen + fee_fen,
+        currency=CURRENCY,
+        pay_by=now + pay_window(),
+        placement_key=placement_key[:64],
+    )
+    order = Order(
+        id=order_id,
+        number=_order_number(now),
+        checkout=checkout,
+        buyer_id=buyer_id,
+        shop=product.shop,
+        items_fen=items_fen,
+        shipping_fen=fee_fen,
+        total_fen=items_fen + fee_fen,
+        currency=CURRENCY,
+        shipping_option=shipping_option,
+        address=address,
+        note=note,
+        lead_time_days=product.lead_time_days or 0,
+    )
+    line = OrderLine(
+        order=order,
+        product=product,
+        variant=variant,
+        title=product.title_zh[:120],
+        sku=variant.sku,
+        options=variant.options,
+        customisation={},
+        kind=product.kind,
+        unit_price_fen=sale.price_fen,
+        quantity=quantity,
+        total_fen=items_fen,
+        flash_sale=sale,
+    )
+    event = OrderEvent(order=order, status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id, note="")
+    return Placement(checkout=checkout, orders=[PlacedOrder(order, [line], [event])])
 
 
 def _placed_event(checkout: Checkout) -> dict[str, Any]:
@@ -1064,7 +1096,7 @@ def _placed_event(checkout: Checkout) -> dict[str, Any]:
 FLASH_PLACED, FLASH_SALE_SOLD_OUT, FLASH_VARIANT_SOLD_OUT = 0, 1, 2
 
 
-def _flash_sale_for_buy(*, sale_id: int, now: datetime) -> FlashSale | None:
+def flash_sale_for_buy(*, sale_id: int, now: datetime) -> FlashSale | None:
     """The running sale with its variant, product, shop and the shop's shipping template (None:
     none), and ``needs_choice`` (a required customisation option), in one plain statement.
 
@@ -1139,21 +1171,31 @@ def flash_counts_and_order_id(
     """The buyer's units on live orders of the sale and of the product, and with ``order_id``
     (PostgreSQL) the next order id, in one plain statement. Run after the buyer's row lock (a
     statement that waited reads with its own snapshot, ADR 0045). Portable SQL but the id."""
+    sql, params = flash_counts_statement(
+        buyer_id=buyer_id, sale_id=sale_id, product_id=product_id, order_id=order_id
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1]), (int(row[2]) if order_id else None)
+
+
+def flash_counts_statement(
+    *, buyer_id: int, sale_id: int, product_id: int, order_id: bool
+) -> tuple[str, list[Any]]:
+    """:func:`flash_counts_and_order_id`'s statement (also what the bench's ceiling runs)."""
     qn = connection.ops.quote_name
     statuses = [str(status) for status in LIVE_STATUSES]
     line, order = OrderLine._meta.db_table, Order._meta.db_table
     next_id = f", nextval(pg_get_serial_sequence('{order}', 'id'))" if order_id else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COALESCE(SUM(CASE WHEN l.flash_sale_id = %s THEN l.quantity END), 0), "  # noqa: S608  # model names only
-            f"COALESCE(SUM(CASE WHEN l.product_id = %s THEN l.quantity END), 0){next_id} "
-            f"FROM {qn(line)} l JOIN {qn(order)} o ON o.id = l.order_id "
-            f"WHERE o.buyer_id = %s AND o.status IN ({', '.join(['%s'] * len(statuses))}) "
-            "AND (l.flash_sale_id = %s OR l.product_id = %s)",
-            [sale_id, product_id, buyer_id, *statuses, sale_id, product_id],
-        )
-        row = cursor.fetchone()
-    return int(row[0]), int(row[1]), (int(row[2]) if order_id else None)
+    return (
+        "SELECT COALESCE(SUM(CASE WHEN l.flash_sale_id = %s THEN l.quantity END), 0), "  # noqa: S608  # model names only
+        f"COALESCE(SUM(CASE WHEN l.product_id = %s THEN l.quantity END), 0){next_id} "
+        f"FROM {qn(line)} l JOIN {qn(order)} o ON o.id = l.order_id "
+        f"WHERE o.buyer_id = %s AND o.status IN ({', '.join(['%s'] * len(statuses))}) "
+        "AND (l.flash_sale_id = %s OR l.product_id = %s)",
+        [sale_id, product_id, buyer_id, *statuses, sale_id, product_id],
+    )
 
 
 def flash_placement_parts(placement: Placement, *, quantity: int) -> list[Part]:
