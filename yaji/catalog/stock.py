@@ -25,6 +25,20 @@ def variant_stock_take(*, variant_id: int, quantity: int) -> bool:
     )
 
 
+def variant_stock_take_cte(*, variant_id: int, quantity: int, after: str) -> tuple[str, tuple]:
+    """:func:`variant_stock_take` as a CTE body for another app's chain (PostgreSQL,
+    ``yaji.core.sqlparts.SqlChain``): it takes the units only if CTE ``after`` returned a row
+    (the earlier hot row of the caller's lock order), and returns the variant's id when taken."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    table = Variant._meta.db_table
+    return (
+        f'MATERIALIZED (UPDATE "{table}" SET "stock" = "stock" - %s '  # noqa: S608  # table name only
+        f'WHERE "id" = %s AND "stock" >= %s AND EXISTS (SELECT 1 FROM {after}) RETURNING "id")',
+        (quantity, variant_id, quantity),
+    )
+
+
 def variant_stock_return(*, variant_id: int, quantity: int) -> None:
     """Give back units taken earlier (a cancelled or expired order)."""
     if quantity <= 0:

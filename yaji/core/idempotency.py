@@ -76,7 +76,7 @@ from yaji.core.errors import (
     InvalidIdempotencyKey,
 )
 from yaji.core.models import IdempotencyRecord
-from yaji.core.sqlparts import SqlPart
+from yaji.core.sqlparts import SqlPart, sql_insert_part
 
 logger = logging.getLogger(__name__)
 
@@ -399,6 +399,51 @@ def idempotency_store_within(request: HttpRequest, response: HttpResponse) -> Ht
         raise IdempotencyConflict(extra={"key": pending.key}) from exc
     setattr(request, _STORED_ATTR, True)
     return response
+
+
+def idempotency_store_part(request: HttpRequest, response: HttpResponse) -> SqlPart | None:
+    """:func:`idempotency_store_within` as a statement part (ADR 0050): the completed record,
+    to run with the effect's writes in one statement; None for a request without a key. A key
+    taken meanwhile fails the statement on the unique (scope, key) — the caller raises
+    :class:`IdempotencyConflict` then (see :func:`idempotency_conflict_from`)."""
+    pending: PendingKey | None = getattr(request, _PENDING_ATTR, None)
+    if pending is None:
+        return None
+    setattr(request, _STORED_ATTR, True)
+    return idempotency_store_part_for(pending, response=response, now=clock.now())
+
+
+def idempotency_store_part_for(
+    pending: PendingKey, *, response: HttpResponse, now: datetime
+) -> SqlPart:
+    """The completed record's ``INSERT`` for a key (also what the bench's ceiling runs)."""
+    return sql_insert_part(
+        IdempotencyRecord(
+            scope=pending.scope,
+            key=pending.key,
+            method=pending.method,
+            path=pending.path[:2048],
+            request_hash=pending.request_hash,
+            state=IdempotencyRecord.State.COMPLETED,
+            locked_at=now,
+            expires_at=now + RECORD_TTL,
+            response_status=response.status_code,
+            response_body=bytes(response.content),
+            response_content_type=response.get("Content-Type", ""),
+        )
+    )
+
+
+def idempotency_conflict_from(
+    exc: IntegrityError, request: HttpRequest
+) -> IdempotencyConflict | None:
+    """The :class:`IdempotencyConflict` an ``IntegrityError`` of a statement carrying
+    :func:`idempotency_store_part` means, if it was the record's unique (scope, key)."""
+    pending: PendingKey | None = getattr(request, _PENDING_ATTR, None)
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or ""
+    if pending is None or "idempotency" not in constraint:
+        return None
+    return IdempotencyConflict(extra={"key": pending.key})
 
 
 # A hot effect (a red-packet grab, ADR 0044) reserves its key *before* its contended work and

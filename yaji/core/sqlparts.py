@@ -15,6 +15,9 @@ rows (the ledger's lock → transaction → entries) chains its CTEs through ``R
 
 - :class:`SqlPart` is one statement (``INSERT``/``UPDATE``, optionally ``RETURNING`` one column);
   it can also run alone (:func:`sql_part_execute`), on SQLite too if its SQL is portable.
+- :func:`sql_insert_part` is a model instance's ``INSERT`` built from the model's own fields
+  (``pre_save`` and database preparation as ``Model.save`` does them), so no hand-written
+  column list has to follow the model.
 - :class:`SqlChain` is several CTEs of one app (``{p}`` in their SQL is the part's unique
   prefix) and a scalar ``result`` expression over them; PostgreSQL only.
 
@@ -27,6 +30,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from django.db import connection
+from django.db.models import Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +93,59 @@ def sql_part_execute(cursor: Any, part: SqlPart) -> Any:
         return None
     row = cursor.fetchone()
     return row[0] if row else None
+
+
+def sql_insert_part(instance: Model) -> SqlPart:
+    """The ``INSERT`` of an unsaved ``instance`` as a part: every concrete column, prepared as
+    ``Model.save`` prepares it (``auto_now``/``auto_now_add`` set on the instance too); a primary
+    key left None is left to the database (its identity default). Portable SQL."""
+    qn = connection.ops.quote_name
+    columns: list[str] = []
+    params: list[Any] = []
+    for field in instance._meta.concrete_fields:
+        if field.primary_key and getattr(instance, field.attname) is None:
+            continue
+        value = field.pre_save(instance, add=True)
+        columns.append(qn(field.column))
+        params.append(field.get_db_prep_save(value, connection))
+    sql = (
+        f"INSERT INTO {qn(instance._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608  # model's own names
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    return SqlPart(sql, tuple(params))
+
+
+# --- reading rows back as models (a hot path's one plain read instead of the ORM's compile) ---
+
+_CONVERTERS: dict[tuple[str, type[Model]], list[tuple[Any, Any, list[Any]]]] = {}
+
+
+def sql_model_columns(model: type[Model], alias: str) -> str:
+    """``alias."col", …`` of every concrete field of ``model``, in :func:`sql_model_from_row`'s
+    order (portable SQL)."""
+    qn = connection.ops.quote_name
+    return ", ".join(f"{alias}.{qn(field.column)}" for field in model._meta.concrete_fields)
+
+
+def sql_model_from_row(model: type[Model], row: Sequence[Any], start: int = 0) -> Model | None:
+    """The ``model`` instance whose :func:`sql_model_columns` begin at ``row[start]``, its
+    values converted as the ORM converts them (None when its primary key is NULL: an outer join
+    that found nothing)."""
+    key = (connection.vendor, model)
+    fields = _CONVERTERS.get(key)
+    if fields is None:
+        fields = []
+        for field in model._meta.concrete_fields:
+            col = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            fields.append((field, col, converters))
+        _CONVERTERS[key] = fields
+    values = []
+    for offset, (field, col, converters) in enumerate(fields):
+        value = row[start + offset]
+        if field.primary_key and value is None:
+            return None
+        for converter in converters:
+            value = converter(value, col, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [field.attname for field, _, _ in fields], values)

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Status, UploadedFile
@@ -21,11 +22,14 @@ from yaji.catalog import selectors as catalog_selectors
 from yaji.core import clock
 from yaji.core.idempotency import (
     IDEMPOTENCY_HEADER,
+    idempotency_conflict_from,
     idempotency_json_response,
     idempotency_scope,
+    idempotency_store_part,
     idempotency_store_within,
     idempotent,
 )
+from yaji.core.sqlparts import SqlPart
 from yaji.trade import aftersales, carriers, flash, payment, reviews, selectors, services
 from yaji.trade.errors import FlashSaleSoldOut
 from yaji.trade.models import Checkout, Order, OrderEvent, OrderLine
@@ -310,12 +314,21 @@ def checkout_place(request: HttpRequest, payload: CheckoutIn):  # type: ignore[n
 
 
 def _store_placement(
-    request: HttpRequest, answer: list[HttpResponse], placement: services.Placement
-) -> None:
+    request: HttpRequest,
+    answer: list[HttpResponse],
+    placement: services.Placement,
+    as_part: bool = False,
+) -> SqlPart | None:
     """Inside the placement's transaction: its 201, rendered from the rows written, stored as
-    the answer to the request's Idempotency-Key."""
+    the answer to the request's Idempotency-Key — or, ``as_part``, returned as the store's
+    statement part for the placement's own write statement (ADR 0050)."""
     data = CheckoutOut(**_placement(placement)).model_dump()
-    answer.append(idempotency_store_within(request, idempotency_json_response(data, status=201)))
+    response = idempotency_json_response(data, status=201)
+    answer.append(response)
+    if as_part:
+        return idempotency_store_part(request, response)
+    idempotency_store_within(request, response)
+    return None
 
 
 @router.get("/checkouts/{checkout_id}", response={200: CheckoutOut, **ERRORS}, summary="A checkout")
@@ -646,16 +659,22 @@ def flash_sale_buy(request: HttpRequest, sale_id: int, payload: FlashBuyIn):  # 
     """The placement and its stored 201 commit together (in-transaction idempotency): one
     commit per placement; a refusal stores nothing, so a retry after one is judged afresh."""
     answer: list[HttpResponse] = []
-    services.flash_sale_buy(
-        buyer=_user(request),
-        sale_id=min(sale_id, MAX_ID),
-        quantity=payload.quantity,
-        address_id=payload.address_id,
-        shipping_option=payload.shipping_option,
-        note=payload.note,
-        placement_key=_key_digest(request.headers.get(IDEMPOTENCY_HEADER, "")),
-        within=functools.partial(_store_placement, request, answer),
-    )
+    try:
+        services.flash_sale_buy(
+            buyer=_user(request),
+            sale_id=min(sale_id, MAX_ID),
+            quantity=payload.quantity,
+            address_id=payload.address_id,
+            shipping_option=payload.shipping_option,
+            note=payload.note,
+            placement_key=_key_digest(request.headers.get(IDEMPOTENCY_HEADER, "")),
+            within=functools.partial(_store_placement, request, answer),
+        )
+    except IntegrityError as exc:  # the key stored meanwhile, in the one write statement
+        conflict = idempotency_conflict_from(exc, request)
+        if conflict is None:
+            raise
+        raise conflict from exc
     return answer[0]
 
 

@@ -26,10 +26,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -40,11 +41,19 @@ from yaji.catalog import services as catalog_services
 from yaji.catalog.models import CustomisationOption, Product, Shop, Variant
 from yaji.catalog.permissions import shop_can_manage
 from yaji.catalog.services import DownloadLink
-from yaji.catalog.stock import variant_stock_return, variant_stock_take
+from yaji.catalog.stock import variant_stock_return, variant_stock_take, variant_stock_take_cte
 from yaji.core import clock
 from yaji.core.errors import NotFound
 from yaji.core.money import Money
-from yaji.core.outbox import outbox_publish
+from yaji.core.outbox import outbox_part, outbox_publish
+from yaji.core.sqlparts import (
+    Part,
+    SqlChain,
+    sql_insert_part,
+    sql_model_columns,
+    sql_model_from_row,
+    sql_parts_execute,
+)
 from yaji.ledger.models import AccountKind, LedgerAccount
 from yaji.ledger.services import (
     Posting,
@@ -618,6 +627,12 @@ class Placement:
     orders: list[PlacedOrder]  # newest first, as the selectors list a checkout's orders
 
 
+# What the API runs inside a placement's transaction (its idempotent answer): called with
+# ``as_part`` False it stores the answer itself; True (PostgreSQL buy-now, ADR 0050) it returns
+# the store as a statement part for the placement's one write statement.
+Within = Callable[[Placement, bool], "Part | None"]
+
+
 def checkout_place(
     *,
     buyer: User,
@@ -662,7 +677,7 @@ def checkout_place_detailed(
     address_id: int | None = None,
     shipping_options: dict[int, str] | None = None,
     note: str = "",
-    within: Callable[[Placement], None] | None = None,
+    within: Within | None = None,
 ) -> Placement:
     """Turn the buyer's cart into one order per shop under one checkout, and reserve the stock.
 
@@ -835,7 +850,7 @@ def checkout_place_detailed(
     )
     placement = Placement(checkout=checkout, orders=placed[::-1])
     if within is not None:
-        within(placement)
+        within(placement, False)
     return placement
 
 
@@ -851,7 +866,7 @@ def flash_sale_buy(
     shipping_option: str = ShippingOption.STANDARD,
     note: str = "",
     placement_key: str = "",
-    within: Callable[[Placement], None] | None = None,
+    within: Within | None = None,
 ) -> Placement:
     """Buy now through the Redis gate when there is one (ADR 0045), else the database alone.
 
@@ -898,7 +913,7 @@ def _flash_sale_buy_placed(
     shipping_option: str,
     note: str,
     placement_key: str,
-    within: Callable[[Placement], None] | None,
+    within: Within | None,
 ) -> Placement:
     """Buy now: one order for ``quantity`` units of a running flash sale, without the cart.
 
@@ -919,25 +934,7 @@ def _flash_sale_buy_placed(
     if shipping_option not in ShippingOption.values:
         raise ShippingOptionUnavailable(extra={"option": str(shipping_option)[:20]})
     now = clock.now()
-    sale = (
-        # the shop's shipping template rides along (reverse one-to-one): no query of its own
-        FlashSale.objects.select_related("variant__product__shop__shipping_template")
-        .filter(
-            pk=sale_id,
-            starts_at__lte=now,
-            ends_at__gt=now,
-            variant__product__status=Product.Status.LISTED,
-            variant__product__shop__status=Shop.Status.ACTIVE,
-        )
-        .annotate(
-            needs_choice=Exists(
-                CustomisationOption.objects.filter(
-                    product_id=OuterRef("variant__product_id"), required=True
-                )
-            )
-        )
-        .first()
-    )
+    sale = flash_sale_for_buy(sale_id=sale_id, now=now)
     if sale is None:
         raise ProductUnavailable(extra={"flash_sale_id": sale_id})
     variant, product = sale.variant, sale.variant.product
@@ -950,26 +947,13 @@ def _flash_sale_buy_placed(
     # statement: under READ COMMITTED a statement that waited for a lock still reads with the
     # snapshot it started with, so counts computed in the locking statement itself could miss
     # the order the previous holder just committed (ADR 0045).
-    address: Address | None = None
-    if address_id:
-        address = (
-            Address.objects.select_related("user")
-            .select_for_update(of=("user",))
-            .filter(pk=address_id, user_id=buyer.pk)
-            .only(*_ADDRESS_FIELDS, "user__id")
-            .first()
-        )
+    address = _address_locking_buyer(address_id=address_id, buyer_id=buyer.pk)
     if address is None:
         list(User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk", flat=True))
-    counted = OrderLine.objects.filter(
-        Q(flash_sale_id=sale_id) | Q(product_id=product.pk),
-        order__buyer_id=buyer.pk,
-        order__status__in=LIVE_STATUSES,
-    ).aggregate(
-        on_sale=Sum("quantity", filter=Q(flash_sale_id=sale_id)),
-        of_product=Sum("quantity", filter=Q(product_id=product.pk)),
+    postgres = connection.vendor == "postgresql"
+    bought_on_sale, bought_of_product, order_id = flash_counts_and_order_id(
+        buyer_id=buyer.pk, sale_id=sale_id, product_id=product.pk, order_id=postgres
     )
-    bought_on_sale, bought_of_product = counted["on_sale"] or 0, counted["of_product"] or 0
     if bought_on_sale + quantity > sale.per_user_limit:
         raise PerBuyerLimitExceeded(
             extra={"flash_sale_id": sale_id, "limit": sale.per_user_limit, "bought": bought_on_sale}
@@ -1002,28 +986,88 @@ def _flash_sale_buy_placed(
             country=address.country,
             template=_shop_template(product.shop),
         )
-    checkout = Checkout.objects.create(
-        buyer=buyer,
-        total_fen=items_fen + fee,
+    placement = flash_placement_rows(
+        buyer_id=buyer.pk,
+        sale=sale,
+        quantity=quantity,
+        fee_fen=fee,
+        shipping_option=shipping_option if shipped else ShippingOption.STANDARD,
+        address=_address_snapshot(address) if address else {},
+        note=note,
+        placement_key=placement_key,
+        now=now,
+        order_id=order_id,
+    )
+    if postgres:
+        # One statement (ADR 0050): the stock taken (sale, then variant), the rows, the event,
+        # the idempotent answer; a refusal of either decrement fails the whole transaction.
+        parts = flash_placement_parts(placement, quantity=quantity)
+        if within is not None:
+            stored = within(placement, True)
+            if stored is not None:
+                parts.append(stored)
+        taken = flash_placement_execute(parts)
+        if taken == FLASH_SALE_SOLD_OUT:
+            raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+        if taken == FLASH_VARIANT_SOLD_OUT:
+            raise InsufficientStock(extra={"variant_id": variant.pk})
+        return placement
+    placed = placement.orders[0]
+    for row in (placement.checkout, placed.order, *placed.lines, *placed.events):
+        row.save(force_insert=True)
+    outbox_publish(**_placed_event(placement.checkout))
+    # Stock last, sale before variant (the one lock order): a refusal rolls back the rows above.
+    if not flash_stock_take(sale=sale, quantity=quantity):
+        raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
+    if not variant_stock_take(variant_id=variant.pk, quantity=quantity):
+        raise InsufficientStock(extra={"variant_id": variant.pk})
+    if within is not None:
+        within(placement, False)
+    return placement
+
+
+def flash_placement_rows(
+    *,
+    buyer_id: int,
+    sale: FlashSale,
+    quantity: int,
+    fee_fen: int,
+    shipping_option: str,
+    address: dict[str, str],
+    note: str,
+    placement_key: str,
+    now: datetime,
+    order_id: int | None,
+) -> Placement:
+    """A buy-now's checkout, order, line and event (unsaved) for ``sale`` as
+    :func:`flash_sale_for_buy` loads it (variant, product, shop). The bench's ceiling builds
+    its rows here too, so it writes what a placement writes."""
+    variant = sale.variant
+    product = variant.product
+    items_fen = sale.price_fen * quantity
+    checkout = Checkout(
+        buyer_id=buyer_id,
+        total_fen=items_fen + fee_fen,
         currency=CURRENCY,
         pay_by=now + pay_window(),
         placement_key=placement_key[:64],
     )
-    order = Order.objects.create(
+    order = Order(
+        id=order_id,
         number=_order_number(now),
         checkout=checkout,
-        buyer=buyer,
+        buyer_id=buyer_id,
         shop=product.shop,
         items_fen=items_fen,
-        shipping_fen=fee,
-        total_fen=items_fen + fee,
+        shipping_fen=fee_fen,
+        total_fen=items_fen + fee_fen,
         currency=CURRENCY,
-        shipping_option=shipping_option if shipped else ShippingOption.STANDARD,
-        address=_address_snapshot(address) if address else {},
+        shipping_option=shipping_option,
+        address=address,
         note=note,
         lead_time_days=product.lead_time_days or 0,
     )
-    line = OrderLine.objects.create(
+    line = OrderLine(
         order=order,
         product=product,
         variant=variant,
@@ -1032,26 +1076,172 @@ def _flash_sale_buy_placed(
         options=variant.options,
         customisation={},
         kind=product.kind,
-        unit_price_fen=unit,
+        unit_price_fen=sale.price_fen,
         quantity=quantity,
         total_fen=items_fen,
         flash_sale=sale,
     )
-    event = _event(order, OrderStatus.PENDING_PAYMENT, actor=buyer)
-    outbox_publish(
-        topic=TOPIC_CHECKOUT_PLACED,
-        payload={"checkout_id": str(checkout.pk), "buyer_id": buyer.pk},
-        key=str(checkout.pk),
+    event = OrderEvent(order=order, status=OrderStatus.PENDING_PAYMENT, actor_id=buyer_id, note="")
+    return Placement(checkout=checkout, orders=[PlacedOrder(order, [line], [event])])
+
+
+def _placed_event(checkout: Checkout) -> dict[str, Any]:
+    return {
+        "topic": TOPIC_CHECKOUT_PLACED,
+        "payload": {"checkout_id": str(checkout.pk), "buyer_id": checkout.buyer_id},
+        "key": str(checkout.pk),
+    }
+
+
+FLASH_PLACED, FLASH_SALE_SOLD_OUT, FLASH_VARIANT_SOLD_OUT = 0, 1, 2
+
+
+def flash_sale_for_buy(*, sale_id: int, now: datetime) -> FlashSale | None:
+    """The running sale with its variant, product, shop and the shop's shipping template (None:
+    none), and ``needs_choice`` (a required customisation option), in one plain statement.
+
+    What ``FlashSale.objects.select_related(…).filter(…).annotate(Exists(…))`` reads — the
+    rule of ``product_get_public`` (listed, in an active shop) and the window — without the
+    ORM's compile, the largest single cost of a buy-now (ADR 0050). Portable SQL.
+    """
+    qn = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    models = (FlashSale, Variant, Product, Shop, ShippingTemplate)
+    sql = (
+        f"SELECT {', '.join(sql_model_columns(m, a) for m, a in zip(models, 'svpht', strict=True))}, "  # noqa: S608  # model names only
+        f"EXISTS (SELECT 1 FROM {qn(CustomisationOption._meta.db_table)} c "
+        "WHERE c.product_id = p.id AND c.required) "
+        f"FROM {qn(FlashSale._meta.db_table)} s "
+        f"JOIN {qn(Variant._meta.db_table)} v ON v.id = s.variant_id "
+        f"JOIN {qn(Product._meta.db_table)} p ON p.id = v.product_id "
+        f"JOIN {qn(Shop._meta.db_table)} h ON h.id = p.shop_id "
+        f"LEFT JOIN {qn(ShippingTemplate._meta.db_table)} t ON t.shop_id = h.id "
+        "WHERE s.id = %s AND s.starts_at <= %s AND s.ends_at > %s AND p.status = %s "
+        "AND h.status = %s"
     )
-    # Stock last, sale before variant (the one lock order): a refusal rolls back the rows above.
-    if not flash_stock_take(sale=sale, quantity=quantity):
-        raise FlashSaleSoldOut(extra={"flash_sale_id": sale_id})
-    if not variant_stock_take(variant_id=variant.pk, quantity=quantity):
-        raise InsufficientStock(extra={"variant_id": variant.pk})
-    placement = Placement(checkout=checkout, orders=[PlacedOrder(order, [line], [event])])
-    if within is not None:
-        within(placement)
-    return placement
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                sale_id,
+                adapt(now),
+                adapt(now),
+                str(Product.Status.LISTED),
+                str(Shop.Status.ACTIVE),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    start, found = 0, []
+    for model in models:
+        found.append(sql_model_from_row(model, row, start))
+        start += len(model._meta.concrete_fields)
+    sale, variant, product, shop, template = found
+    assert sale is not None and variant is not None and product is not None and shop is not None
+    Shop.shipping_template.related.set_cached_value(shop, template)  # type: ignore[attr-defined]
+    product.shop = shop
+    variant.product = product
+    sale.variant = variant
+    sale.needs_choice = bool(row[start])  # type: ignore[attr-defined]
+    return sale  # type: ignore[return-value]
+
+
+def _address_locking_buyer(*, address_id: int | None, buyer_id: int) -> Address | None:
+    """The buyer's address ``address_id`` (None: not theirs), read under the lock of the
+    buyer's row (PostgreSQL; SQLite has one writer at a time), in one plain statement."""
+    if not address_id:
+        return None
+    qn = connection.ops.quote_name
+    lock = " FOR UPDATE OF u" if connection.features.has_select_for_update_of else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql_model_columns(Address, 'a')} FROM {qn(Address._meta.db_table)} a "  # noqa: S608  # model names only
+            f"JOIN {qn(User._meta.db_table)} u ON u.id = a.user_id "
+            f"WHERE a.id = %s AND a.user_id = %s{lock}",
+            [address_id, buyer_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else sql_model_from_row(Address, row)  # type: ignore[return-value]
+
+
+def flash_counts_and_order_id(
+    *, buyer_id: int, sale_id: int, product_id: int, order_id: bool
+) -> tuple[int, int, int | None]:
+    """The buyer's units on live orders of the sale and of the product, and with ``order_id``
+    (PostgreSQL) the next order id, in one plain statement. Run after the buyer's row lock (a
+    statement that waited reads with its own snapshot, ADR 0045). Portable SQL but the id."""
+    sql, params = flash_counts_statement(
+        buyer_id=buyer_id, sale_id=sale_id, product_id=product_id, order_id=order_id
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1]), (int(row[2]) if order_id else None)
+
+
+def flash_counts_statement(
+    *, buyer_id: int, sale_id: int, product_id: int, order_id: bool
+) -> tuple[str, list[Any]]:
+    """:func:`flash_counts_and_order_id`'s statement (also what the bench's ceiling runs)."""
+    qn = connection.ops.quote_name
+    statuses = [str(status) for status in LIVE_STATUSES]
+    line, order = OrderLine._meta.db_table, Order._meta.db_table
+    next_id = f", nextval(pg_get_serial_sequence('{order}', 'id'))" if order_id else ""
+    return (
+        "SELECT COALESCE(SUM(CASE WHEN l.flash_sale_id = %s THEN l.quantity END), 0), "  # noqa: S608  # model names only
+        f"COALESCE(SUM(CASE WHEN l.product_id = %s THEN l.quantity END), 0){next_id} "
+        f"FROM {qn(line)} l JOIN {qn(order)} o ON o.id = l.order_id "
+        f"WHERE o.buyer_id = %s AND o.status IN ({', '.join(['%s'] * len(statuses))}) "
+        "AND (l.flash_sale_id = %s OR l.product_id = %s)",
+        [sale_id, product_id, buyer_id, *statuses, sale_id, product_id],
+    )
+
+
+def flash_placement_parts(placement: Placement, *, quantity: int) -> list[Part]:
+    """A buy-now's writes as statement parts (PostgreSQL, ADR 0050): the sale's and the
+    variant's conditional decrements (one chain, sale first: the lock order of every stock
+    movement), the checkout, order, line and event rows, the ``trade.checkout_placed`` event.
+    The bench's ceiling runs the very same parts."""
+    placed = placement.orders[0]
+    order, line = placed.order, placed.lines[0]
+    assert line.flash_sale_id is not None and line.variant_id is not None
+    sale_table = FlashSale._meta.db_table
+    variant_cte, variant_params = variant_stock_take_cte(
+        variant_id=line.variant_id, quantity=quantity, after="{p}sale"
+    )
+    stock = SqlChain(
+        ctes=(
+            (
+                "sale",
+                f'MATERIALIZED (UPDATE "{sale_table}" SET "stock" = "stock" - %s '  # noqa: S608  # table name only
+                'WHERE "id" = %s AND "stock" >= %s RETURNING "id")',
+            ),
+            ("variant", variant_cte),
+        ),
+        params=(quantity, line.flash_sale_id, quantity, *variant_params),
+        result=(
+            f"(CASE WHEN NOT EXISTS (SELECT 1 FROM {{p}}sale) THEN {FLASH_SALE_SOLD_OUT} "  # noqa: S608  # constants only
+            f"WHEN NOT EXISTS (SELECT 1 FROM {{p}}variant) THEN {FLASH_VARIANT_SOLD_OUT} "
+            f"ELSE {FLASH_PLACED} END)"
+        ),
+    )
+    return [
+        stock,
+        sql_insert_part(placement.checkout),
+        sql_insert_part(order),
+        sql_insert_part(line),
+        *(sql_insert_part(event) for event in placed.events),
+        outbox_part(**_placed_event(placement.checkout)),
+    ]
+
+
+def flash_placement_execute(parts: list[Part]) -> int:
+    """Run a buy-now's parts as one statement; FLASH_PLACED or which decrement refused. A
+    unique violation (a caller's idempotency part: the key taken meanwhile) raises
+    ``IntegrityError`` and fails the whole statement."""
+    with connection.cursor() as cursor:
+        return int(sql_parts_execute(cursor, parts)[0])
 
 
 def _checkout_lock(*, buyer: User, checkout_id: object) -> Checkout:

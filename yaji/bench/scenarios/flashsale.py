@@ -8,8 +8,10 @@ cart and a delivery address. The measured request is the order placement itself,
 is what a flash-sale page's button does, buy now (``POST /api/v1/flash-sales/{id}/orders``,
 ADR 0040); case ``storm-cart`` checks the cart out (``POST /api/v1/checkouts``, ADR 0030).
 
-Ceiling: the same database work as raw SQL — the two conditional stock decrements (sale, then
-variant) and the checkout, order and order-line inserts — on a twin product of the same stock.
+Ceiling: the buy-now's own statements on a plain psycopg connection (ADR 0050) — the counts with
+the order's id, then the one write statement: the two conditional stock decrements (sale, then
+variant), the checkout, order, line and event rows, the outbox event and the idempotency record,
+built by the service's own functions — on a twin product of the same stock.
 With ``--redis`` the measured sale has its Redis gate (ADR 0045); the twin has none.
 
 Checks, on top of reconciliation: no stock below zero; units sold (order lines on the sale) =
@@ -18,9 +20,9 @@ sale stock taken = variant stock taken = placements answered 201; nobody bought 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,32 +41,21 @@ from yaji.bench.seeding import BenchUser, _verify
 from yaji.catalog import services as catalog
 from yaji.catalog.models import Variant
 from yaji.core import clock
+from yaji.core.idempotency import (
+    PendingKey,
+    idempotency_json_response,
+    idempotency_request_hash,
+    idempotency_store_part_for,
+)
+from yaji.core.sqlparts import sql_parts_execute
 from yaji.trade import flash, services
 from yaji.trade.gate import flash_gate
-from yaji.trade.models import FlashSale, OrderLine
+from yaji.trade.models import FlashSale, Order, OrderLine
 
 PRICE_FEN = 16800
 SALE_PRICE_FEN = 9900
 UNITS_MAX = 1000
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-CHECKOUT_INSERT = (
-    "INSERT INTO trade_checkout (id, buyer_id, status, total_fen, currency, pay_by, "
-    "placement_key, created_at, updated_at) VALUES (%s, %s, 'pending', %s, 'CNY', "
-    "now() + interval '30 minutes', %s, now(), now())"
-)
-ORDER_INSERT = (
-    "INSERT INTO trade_order (number, checkout_id, buyer_id, shop_id, status, items_fen, "
-    "shipping_fen, total_fen, currency, shipping_option, address, note, lead_time_days, "
-    "carrier, tracking_number, cancel_reason, created_at, updated_at) VALUES (%s, %s, %s, %s, "
-    "'pending_payment', %s, 0, %s, 'CNY', 'standard', '{}', '', 0, '', '', '', now(), now()) "
-    "RETURNING id"
-)
-LINE_INSERT = (
-    "INSERT INTO trade_orderline (order_id, product_id, variant_id, title, sku, options, "
-    "customisation, kind, unit_price_fen, quantity, total_fen, flash_sale_id) VALUES (%s, %s, "
-    "%s, 'bench', 'FLASH-1', '{}', '{}', 'standard', %s, 1, %s, %s)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,45 +141,80 @@ def queries_per_order(*, item: SaleItem, tag: str, cart: bool) -> int:
     return len(captured)
 
 
-def place_transaction(conn: psycopg.Connection, *, item: SaleItem, buyer_id: int) -> bool:
-    """The placement's database work in SQL: True if the unit was taken and the order written."""
+@dataclass(frozen=True, slots=True)
+class CeilingRows:
+    """What the ceiling's placements copy from the probe's real one: the sale as the service
+    loads it, the shipping fee and the address snapshot."""
+
+    sale: FlashSale
+    fee_fen: int
+    address: dict[str, str]
+
+
+def ceiling_rows(item: SaleItem) -> CeilingRows:
+    probe = Order.objects.filter(lines__flash_sale_id=item.sale_id).order_by("id").first()
+    sale = services.flash_sale_for_buy(sale_id=item.sale_id, now=clock.now())
+    assert probe is not None and sale is not None
+    return CeilingRows(sale=sale, fee_fen=probe.shipping_fen, address=probe.address)
+
+
+def place_transaction(
+    conn: psycopg.Connection, *, item: SaleItem, rows: CeilingRows, buyer_id: int
+) -> bool:
+    """The buy-now's transaction on PostgreSQL, statement for statement, on a plain psycopg
+    connection (ADR 0050): the counts with the order's id (``flash_counts_statement``), then
+    the one write statement — the stock chain (sale, then variant), the checkout, order, line
+    and event rows (``flash_placement_rows``), the outbox event (``flash_placement_parts``)
+    and the idempotency record with the answer (``idempotency_store_part_for``) — then the
+    commit. Left out: Django, the request, the sale's read and the buyer's lock. True if the
+    unit was taken and the order written."""
+    now = clock.now()
+    path = f"/api/v1/flash-sales/{item.sale_id}/orders"
+    key = str(uuid.uuid4())
     with conn.cursor() as cur:
-        cur.execute(
-            "UPDATE trade_flashsale SET stock = stock - 1 WHERE id = %s AND stock >= 1",
-            [item.sale_id],
+        sql, params = services.flash_counts_statement(
+            buyer_id=buyer_id, sale_id=item.sale_id, product_id=item.product_id, order_id=True
         )
-        if cur.rowcount != 1:
+        cur.execute(sql, params)
+        counted = cur.fetchone()
+        assert counted is not None
+        placement = services.flash_placement_rows(
+            buyer_id=buyer_id,
+            sale=rows.sale,
+            quantity=1,
+            fee_fen=rows.fee_fen,
+            shipping_option="standard",
+            address=rows.address,
+            note="",
+            placement_key=hashlib.sha256(key.encode()).hexdigest(),
+            now=now,
+            order_id=counted[2],
+        )
+        parts = services.flash_placement_parts(placement, quantity=1)
+        order = placement.orders[0].order
+        body = {
+            "id": placement.checkout.pk,
+            "status": placement.checkout.status,
+            "total_fen": placement.checkout.total_fen,
+            "pay_by": placement.checkout.pay_by,
+            "orders": [{"id": order.pk, "number": order.number, "address": order.address}],
+        }
+        pending = PendingKey(
+            scope=f"user:{buyer_id}",
+            key=key,
+            method="POST",
+            path=path,
+            request_hash=idempotency_request_hash(method="POST", path=path, body=b"{}"),
+        )
+        parts.append(
+            idempotency_store_part_for(
+                pending, response=idempotency_json_response(body, status=201), now=now
+            )
+        )
+        (taken, *_rest) = sql_parts_execute(cur, parts)
+        if taken != services.FLASH_PLACED:
             conn.rollback()
             return False
-        cur.execute(
-            "UPDATE catalog_variant SET stock = stock - 1 WHERE id = %s AND stock >= 1",
-            [item.variant_id],
-        )
-        if cur.rowcount != 1:
-            conn.rollback()
-            return False
-        checkout_id = uuid.uuid4()
-        # The key digest buy-now keeps on its checkout (ADR 0040), so the ceiling updates the
-        # same partial index.
-        cur.execute(CHECKOUT_INSERT, [checkout_id, buyer_id, SALE_PRICE_FEN, secrets.token_hex(32)])
-        number = f"YJB{secrets.token_hex(10)}"
-        cur.execute(
-            ORDER_INSERT,
-            [number, checkout_id, buyer_id, item.shop_id, SALE_PRICE_FEN, SALE_PRICE_FEN],
-        )
-        row = cur.fetchone()
-        assert row is not None
-        cur.execute(
-            LINE_INSERT,
-            [
-                row[0],
-                item.product_id,
-                item.variant_id,
-                SALE_PRICE_FEN,
-                SALE_PRICE_FEN,
-                item.sale_id,
-            ],
-        )
     conn.commit()
     return True
 
@@ -245,9 +271,10 @@ def _plan(requests: int, units: int, *, cart: bool) -> CasePlan:
         if twin_gate is not None:
             twin_gate.forget(twin.sale_id)
         twin_buyers = [u.id for u in users[:requests]]
+        rows = ceiling_rows(twin)
 
         def ceiling(conn: psycopg.Connection, i: int) -> bool:
-            return place_transaction(conn, item=twin, buyer_id=twin_buyers[i])
+            return place_transaction(conn, item=twin, rows=rows, buyer_id=twin_buyers[i])
 
         def check(http: DriveResult, _ceiling: DriveResult) -> list[str]:
             placed = sum(1 for o in http.outcomes if o is not None and o.status == 201)
@@ -255,6 +282,11 @@ def _plan(requests: int, units: int, *, cart: bool) -> CasePlan:
             twin_sale = FlashSale.objects.get(pk=twin.sale_id)
             if twin_sale.stock < 0:
                 found.append(f"ceiling oversold: twin sale stock {twin_sale.stock}")
+            twin_sold = OrderLine.objects.filter(flash_sale_id=twin.sale_id).count()
+            if twin_sold != units - twin_sale.stock:  # the ceiling wrote whole placements
+                found.append(
+                    f"ceiling: {twin_sold} lines, twin stock fell by {units - twin_sale.stock}"
+                )
             return found
 
         return PreparedCase(

@@ -111,7 +111,7 @@ def test_a_refusal_or_a_failure_of_the_database_gives_the_unit_back() -> None:
     assert gate().state(sale.pk).left == 1 and gate().state(sale.pk).pending == {}
 
     # a failure inside the transaction (the stored response could not be written) too
-    def boom(_placement: services.Placement) -> None:
+    def boom(_placement: services.Placement, _as_part: bool) -> None:
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
