@@ -34,6 +34,9 @@ class PreparedCase:
     # the case needs (a cold worker's first request costs ~1 s and would be charged to the case
     # but not to the ceiling that runs after it).
     warm_calls: list[HttpCall] | None = None
+    # Told the warm-up's answers, for a case whose warm-up does real, checked work (sold-out's
+    # real grabs drain the packet before only the "all taken" answers are timed).
+    warm_seen: Callable[[DriveResult], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,13 +159,15 @@ def bench_run(
                         _advance(progress, f"seed {label}", plan.seed_steps),
                     )
                     if case.warm_calls:
-                        drive_http(
+                        warm = drive_http(
                             port=server.port,
                             calls=case.warm_calls,
                             concurrency=max(options.concurrency, options.server_workers),
                             deadline_s=options.duration_s,
                             on_done=lambda _n: None,
                         )
+                        if case.warm_seen is not None:
+                            case.warm_seen(warm)
                     http = drive_http(
                         port=server.port,
                         calls=case.calls,
