@@ -159,15 +159,23 @@ def bench_run(
                         _advance(progress, f"seed {label}", plan.seed_steps),
                     )
                     if case.warm_calls:
-                        warm = drive_http(
+                        drive_http(
                             port=server.port,
                             calls=case.warm_calls,
                             concurrency=max(options.concurrency, options.server_workers),
                             deadline_s=options.duration_s,
                             on_done=lambda _n: None,
                         )
-                        if case.warm_seen is not None:
-                            case.warm_seen(warm)
+                    if case.drain_calls:
+                        drained = drive_http(
+                            port=server.port,
+                            calls=case.drain_calls,
+                            concurrency=options.concurrency,
+                            deadline_s=options.duration_s,
+                            on_done=_advance(progress, f"drain {label}", len(case.drain_calls)),
+                        )
+                        if case.drained is not None:
+                            case.drained(drained)
                     http = drive_http(
                         port=server.port,
                         calls=case.calls,

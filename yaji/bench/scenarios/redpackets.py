@@ -297,7 +297,7 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
             _claim_call(packet_id=measured[0].id, user=user, key=f"drain-{tag}-{j}")
             for j, user in enumerate(drainers)
         ]
-        warmed: list[DriveResult] = []
+        drain_result: list[DriveResult] = []
 
         def ceiling(conn: psycopg.Connection, i: int) -> bool:
             return claim_transaction(
@@ -314,8 +314,7 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
             calls_packet = [measured[t].id for t in targets]
             grabbers = users[:requests]
             if drain:
-                # The drain's answers are the warm-up's last ones (after the packet GETs).
-                drained = warmed[0].outcomes[-drain:] if warmed else []
+                drained = drain_result[0].outcomes if drain_result else []
                 won = sum(1 for o in drained if o is not None and o.status == 200)
                 if won != drain:
                     found.append(f"the drain claimed {won} of {drain} shares before the storm")
@@ -332,15 +331,14 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
         # sold-out: every timed grab comes after the drain, by a user without a claim.
         expected = frozenset({409}) if name == "sold-out" else frozenset({200})
         # Real grabbers open the packet before the storm: each GETs it twice (the token cache
-        # stores an entry on a token's second sighting, ADR 0036), all once, then all again;
-        # then the drain's grabs take every share.
+        # stores an entry on a token's second sighting, ADR 0036), all once, then all again.
+        # Then (sold-out) the drain's grabs take every share, untimed but checked.
         warm = (
             [
                 HttpCall("GET", f"/api/v1/red-packets/{measured[0].id}", headers=user.auth)
                 for _ in range(2)
                 for user in [*users[:requests], *drainers]
             ]
-            + drain_calls
             if name == "sold-out"
             else None
         )
@@ -351,7 +349,8 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
             ceiling_transaction=ceiling,
             check=check,
             warm_calls=warm,
-            warm_seen=warmed.append if drain else None,
+            drain_calls=drain_calls or None,
+            drained=drain_result.append if drain else None,
             server_measure=(
                 (lambda log_path: {"fast_answers": _fast_answers(log_path, rid), "drained": drain})
                 if drain
