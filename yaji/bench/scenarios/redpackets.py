@@ -49,7 +49,7 @@ from yaji.core.idempotency import (
     idempotency_request_hash,
     idempotency_reserve_part_for,
 )
-from yaji.core.sqlparts import sql_parts_execute
+from yaji.core.sqlparts import sql_parts_execute, sql_parts_execute_commit
 from yaji.ledger.models import LedgerAccount
 from yaji.redpackets.gate import packet_gate
 from yaji.redpackets.lucky_split import MAX_COUNT
@@ -89,8 +89,8 @@ def claim_transaction(
     """``red_packet_claim``'s transaction, statement for statement, on a plain psycopg
     connection: the same statement parts the service builds (the risk decision with the
     idempotency key's reservation; the slot; the luckiest read on the last share; the claim's
-    writes with the key's completion, :func:`yaji.redpackets.services.claim_writes`), then the
-    commit. Left out: Django, the request and the reads before the transaction. True if a
+    writes with the key's completion, :func:`yaji.redpackets.services.claim_writes`, sent with
+    the commit in one round trip). Left out: Django, the request and the reads before the transaction. True if a
     share was claimed."""
     now = clock.now()
     path = f"/api/v1/red-packets/{packet.id}/claim"
@@ -150,11 +150,12 @@ def claim_transaction(
                 record_id=record_id, locked_at=now, response=idempotency_json_response(body)
             ),
         )
-        values = sql_parts_execute(cur, writes.parts)
-        if values[writes.ledger_index] is None:
+        try:
+            # The writes and the commit in one round trip, as the service sends them.
+            sql_parts_execute_commit(conn, cur, writes.parts, required=writes.ledger_index)
+        except psycopg.errors.DivisionByZero:  # the ledger's part wrote nothing
             conn.rollback()
             return False
-    conn.commit()
     return True
 
 
