@@ -59,4 +59,5 @@ def test_the_guard_is_one_more_result_column_only_when_asked() -> None:
     plain, _ = sql_parts_statement([_NOTHING])
     guarded, _ = sql_parts_statement([_NOTHING], required=0)
     assert "1 / (CASE WHEN" not in plain
-    assert guarded == plain + ", 1 / (CASE WHEN ((SELECT * FROM _p0_)) IS NULL THEN 0 ELSE 1 END)"
+    guard = ", 1 / (CASE WHEN ((SELECT * FROM _p0_)) IS NULL THEN 0 ELSE 1 END)"
+    assert guarded == plain + guard
