@@ -34,6 +34,11 @@ class PreparedCase:
     # the case needs (a cold worker's first request costs ~1 s and would be charged to the case
     # but not to the ceiling that runs after it).
     warm_calls: list[HttpCall] | None = None
+    # Unmeasured but checked HTTP requests sent after the warm-up, before the measured calls
+    # (sold-out's real grabs drain the packet, so only the "all taken" answers are timed);
+    # ``drained`` is told their answers (the case's check looks at them).
+    drain_calls: list[HttpCall] | None = None
+    drained: Callable[[DriveResult], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

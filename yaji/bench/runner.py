@@ -35,6 +35,8 @@ from yaji.bench.seeding import risk_load_generator_allow, users_seed
 from yaji.bench.server import BenchServer
 from yaji.ledger.reconciliation import reconciliation_run
 
+WARM_DEADLINE_FACTOR = 3  # the warm-up may take up to 3 × --duration
+
 
 @dataclass(frozen=True, slots=True)
 class BenchOptions:
@@ -163,9 +165,21 @@ def bench_run(
                             port=server.port,
                             calls=case.warm_calls,
                             concurrency=max(options.concurrency, options.server_workers),
-                            deadline_s=options.duration_s,
+                            # Unmeasured, but a warm-up cut short leaves the measured calls
+                            # cold (sold-out: tokens never cached, answered by Django).
+                            deadline_s=options.duration_s * WARM_DEADLINE_FACTOR,
                             on_done=lambda _n: None,
                         )
+                    if case.drain_calls:
+                        drained = drive_http(
+                            port=server.port,
+                            calls=case.drain_calls,
+                            concurrency=options.concurrency,
+                            deadline_s=options.duration_s,
+                            on_done=_advance(progress, f"drain {label}", len(case.drain_calls)),
+                        )
+                        if case.drained is not None:
+                            case.drained(drained)
                     http = drive_http(
                         port=server.port,
                         calls=case.calls,

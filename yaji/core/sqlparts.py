@@ -56,9 +56,15 @@ class SqlChain:
 
 Part = SqlPart | SqlChain
 
+REQUIRED_MISSING = "22012"  # the SQLSTATE of a failed ``required`` guard (division_by_zero)
 
-def sql_parts_statement(parts: Sequence[Part]) -> tuple[str, list[Any]]:
-    """The ``WITH`` statement of ``parts`` and its parameters (in the statement's order)."""
+
+def sql_parts_statement(
+    parts: Sequence[Part], *, required: int | None = None
+) -> tuple[str, list[Any]]:
+    """The ``WITH`` statement of ``parts`` and its parameters (in the statement's order).
+    ``required``: the index of a part whose value must not be NULL — if it is, the statement
+    fails (SQLSTATE 22012, ``division_by_zero``) and nothing of it is written."""
     if not parts:
         raise ValueError("no statement parts")
     ctes: list[str] = []
@@ -74,6 +80,8 @@ def sql_parts_statement(parts: Sequence[Part]) -> tuple[str, list[Any]]:
                 ctes.append(f"{prefix}{name} AS {body.replace('{p}', prefix)}")
             results.append(part.result.replace("{p}", prefix))
         params.extend(part.params)
+    if required is not None:
+        results.append(f"1 / (CASE WHEN ({results[required]}) IS NULL THEN 0 ELSE 1 END)")
     return "WITH " + ", ".join(ctes) + " SELECT " + ", ".join(results), params
 
 
@@ -84,6 +92,24 @@ def sql_parts_execute(cursor: Any, parts: Sequence[Part]) -> tuple[Any, ...]:
     cursor.execute(sql, params)
     row = cursor.fetchone()
     return tuple(row)
+
+
+def sql_parts_execute_commit(
+    connection: Any, cursor: Any, parts: Sequence[Part], *, required: int | None = None
+) -> tuple[Any, ...]:
+    """Run ``parts`` as one statement and ``COMMIT`` in the same round trip (psycopg's pipeline
+    mode on ``connection``, the psycopg connection ``cursor`` belongs to): the last round trip of
+    a transaction holding a contended row lock, which the commit releases — one wake-up of the
+    holder fewer than execute, read, commit. ``required``: see :func:`sql_parts_statement` (a
+    write that must have happened, checked by the database, since nothing can be checked in
+    Python before the commit). Errors (the statement's, or the commit's) raise from here with
+    nothing committed; the caller rolls the transaction back. Returns one value per part."""
+    sql, params = sql_parts_statement(parts, required=required)
+    with connection.pipeline():
+        cursor.execute(sql, params)
+        connection.commit()
+    row = cursor.fetchone()
+    return tuple(row)[: len(parts)]
 
 
 def sql_part_execute(cursor: Any, part: SqlPart) -> Any:

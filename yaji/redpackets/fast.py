@@ -85,7 +85,24 @@ GATE_PEEK = RedisPeek(
 )
 
 
+_MEMO_SIZE = 64
+_MEMO_BODY = 256  # bytes: a grab's body is "{}" or a few coordinates
+_valid_bodies: dict[bytes, bool] = {}
+
+
 def _payload_valid(body: bytes) -> bool:
+    """ninja would parse ``body`` into ``ClaimIn``. Pure in the bytes: short bodies' verdicts are
+    memoised per process (a storm sends the same ``{}`` thousands of times)."""
+    known = _valid_bodies.get(body)
+    if known is not None:
+        return known
+    valid = _payload_parse(body)
+    if len(body) <= _MEMO_BODY and len(_valid_bodies) < _MEMO_SIZE:
+        _valid_bodies[body] = valid
+    return valid
+
+
+def _payload_parse(body: bytes) -> bool:
     if not body:
         return False  # ninja's answer to an empty body is its own: let it give it
     try:
@@ -94,6 +111,21 @@ def _payload_valid(body: bytes) -> bool:
     except (ValueError, ValidationError):
         return False
     return isinstance(data, dict)
+
+
+_answers: dict[str, ApplicationError] = {}
+
+
+def _answer(verdict: str) -> ApplicationError | None:
+    """The same errors, with the same extra, as services._gate_admit raises for them; built once
+    per process (an error is only rendered here, never raised, so one instance serves all)."""
+    if verdict not in ("taken", "expired"):
+        return None
+    error = _answers.get(verdict)
+    if error is None:
+        cls = PacketFinished if verdict == "taken" else PacketExpired
+        error = _answers[verdict] = cls(extra={"gate": True})
+    return error
 
 
 @fast_route("POST", r"/api/v1/red-packets/(?P<packet_id>[0-9]{1,18})/claim", peek=GATE_PEEK)
@@ -112,9 +144,4 @@ def claim(request: FastRequest) -> ApplicationError | None:
             user_id=request.user_id,
             now_ms=_ms(clock.now()),
         )
-    # The same errors, with the same extra, as services._gate_admit raises for them.
-    if verdict == "taken":
-        return PacketFinished(extra={"gate": True})
-    if verdict == "expired":
-        return PacketExpired(extra={"gate": True})
-    return None
+    return _answer(verdict)

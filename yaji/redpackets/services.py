@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Sum
 from redis.exceptions import RedisError
 
@@ -48,7 +48,14 @@ from yaji.community.selectors import follower_ids, is_follower, play_completed, 
 from yaji.core import clock
 from yaji.core.money import Money
 from yaji.core.outbox import outbox_part, outbox_publish
-from yaji.core.sqlparts import Part, SqlPart, sql_part_execute, sql_parts_execute
+from yaji.core.sqlparts import (
+    REQUIRED_MISSING,
+    Part,
+    SqlPart,
+    sql_part_execute,
+    sql_parts_execute,
+    sql_parts_execute_commit,
+)
 from yaji.ledger.models import AccountKind, LedgerAccount
 from yaji.ledger.selectors import account_id_subselect, account_ref, wallet_id_subselect
 from yaji.ledger.services import (
@@ -682,9 +689,11 @@ CLAIM_SLOT = (
 
 
 # The claim's own rows after the slot, as statement parts (PostgreSQL, ADR 0044).
+# RETURNING: the statement's result reads the claim first, so a double claim fails on its
+# unique constraint before the ledger's guard is evaluated (a replayed posting reference).
 _CLAIM_INSERT = (
     "INSERT INTO redpackets_redpacketclaim (packet_id, user_id, share_id, amount_fen, created_at) "
-    "VALUES (%s, %s, %s, %s, %s)"
+    "VALUES (%s, %s, %s, %s, %s) RETURNING id"
 )
 _SHARE_MARK = (
     "UPDATE redpackets_redpacketshare SET claimed_by_id = %s, claimed_at = %s WHERE id = %s"
@@ -732,7 +741,7 @@ def claim_writes(
     PostgreSQL. The bench's ceiling (yaji/bench/scenarios/redpackets.py) runs these same parts,
     so what it measures is this transaction's database work."""
     parts: list[Part] = [
-        SqlPart(_CLAIM_INSERT, (packet_id, user_id, share_id, amount, now)),
+        SqlPart(_CLAIM_INSERT, (packet_id, user_id, share_id, amount, now), returns=True),
         SqlPart(_SHARE_MARK, (user_id, now, share_id)),
         ledger_transfer_part(
             source=escrow,
@@ -805,9 +814,10 @@ def _claim_commit(
 ) -> ClaimResult:
     """One durable transaction. Everything that does not need the packet row comes first (the
     risk decision, the idempotency key's reservation); then the slot ``UPDATE`` takes the row;
-    then, on PostgreSQL, one statement writes all the rest (:func:`claim_writes`) and the
-    commit releases the row: three round trips hold it (four for the last share, which reads
-    the luckiest). SQLite (one writer at a time) runs the same writes through the ORM."""
+    then, on PostgreSQL, one statement writes all the rest (:func:`claim_writes`) and goes with
+    the COMMIT that releases the row in one round trip (ADR 0049): two round trips hold it
+    (three for the last share, which reads the luckiest). SQLite (one writer at a time) runs
+    the same writes through the ORM."""
     postgres = connection.vendor == "postgresql"
     with transaction.atomic(durable=True), connection.cursor() as cursor:
         reserve = record.reserve() if record is not None else None
@@ -853,21 +863,18 @@ def _claim_commit(
                 now=now,
                 extra=complete,
             )
-            try:
-                values = sql_parts_execute(cursor, writes.parts)
-            except IntegrityError as exc:
-                # The whole statement failed, the transaction is aborted: raising out of the
-                # durable block rolls the slot back with it.
-                if _constraint_name(exc) == _CLAIM_ONCE:
-                    raise PacketAlreadyClaimed() from exc
-                raise
-            if values[writes.ledger_index] is None:
-                # The ledger's part wrote nothing (it never does for a consistent packet):
-                # its ORM path says why, raising; the claim rolls back.
-                _claim_post_orm(
-                    packet=packet, user=user, escrow=escrow, wallet=wallet, amount=amount
+            if _outermost_transaction():
+                _claim_writes_commit(writes=writes, cursor=cursor, packet=packet)
+            else:
+                _claim_writes_run(
+                    writes=writes,
+                    cursor=cursor,
+                    packet=packet,
+                    user=user,
+                    escrow=escrow,
+                    wallet=wallet,
+                    amount=amount,
                 )
-                raise RuntimeError(f"red packet {packet.pk}: claim posting replayed")
         else:
             _claim_write_orm(
                 packet=packet,
@@ -884,6 +891,66 @@ def _claim_commit(
             if complete is not None:
                 sql_part_execute(cursor, complete)
     return result
+
+
+def _outermost_transaction() -> bool:
+    """The claim's durable block is the connection's real transaction (not a savepoint in an
+    outer one, as under a test's transaction), so committing it early commits only the claim."""
+    return (
+        len(connection.atomic_blocks) == 1
+        and connection.commit_on_exit
+        and not connection.savepoint_ids
+    )
+
+
+def _claim_writes_commit(*, writes: ClaimWrites, cursor: Any, packet: RedPacket) -> None:
+    """The writes and the COMMIT in one round trip: the packet row's lock is released by the
+    commit the same trip carries (ADR 0049). Nothing can be checked in Python in between, so the
+    database checks that the ledger's part wrote its posting; Django's own commit at the end of
+    the durable block then finds nothing to commit."""
+    try:
+        with connection.wrap_database_errors:
+            sql_parts_execute_commit(
+                connection.connection, cursor, writes.parts, required=writes.ledger_index
+            )
+    except IntegrityError as exc:
+        # The whole statement failed, nothing committed: raising out of the durable block
+        # rolls the slot back with it.
+        if _constraint_name(exc) == _CLAIM_ONCE:
+            raise PacketAlreadyClaimed() from exc
+        raise
+    except DataError as exc:
+        # The ledger's part wrote nothing (it never does for a consistent packet: an unknown
+        # account, insufficient escrow, the reference already posted): the guard failed the
+        # statement and the claim rolls back.
+        if getattr(exc.__cause__, "sqlstate", None) != REQUIRED_MISSING:
+            raise
+        raise RuntimeError(f"red packet {packet.pk}: the claim's posting failed") from exc
+
+
+def _claim_writes_run(
+    *,
+    writes: ClaimWrites,
+    cursor: Any,
+    packet: RedPacket,
+    user: User,
+    escrow: LedgerAccount,
+    wallet: LedgerAccount,
+    amount: int,
+) -> None:
+    """The writes as one statement, the commit left to the durable block (inside an outer
+    transaction: a test's)."""
+    try:
+        values = sql_parts_execute(cursor, writes.parts)
+    except IntegrityError as exc:
+        if _constraint_name(exc) == _CLAIM_ONCE:
+            raise PacketAlreadyClaimed() from exc
+        raise
+    if values[writes.ledger_index] is None:
+        # The ledger's part wrote nothing (it never does for a consistent packet): its ORM
+        # path says why, raising; the claim rolls back.
+        _claim_post_orm(packet=packet, user=user, escrow=escrow, wallet=wallet, amount=amount)
+        raise RuntimeError(f"red packet {packet.pk}: claim posting replayed")
 
 
 def _claim_post_orm(

@@ -6,8 +6,11 @@ Cases (``requests`` = N grabs, each by a distinct user):
   ``MAX_COUNT`` (200) shares, so N grabs drain ⌈N/200⌉ full packets one after another
   (grab i takes packet ⌊i/200⌋);
 - ``spread``: ⌈N/10⌉ packets × 10 shares, grab i goes to packet i mod P;
-- ``sold-out``: one packet with min(⌈N/20⌉, 200) shares and N grabbers — most answers are
-  ``409 packet_finished`` ("all taken"), the path a Redis gate turns away before the database.
+- ``sold-out``: one packet with S = min(⌈N/20⌉, 200) shares. S other users drain it with real
+  grabs during the (untimed) warm-up, after every grabber has opened the packet; then N users
+  who hold no claim grab it and only those answers are timed: each is ``409 packet_finished``
+  ("all taken"), the path the Redis gate (and the fast path, ADR 0043) turns away before the
+  database. The drain's grabs are checked with the rest (claims, answers, reconciliation).
 
 Ceiling: the same claim transaction as raw SQL — the very statements ``red_packet_claim``
 sends, built by the same functions (ADR 0044): the risk decision with the idempotency key's
@@ -29,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 from django.db.models import Count
@@ -45,7 +49,7 @@ from yaji.core.idempotency import (
     idempotency_request_hash,
     idempotency_reserve_part_for,
 )
-from yaji.core.sqlparts import sql_parts_execute
+from yaji.core.sqlparts import sql_parts_execute, sql_parts_execute_commit
 from yaji.ledger.models import LedgerAccount
 from yaji.redpackets.gate import packet_gate
 from yaji.redpackets.lucky_split import MAX_COUNT
@@ -85,8 +89,8 @@ def claim_transaction(
     """``red_packet_claim``'s transaction, statement for statement, on a plain psycopg
     connection: the same statement parts the service builds (the risk decision with the
     idempotency key's reservation; the slot; the luckiest read on the last share; the claim's
-    writes with the key's completion, :func:`yaji.redpackets.services.claim_writes`), then the
-    commit. Left out: Django, the request and the reads before the transaction. True if a
+    writes with the key's completion, :func:`yaji.redpackets.services.claim_writes`, sent with
+    the commit in one round trip). Left out: Django, the request and the reads before the transaction. True if a
     share was claimed."""
     now = clock.now()
     path = f"/api/v1/red-packets/{packet.id}/claim"
@@ -146,11 +150,12 @@ def claim_transaction(
                 record_id=record_id, locked_at=now, response=idempotency_json_response(body)
             ),
         )
-        values = sql_parts_execute(cur, writes.parts)
-        if values[writes.ledger_index] is None:
+        try:
+            # The writes and the commit in one round trip, as the service sends them.
+            sql_parts_execute_commit(conn, cur, writes.parts, required=writes.ledger_index)
+        except psycopg.errors.DivisionByZero:  # the ledger's part wrote nothing
             conn.rollback()
             return False
-    conn.commit()
     return True
 
 
@@ -178,7 +183,7 @@ def _no(_n: int) -> None:
     pass
 
 
-def _claim_call(*, packet_id: int, user: BenchUser, key: str) -> HttpCall:
+def _claim_call(*, packet_id: int, user: BenchUser, key: str, rid: str = "") -> HttpCall:
     return HttpCall(
         method="POST",
         path=f"/api/v1/red-packets/{packet_id}/claim",
@@ -187,6 +192,7 @@ def _claim_call(*, packet_id: int, user: BenchUser, key: str) -> HttpCall:
             **user.auth,
             "Content-Type": "application/json",
             "Idempotency-Key": key,
+            **({"X-Request-ID": rid} if rid else {}),
         },
     )
 
@@ -244,9 +250,29 @@ def _checks(
     return found
 
 
+def _fast_answers(log_path: Path, prefix: str) -> int:
+    """Access-log lines of requests whose id starts with ``prefix`` answered by the fast path."""
+    found = 0
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        if prefix not in line or not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if str(entry.get("request_id", "")).startswith(prefix) and entry.get("fast") is True:
+            found += 1
+    return found
+
+
 def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], int]) -> CasePlan:
     """A case whose HTTP packets and twin ceiling packets have these share counts; grab i goes
-    to packet ``target(i)``."""
+    to packet ``target(i)``. ``sold-out``: users ``requests..`` drain the packet first, untimed."""
+    drain = sum(shares) if name == "sold-out" else 0
 
     def prepare(users: list[BenchUser], tag: str, advance: Advance) -> PreparedCase:
         # Fresh senders every run: risk control counts each account's packets per day.
@@ -260,10 +286,19 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
             # must not have gate keys, or reconciliation would rightly say the gate disagrees.
             gate.forget(twin.id)
         targets = [target(i) for i in range(requests)]
+        rid = f"rp-{tag}-"
         calls = [
-            _claim_call(packet_id=measured[t].id, user=users[i], key=f"bench-{tag}-{i}")
+            _claim_call(
+                packet_id=measured[t].id, user=users[i], key=f"bench-{tag}-{i}", rid=f"{rid}{i}"
+            )
             for i, t in enumerate(targets)
         ]
+        drainers = users[requests : requests + drain]
+        drain_calls = [
+            _claim_call(packet_id=measured[0].id, user=user, key=f"drain-{tag}-{j}")
+            for j, user in enumerate(drainers)
+        ]
+        drain_result: list[DriveResult] = []
 
         def ceiling(conn: psycopg.Connection, i: int) -> bool:
             return claim_transaction(
@@ -275,21 +310,35 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
             )
 
         def check(http: DriveResult, _ceiling: DriveResult) -> list[str]:
-            return _checks(
-                http=http,
-                calls_packet=[measured[t].id for t in targets],
-                users=users,
+            found: list[str] = []
+            outcomes = list(http.outcomes)
+            calls_packet = [measured[t].id for t in targets]
+            grabbers = users[:requests]
+            if drain:
+                drained = drain_result[0].outcomes if drain_result else []
+                won = sum(1 for o in drained if o is not None and o.status == 200)
+                if won != drain:
+                    found.append(f"the drain claimed {won} of {drain} shares before the storm")
+                outcomes = drained + outcomes
+                calls_packet = [measured[0].id] * len(drained) + calls_packet
+                grabbers = drainers[: len(drained)] + grabbers
+            return found + _checks(
+                http=DriveResult(outcomes=outcomes, wall_s=http.wall_s, timed_out=False),
+                calls_packet=calls_packet,
+                users=grabbers,
                 packets=measured + twins,
             )
 
-        expected = frozenset({200, 409}) if name == "sold-out" else frozenset({200})
+        # sold-out: every timed grab comes after the drain, by a user without a claim.
+        expected = frozenset({409}) if name == "sold-out" else frozenset({200})
         # Real grabbers open the packet before the storm: each GETs it twice (the token cache
         # stores an entry on a token's second sighting, ADR 0036), all once, then all again.
+        # Then (sold-out) the drain's grabs take every share, untimed but checked.
         warm = (
             [
-                HttpCall("GET", f"/api/v1/red-packets/{measured[t].id}", headers=users[i].auth)
+                HttpCall("GET", f"/api/v1/red-packets/{measured[0].id}", headers=user.auth)
                 for _ in range(2)
-                for i, t in enumerate(targets)
+                for user in [*users[:requests], *drainers]
             ]
             if name == "sold-out"
             else None
@@ -301,9 +350,18 @@ def _plan(name: str, requests: int, shares: list[int], target: Callable[[int], i
             ceiling_transaction=ceiling,
             check=check,
             warm_calls=warm,
+            drain_calls=drain_calls or None,
+            drained=drain_result.append if drain else None,
+            server_measure=(
+                (lambda log_path: {"fast_answers": _fast_answers(log_path, rid), "drained": drain})
+                if drain
+                else None
+            ),
         )
 
-    return CasePlan(name=name, users_needed=requests, seed_steps=2 * len(shares), prepare=prepare)
+    return CasePlan(
+        name=name, users_needed=requests + drain, seed_steps=2 * len(shares), prepare=prepare
+    )
 
 
 CASES = ("hot", "spread", "sold-out")
