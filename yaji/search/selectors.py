@@ -663,18 +663,24 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
                 "sales": ("-sales_count", "-listed_at", "-pk"),
             }[params.sort]
             page = list(found.results.order_by(*order).values_list("pk", "price_fen")[start:end])
+        # The facet counts read every match, so they run under the same plan settings as the
+        # match itself: outside them PostgreSQL scanned (and de-TOASTed) all 100k vectors for
+        # each of the two counting statements, 250–370 ms apiece for a broad query.
+        facet_list = (
+            _facets(
+                found.indexed,
+                params,
+                category_ids,
+                cache_key=_facets_key(found.terms, params, relaxed=found.relaxed),
+            )
+            if facets
+            else []
+        )
     return SearchResult(
         params=params,
         hits=_hits(page)[: params.page_size],
         total=found.total,
-        facets=_facets(
-            found.indexed,
-            params,
-            category_ids,
-            cache_key=_facets_key(found.terms, params, relaxed=found.relaxed),
-        )
-        if facets
-        else [],
+        facets=facet_list,
         relaxed=found.relaxed,
         partial=found.partial,
         scores=scores,
