@@ -289,26 +289,49 @@ def _attribute_counts(
 
 
 def _facet_counts(
-    matched: QuerySet[SearchDocument], params: SearchParams, category_ids: list[int] | None
+    matched: QuerySet[SearchDocument],
+    params: SearchParams,
+    category_ids: list[int] | None,
+    *,
+    match_key: str,
 ) -> dict[str, Any]:
     """Each facet counts under every filter but its own. Facets with no selected value share
     one filtered set, so they are counted together (one query for the document fields, one
-    for the attributes); a facet with a selected value gets its own."""
+    for the attributes); a facet with a selected value gets its own.
+
+    Each such group is cached on its own, under the match and the filters it was counted
+    under: the category facet of a category browse counts under no filter at all, so the 12
+    top-level categories share one count of it instead of each paying a GROUP BY over the
+    whole index (ADR 0051). Counts do not depend on the language (labels are added after)."""
     counts: dict[str, Any] = {}
     shared = [n for n in FACETS if not getattr(params, n)]
     groups: list[tuple[str, list[str]]] = [("", shared)] + [
         (n, [n]) for n in FACETS if getattr(params, n)
     ]
+    generation = facets_generation()
+    filters = params.filters()
+    keyed = []
     for skip, names in groups:
         if not names:
             continue
-        qs = _filtered(matched, params, category_ids=category_ids, skip=skip)
-        fields = [n for n in names if n in _FIELD_FACETS]
-        kinds = [n for n in names if n in ATTRIBUTE_FACETS]
-        if fields:
-            counts.update(_field_counts(qs, fields))
-        if kinds:
-            counts.update(_attribute_counts(qs, kinds))
+        applied = "|".join(f"{k}={v}" for k, v in sorted(filters.items()) if k != skip)
+        raw = f"{match_key}|{','.join(names)}|{applied}"
+        key = f"search:facets:{generation}:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+        keyed.append((key, skip, names))
+    cached = cache.get_many([key for key, _skip, _names in keyed])  # one round trip
+    for key, skip, names in keyed:
+        found = cached.get(key)
+        if found is None:
+            found = {}
+            qs = _filtered(matched, params, category_ids=category_ids, skip=skip)
+            fields = [n for n in names if n in _FIELD_FACETS]
+            kinds = [n for n in names if n in ATTRIBUTE_FACETS]
+            if fields:
+                found.update({k: dict(v) for k, v in _field_counts(qs, fields).items()})
+            if kinds:
+                found.update(_attribute_counts(qs, kinds))
+            cache.set(key, found, FACET_CACHE_SECONDS)
+        counts.update(found)
     return counts
 
 
@@ -317,17 +340,10 @@ def _facets(
     params: SearchParams,
     category_ids: list[int] | None,
     *,
-    cache_key: str,
+    match_key: str,
 ) -> list[Facet]:
     en = _en()
-    key = f"search:facets:{facets_generation()}:{int(en)}:{cache_key}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = {
-            k: (dict(v) if isinstance(v, dict) else v)
-            for k, v in _facet_counts(matched, params, category_ids).items()
-        }
-        cache.set(key, counts, FACET_CACHE_SECONDS)
+    counts = _facet_counts(matched, params, category_ids, match_key=match_key)
     facets = []
     for name in FACETS:
         selected = getattr(params, name)
@@ -375,6 +391,17 @@ def _facets(
     return facets
 
 
+_HIT_DEFERRED = (
+    "story_zh",
+    "story_en",
+    "designer_notes",
+    "reject_reason",
+    "hold_reason",
+    "shop__story_zh",
+    "shop__story_en",
+)
+
+
 def _hits(page: list[tuple[int, int]]) -> list[Product]:
     """The products of (id, price in fen) pairs, in that order, ready for the cards."""
     ids = [pk for pk, _price in page]
@@ -384,6 +411,8 @@ def _hits(page: list[tuple[int, int]]) -> list[Product]:
             pk__in=ids, status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE
         )
         .select_related("shop", "category")
+        # What no card or hit shows: the long texts (up to 8,000 characters each).
+        .defer(*_HIT_DEFERRED)
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
         )
@@ -473,13 +502,10 @@ def search_spelling(q: str) -> str | None:
     return spelling_correct(q, _VocabularyLookup())
 
 
-def _facets_key(terms: list[QueryTerm], params: SearchParams, *, relaxed: bool) -> str:
-    """What the facet counts depend on: the match and the filters (not sort or page)."""
+def _match_key(terms: list[QueryTerm], *, relaxed: bool, min_match: int | None) -> str:
+    """What the facet counts depend on besides the filters: the match (not sort or page)."""
     text = "|".join("/".join((t.word, *t.alternatives)) for t in terms)
-    raw = f"{text}|{int(relaxed)}|" + "|".join(
-        f"{k}={v}" for k, v in sorted(params.filters().items())
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return f"{text}|{int(relaxed)}|{min_match}"
 
 
 def _count(results: QuerySet[SearchDocument]) -> tuple[int, bool]:
@@ -671,7 +697,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
                 found.indexed,
                 params,
                 category_ids,
-                cache_key=_facets_key(found.terms, params, relaxed=found.relaxed),
+                match_key=_match_key(found.terms, relaxed=found.relaxed, min_match=found.min_match),
             )
             if facets
             else []
