@@ -20,7 +20,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from yaji.catalog.models import Attribute, Category, Product, ProductImage, Shop, ShopType
-from yaji.catalog.selectors import category_descendant_ids
 from yaji.core import clock
 from yaji.search.analysis import (
     MAX_QUERY_CHARS,
@@ -185,12 +184,26 @@ def _en() -> bool:
     return (get_language() or "").startswith("en")
 
 
-def _category_ids(slug: str) -> list[int]:
-    """The category with this slug and all below it."""
-    root = Category.objects.filter(slug=slug).values_list("id", flat=True).first()
+def _categories() -> list[Category]:
+    """The whole category tree in display order: tens of rows, one query, which a results page
+    uses both for the category filter and for the category facet's labels."""
+    return list(Category.objects.order_by("position", "id"))
+
+
+def _category_ids(slug: str, categories: list[Category]) -> list[int]:
+    """The category with this slug and all below it (walked in memory)."""
+    root = next((c.pk for c in categories if c.slug == slug), None)
     if root is None:
         raise UnknownFacetValue(extra={"facet": "category", "value": slug})
-    return category_descendant_ids(category_id=root)
+    children: dict[int | None, list[int]] = {}
+    for c in categories:
+        children.setdefault(c.parent_id, []).append(c.pk)
+    ids, pending = [], [root]
+    while pending:
+        current = pending.pop()
+        ids.append(current)
+        pending.extend(children.get(current, []))
+    return ids
 
 
 def params_validate(params: SearchParams) -> None:
@@ -341,6 +354,7 @@ def _facets(
     category_ids: list[int] | None,
     *,
     match_key: str,
+    tree: list[Category],
 ) -> list[Facet]:
     en = _en()
     counts = _facet_counts(matched, params, category_ids, match_key=match_key)
@@ -350,7 +364,7 @@ def _facets(
         buckets: list[FacetBucket] = []
         found = counts.get(name) or {}
         if name == "category":
-            categories = Category.objects.filter(pk__in=list(found)).order_by("position", "id")
+            categories = [c for c in tree if c.pk in found]
             buckets = [
                 FacetBucket(
                     c.slug,
@@ -634,7 +648,8 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
     catalog's live status, so a product delisted a moment ago — before its event is delivered
     — is never shown."""
     params_validate(params)
-    category_ids = _category_ids(params.category) if params.category else None
+    tree = _categories() if params.category or facets else []
+    category_ids = _category_ids(params.category, tree) if params.category else None
     terms = query_terms(params.q) if params.q.strip() else []
     backend = backend_get()
     suggestion, corrected = "", False
@@ -698,6 +713,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
                 params,
                 category_ids,
                 match_key=_match_key(found.terms, relaxed=found.relaxed, min_match=found.min_match),
+                tree=tree,
             )
             if facets
             else []
