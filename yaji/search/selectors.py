@@ -20,7 +20,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from yaji.catalog.models import Attribute, Category, Product, ProductImage, Shop, ShopType
-from yaji.catalog.selectors import category_descendant_ids
 from yaji.core import clock
 from yaji.search.analysis import (
     MAX_QUERY_CHARS,
@@ -185,12 +184,26 @@ def _en() -> bool:
     return (get_language() or "").startswith("en")
 
 
-def _category_ids(slug: str) -> list[int]:
-    """The category with this slug and all below it."""
-    root = Category.objects.filter(slug=slug).values_list("id", flat=True).first()
+def _categories() -> list[Category]:
+    """The whole category tree in display order: tens of rows, one query, which a results page
+    uses both for the category filter and for the category facet's labels."""
+    return list(Category.objects.order_by("position", "id"))
+
+
+def _category_ids(slug: str, categories: list[Category]) -> list[int]:
+    """The category with this slug and all below it (walked in memory)."""
+    root = next((c.pk for c in categories if c.slug == slug), None)
     if root is None:
         raise UnknownFacetValue(extra={"facet": "category", "value": slug})
-    return category_descendant_ids(category_id=root)
+    children: dict[int | None, list[int]] = {}
+    for c in categories:
+        children.setdefault(c.parent_id, []).append(c.pk)
+    ids, pending = [], [root]
+    while pending:
+        current = pending.pop()
+        ids.append(current)
+        pending.extend(children.get(current, []))
+    return ids
 
 
 def params_validate(params: SearchParams) -> None:
@@ -289,26 +302,49 @@ def _attribute_counts(
 
 
 def _facet_counts(
-    matched: QuerySet[SearchDocument], params: SearchParams, category_ids: list[int] | None
+    matched: QuerySet[SearchDocument],
+    params: SearchParams,
+    category_ids: list[int] | None,
+    *,
+    match_key: str,
 ) -> dict[str, Any]:
     """Each facet counts under every filter but its own. Facets with no selected value share
     one filtered set, so they are counted together (one query for the document fields, one
-    for the attributes); a facet with a selected value gets its own."""
+    for the attributes); a facet with a selected value gets its own.
+
+    Each such group is cached on its own, under the match and the filters it was counted
+    under: the category facet of a category browse counts under no filter at all, so the 12
+    top-level categories share one count of it instead of each paying a GROUP BY over the
+    whole index (ADR 0051). Counts do not depend on the language (labels are added after)."""
     counts: dict[str, Any] = {}
     shared = [n for n in FACETS if not getattr(params, n)]
     groups: list[tuple[str, list[str]]] = [("", shared)] + [
         (n, [n]) for n in FACETS if getattr(params, n)
     ]
+    generation = facets_generation()
+    filters = params.filters()
+    keyed = []
     for skip, names in groups:
         if not names:
             continue
-        qs = _filtered(matched, params, category_ids=category_ids, skip=skip)
-        fields = [n for n in names if n in _FIELD_FACETS]
-        kinds = [n for n in names if n in ATTRIBUTE_FACETS]
-        if fields:
-            counts.update(_field_counts(qs, fields))
-        if kinds:
-            counts.update(_attribute_counts(qs, kinds))
+        applied = "|".join(f"{k}={v}" for k, v in sorted(filters.items()) if k != skip)
+        raw = f"{match_key}|{','.join(names)}|{applied}"
+        key = f"search:facets:{generation}:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+        keyed.append((key, skip, names))
+    cached = cache.get_many([key for key, _skip, _names in keyed])  # one round trip
+    for key, skip, names in keyed:
+        found = cached.get(key)
+        if found is None:
+            found = {}
+            qs = _filtered(matched, params, category_ids=category_ids, skip=skip)
+            fields = [n for n in names if n in _FIELD_FACETS]
+            kinds = [n for n in names if n in ATTRIBUTE_FACETS]
+            if fields:
+                found.update({k: dict(v) for k, v in _field_counts(qs, fields).items()})
+            if kinds:
+                found.update(_attribute_counts(qs, kinds))
+            cache.set(key, found, FACET_CACHE_SECONDS)
+        counts.update(found)
     return counts
 
 
@@ -317,24 +353,18 @@ def _facets(
     params: SearchParams,
     category_ids: list[int] | None,
     *,
-    cache_key: str,
+    match_key: str,
+    tree: list[Category],
 ) -> list[Facet]:
     en = _en()
-    key = f"search:facets:{facets_generation()}:{int(en)}:{cache_key}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = {
-            k: (dict(v) if isinstance(v, dict) else v)
-            for k, v in _facet_counts(matched, params, category_ids).items()
-        }
-        cache.set(key, counts, FACET_CACHE_SECONDS)
+    counts = _facet_counts(matched, params, category_ids, match_key=match_key)
     facets = []
     for name in FACETS:
         selected = getattr(params, name)
         buckets: list[FacetBucket] = []
         found = counts.get(name) or {}
         if name == "category":
-            categories = Category.objects.filter(pk__in=list(found)).order_by("position", "id")
+            categories = [c for c in tree if c.pk in found]
             buckets = [
                 FacetBucket(
                     c.slug,
@@ -375,6 +405,17 @@ def _facets(
     return facets
 
 
+_HIT_DEFERRED = (
+    "story_zh",
+    "story_en",
+    "designer_notes",
+    "reject_reason",
+    "hold_reason",
+    "shop__story_zh",
+    "shop__story_en",
+)
+
+
 def _hits(page: list[tuple[int, int]]) -> list[Product]:
     """The products of (id, price in fen) pairs, in that order, ready for the cards."""
     ids = [pk for pk, _price in page]
@@ -384,6 +425,8 @@ def _hits(page: list[tuple[int, int]]) -> list[Product]:
             pk__in=ids, status=Product.Status.LISTED, shop__status=Shop.Status.ACTIVE
         )
         .select_related("shop", "category")
+        # What no card or hit shows: the long texts (up to 8,000 characters each).
+        .defer(*_HIT_DEFERRED)
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
         )
@@ -473,13 +516,10 @@ def search_spelling(q: str) -> str | None:
     return spelling_correct(q, _VocabularyLookup())
 
 
-def _facets_key(terms: list[QueryTerm], params: SearchParams, *, relaxed: bool) -> str:
-    """What the facet counts depend on: the match and the filters (not sort or page)."""
+def _match_key(terms: list[QueryTerm], *, relaxed: bool, min_match: int | None) -> str:
+    """What the facet counts depend on besides the filters: the match (not sort or page)."""
     text = "|".join("/".join((t.word, *t.alternatives)) for t in terms)
-    raw = f"{text}|{int(relaxed)}|" + "|".join(
-        f"{k}={v}" for k, v in sorted(params.filters().items())
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return f"{text}|{int(relaxed)}|{min_match}"
 
 
 def _count(results: QuerySet[SearchDocument]) -> tuple[int, bool]:
@@ -608,7 +648,8 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
     catalog's live status, so a product delisted a moment ago — before its event is delivered
     — is never shown."""
     params_validate(params)
-    category_ids = _category_ids(params.category) if params.category else None
+    tree = _categories() if params.category or facets else []
+    category_ids = _category_ids(params.category, tree) if params.category else None
     terms = query_terms(params.q) if params.q.strip() else []
     backend = backend_get()
     suggestion, corrected = "", False
@@ -663,18 +704,25 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
                 "sales": ("-sales_count", "-listed_at", "-pk"),
             }[params.sort]
             page = list(found.results.order_by(*order).values_list("pk", "price_fen")[start:end])
+        # The facet counts read every match, so they run under the same plan settings as the
+        # match itself: outside them PostgreSQL scanned (and de-TOASTed) all 100k vectors for
+        # each of the two counting statements, 250–370 ms apiece for a broad query.
+        facet_list = (
+            _facets(
+                found.indexed,
+                params,
+                category_ids,
+                match_key=_match_key(found.terms, relaxed=found.relaxed, min_match=found.min_match),
+                tree=tree,
+            )
+            if facets
+            else []
+        )
     return SearchResult(
         params=params,
         hits=_hits(page)[: params.page_size],
         total=found.total,
-        facets=_facets(
-            found.indexed,
-            params,
-            category_ids,
-            cache_key=_facets_key(found.terms, params, relaxed=found.relaxed),
-        )
-        if facets
-        else [],
+        facets=facet_list,
         relaxed=found.relaxed,
         partial=found.partial,
         scores=scores,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from yaji.catalog import services as catalog
 from yaji.core import clock
@@ -341,3 +343,27 @@ def test_a_partial_match_ranks_products_by_the_words_they_have(world) -> None:  
     # Sorted by price the same set comes back, cheapest first.
     by_price = search_run(SearchParams(q="景泰蓝 书签 团扇", sort="price_asc"))
     assert [p.title_zh for p in by_price.hits] == ["景泰蓝掐丝书签", "双面绣团扇·宋人花鸟"]
+
+
+def test_browsing_a_second_category_reuses_the_category_facet_count(world) -> None:  # type: ignore[no-untyped-def]
+    # given the first category's browse page counted its facets
+    first = search_run(SearchParams(category="heritage-craft"))
+    by_category = {
+        b.value: b.count for f in first.facets if f.name == "category" for b in f.buckets
+    }
+
+    # when another category is browsed
+    with CaptureQueriesContext(connection) as captured:
+        second = search_run(SearchParams(category="museum"))
+
+    # then its category facet (which counts under no filter) comes from the first page's count,
+    # with the same numbers; only the facets under the category filter are counted again
+    grouped = [q["sql"] for q in captured if "GROUP BY" in q["sql"]]
+    assert not any('"category_id"' in sql.split("FROM")[0] for sql in grouped)
+    assert grouped  # price, shop type and attributes under the museum filter
+    assert {b.value: b.count for f in second.facets if f.name == "category" for b in f.buckets} == (
+        by_category
+    )
+    museum_docs = SearchDocument.objects.filter(category__slug="museum").count()
+    shop_types = next(f for f in second.facets if f.name == "shop_type")
+    assert sum(b.count for b in shop_types.buckets) == museum_docs
