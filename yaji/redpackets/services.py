@@ -436,8 +436,9 @@ def _gate_admit(
     except RedisError:
         logger.warning("red packet gate unavailable; the database decides alone")
         return None
-    if verdict == Verdict.MISSING:  # packet unknown to the database: it will say so
-        return None
+    if verdict == Verdict.MISSING:
+        # Unknown to the database (it will say so) or not live yet (pending payment): no gate.
+        return verdict
     if verdict == Verdict.TAKEN:
         raise PacketFinished(extra={"gate": True})
     if verdict == Verdict.ALREADY:
@@ -562,7 +563,8 @@ def red_packet_claim(
         if gate is not None
         else None
     )
-    if verdict is None:
+    asked = gate
+    if verdict in (None, Verdict.MISSING):
         gate = None  # no gate state for this claim: nothing to confirm or release
     decision: RiskDecision | None = None
     try:
@@ -572,10 +574,18 @@ def red_packet_claim(
         red_packet_check_access(
             packet=packet, user=user, invite_token=invite_token, lat=lat, lng=lng
         )
-        if verdict == Verdict.CHECK and gate is not None:
+        if asked is not None and (
+            verdict == Verdict.CHECK
+            or (verdict == Verdict.MISSING and packet.status == PacketStatus.ACTIVE)
+        ):
+            # CHECK: the gate needed the access check first. MISSING but live now: the payment
+            # arrived between the gate's answer and this read, and its gate is opened (or
+            # rebuilt) meanwhile — a claim past the gate would commit unknown to it.
             verdict = _gate_admit(
-                gate, packet_id=packet_id, user_id=user.pk, now=now, access_checked=True
+                asked, packet_id=packet_id, user_id=user.pk, now=now, access_checked=True
             )
+            if verdict not in (None, Verdict.MISSING):
+                gate = asked
         # Cheap checks before the hot row; the transaction below re-checks all that matters.
         if getattr(packet, "mine", False):
             raise PacketAlreadyClaimed()
