@@ -378,21 +378,8 @@ def idempotency_store_within(request: HttpRequest, response: HttpResponse) -> Ht
         raise ImproperlyConfigured(
             "idempotency_store_within belongs inside the effect's transaction"
         )
-    now = clock.now()
     try:
-        IdempotencyRecord.objects.create(
-            scope=pending.scope,
-            key=pending.key,
-            method=pending.method,
-            path=pending.path[:2048],
-            request_hash=pending.request_hash,
-            state=IdempotencyRecord.State.COMPLETED,
-            locked_at=now,
-            expires_at=now + RECORD_TTL,
-            response_status=response.status_code,
-            response_body=bytes(response.content),
-            response_content_type=response.get("Content-Type", ""),
-        )
+        _completed_record(pending, response=response, now=clock.now()).save(force_insert=True)
     except IntegrityError as exc:
         # No savepoint: the effect's transaction is finished either way (PostgreSQL aborted
         # it); raising out of it rolls the effect back.
@@ -417,20 +404,25 @@ def idempotency_store_part_for(
     pending: PendingKey, *, response: HttpResponse, now: datetime
 ) -> SqlPart:
     """The completed record's ``INSERT`` for a key (also what the bench's ceiling runs)."""
-    return sql_insert_part(
-        IdempotencyRecord(
-            scope=pending.scope,
-            key=pending.key,
-            method=pending.method,
-            path=pending.path[:2048],
-            request_hash=pending.request_hash,
-            state=IdempotencyRecord.State.COMPLETED,
-            locked_at=now,
-            expires_at=now + RECORD_TTL,
-            response_status=response.status_code,
-            response_body=bytes(response.content),
-            response_content_type=response.get("Content-Type", ""),
-        )
+    return sql_insert_part(_completed_record(pending, response=response, now=now))
+
+
+def _completed_record(
+    pending: PendingKey, *, response: HttpResponse, now: datetime
+) -> IdempotencyRecord:
+    """The (unsaved) record of a key whose effect completed with ``response``."""
+    return IdempotencyRecord(
+        scope=pending.scope,
+        key=pending.key,
+        method=pending.method,
+        path=pending.path[:2048],
+        request_hash=pending.request_hash,
+        state=IdempotencyRecord.State.COMPLETED,
+        locked_at=now,
+        expires_at=now + RECORD_TTL,
+        response_status=response.status_code,
+        response_body=bytes(response.content),
+        response_content_type=response.get("Content-Type", ""),
     )
 
 
