@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from yaji.accounts.models import User
 from yaji.catalog.models import Product, Shop, Variant
 from yaji.catalog.tests.factories import UserFactory, product_listed, shop_open
+from yaji.core import clock
 from yaji.ledger.tests.factories import wallet
-from yaji.trade import services
-from yaji.trade.models import Address
+from yaji.trade import flash, services
+from yaji.trade.models import Address, FlashSale
 
 __all__ = ["UserFactory", "address_for", "buyer_funded", "listed", "shop_open", "variant_of"]
 
@@ -61,3 +63,19 @@ def cart_with(user: User, *items: tuple[Product, int]) -> None:
     cart = services.cart_get(user=user)
     for product, quantity in items:
         services.cart_line_add(cart=cart, variant_id=variant_of(product).pk, quantity=quantity)
+
+
+def flash_sale_open(*, units: int, limit: int, stock: int = 100) -> FlashSale:
+    """A flash sale running now (started a minute ago, for an hour) of ``units`` at 1 yuan with
+    a per-buyer ``limit``, on a fresh listed product with ``stock`` in its variant."""
+    product = listed(stock=stock)
+    return flash.flash_sale_create(
+        actor=product.shop.owner,
+        variant_id=variant_of(product).pk,
+        title="整点秒杀",
+        starts_at=clock.now() - timedelta(minutes=1),
+        ends_at=clock.now() + timedelta(hours=1),
+        price_fen=100,
+        stock=units,
+        per_user_limit=limit,
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -16,34 +15,19 @@ from django.test.utils import CaptureQueriesContext
 
 from yaji.catalog.models import Variant
 from yaji.catalog.tests.factories import verified_user
-from yaji.core import clock
 from yaji.core.models import IdempotencyRecord, OutboxEvent
 from yaji.testing.races import race
-from yaji.trade import flash, services
+from yaji.trade import services
 from yaji.trade.errors import InsufficientStock
 from yaji.trade.models import Checkout, FlashSale, Order, OrderEvent, OrderLine
-from yaji.trade.tests.factories import address_for, listed, variant_of
+from yaji.trade.tests.factories import address_for, flash_sale_open
 from yaji.trade.tests.test_api import signed_in
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
-def on_sale(*, units: int, limit: int, stock: int = 100) -> FlashSale:
-    product = listed(stock=stock)
-    return flash.flash_sale_create(
-        actor=product.shop.owner,
-        variant_id=variant_of(product).pk,
-        title="整点秒杀",
-        starts_at=clock.now() - timedelta(minutes=1),
-        ends_at=clock.now() + timedelta(hours=1),
-        price_fen=100,
-        stock=units,
-        per_user_limit=limit,
-    )
-
-
 def test_fifty_buyers_over_http_on_the_last_5_units_and_one_buyer_racing_its_limit() -> None:
-    sale = on_sale(units=5, limit=2)
+    sale = flash_sale_open(units=5, limit=2)
     buyers = [verified_user() for _ in range(50)]
     ready = {b.pk: (signed_in(b), address_for(b).pk) for b in buyers}
     racers = [buyers[0]] * 6 + buyers[1:]  # 55 requests; buyer 0 races its own limit of 2
@@ -84,7 +68,7 @@ def test_fifty_buyers_over_http_on_the_last_5_units_and_one_buyer_racing_its_lim
 
 
 def test_one_key_sent_by_twenty_requests_at_once_places_one_order() -> None:
-    sale = on_sale(units=10, limit=5)
+    sale = flash_sale_open(units=10, limit=5)
     buyer = verified_user()
     address_id = address_for(buyer).pk
     key = str(uuid.uuid4())
@@ -114,7 +98,7 @@ def test_one_key_sent_by_twenty_requests_at_once_places_one_order() -> None:
 
 
 def test_the_variant_running_out_before_the_sale_refuses_and_writes_nothing() -> None:
-    sale = on_sale(units=5, limit=5, stock=5)
+    sale = flash_sale_open(units=5, limit=5, stock=5)
     Variant.objects.filter(pk=sale.variant_id).update(stock=0)  # sold elsewhere meanwhile
     buyer = verified_user()
     with pytest.raises(InsufficientStock):
@@ -125,7 +109,7 @@ def test_the_variant_running_out_before_the_sale_refuses_and_writes_nothing() ->
 
 
 def test_a_buy_now_is_four_statements_and_one_of_them_writes() -> None:
-    sale = on_sale(units=5, limit=1)
+    sale = flash_sale_open(units=5, limit=1)
     buyer = verified_user()
     address_id = address_for(buyer).pk
     with CaptureQueriesContext(connection) as queries:

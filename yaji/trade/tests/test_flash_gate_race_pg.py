@@ -5,20 +5,22 @@ late buyers — never oversold, limits hold, and the gate agrees with the databa
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 
 from yaji.catalog.models import Variant
-from yaji.core import clock
 from yaji.ledger.reconciliation import reconciliation_run
 from yaji.testing.races import race
-from yaji.trade import flash, services
+from yaji.trade import services
 from yaji.trade.gate import flash_gate
 from yaji.trade.models import Checkout, FlashSale, OrderLine
-from yaji.trade.tests.factories import address_for, buyer_funded, listed, variant_of
+from yaji.trade.tests.factories import (
+    address_for,
+    buyer_funded,
+    flash_sale_open,
+)
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -46,20 +48,6 @@ def limited(fn):  # type: ignore[no-untyped-def]
     return run
 
 
-def on_sale(*, units: int, limit: int) -> FlashSale:
-    product = listed(stock=100)
-    return flash.flash_sale_create(  # commits: the gate is opened on commit
-        actor=product.shop.owner,
-        variant_id=variant_of(product).pk,
-        title="整点秒杀",
-        starts_at=clock.now() - timedelta(minutes=1),
-        ends_at=clock.now() + timedelta(hours=1),
-        price_fen=100,
-        stock=units,
-        per_user_limit=limit,
-    )
-
-
 def books_ok() -> None:
     names = ["trade.order_escrow", "trade.flash_gate"]
     bad = [(r.name, r.discrepancies, r.error) for r in reconciliation_run(names=names) if not r.ok]
@@ -67,7 +55,7 @@ def books_ok() -> None:
 
 
 def test_60_buyers_and_one_buyer_ten_times_on_the_last_6_units(gate_mode: str) -> None:
-    sale = on_sale(units=6, limit=2)
+    sale = flash_sale_open(units=6, limit=2)
     if gate_mode == "redis-gate":
         assert flash_gate().state(sale.pk).left == 6  # type: ignore[union-attr]
     buyers = [buyer_funded() for _ in range(60)]
@@ -97,7 +85,7 @@ def test_60_buyers_and_one_buyer_ten_times_on_the_last_6_units(gate_mode: str) -
 
 
 def test_cancellations_racing_late_buyers_sell_each_returned_unit_once(gate_mode: str) -> None:
-    sale = on_sale(units=5, limit=1)
+    sale = flash_sale_open(units=5, limit=1)
     first = [buyer_funded() for _ in range(5)]
     placed = [
         services.flash_sale_buy(buyer=b, sale_id=sale.pk, address_id=address_for(b).pk)
