@@ -22,6 +22,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,6 +44,7 @@ from yaji.catalog.forms import (
     VariantForm,
     VideoForm,
 )
+from yaji.catalog.fragments import product_page_html
 from yaji.catalog.models import (
     Product,
     ProductImage,
@@ -61,9 +63,11 @@ from yaji.catalog.page_cache import (
 )
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_role_of
 from yaji.catalog.presenters import IMAGE_SIZES, bundle_dict, product_media_url, product_one
+from yaji.catalog.product_page import product_page_rows
 from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError, NotFound, PermissionDenied
 from yaji.search.selectors import FACETS, SORTS, SearchParams, SearchResult, search_run
+from yaji.trade import reviews as trade_reviews
 
 # Facets a category page offers (the category itself is the page; sub-categories are links).
 BROWSE_FACETS = tuple(name for name in FACETS if name != "category")
@@ -357,12 +361,30 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 def _product_detail(request: HttpRequest, product_id: int, extra: dict[str, Any]) -> HttpResponse:
-    product = _viewable_product_or_404(request, product_id)
+    rows = product_page_rows(product_id=product_id)
+    if rows is None:  # not listed: a preview for the shop and reviewers, or a 404
+        return _product_preview(request, product_id, extra)
+    product = Product(pk=product_id)  # trade's review selectors filter by it
+    # One token for the whole page (the header's forms and the buy box), as the template has.
+    csrf_token = extra.get("csrf_token") or get_token(request)
+    blocks = product_page_html(
+        rows,
+        reviews=trade_reviews.reviews_of_product(product=product),
+        rating=trade_reviews.product_rating(product=product),
+        csrf_token=csrf_token,
+        path=request.get_full_path(),
+    )
+    context = {"page": blocks, **extra, "csrf_token": csrf_token}
+    return render(request, "catalog/product_page.html", context)
+
+
+def product_detail_context(product: Product) -> dict[str, Any]:
+    """The context of ``product_detail.html`` (the reference of ``fragments.py``)."""
     images = list(product.images.all())
     variants = list(product.variants.all())
     video = product_one(product, "video")
     model_3d = product_one(product, "model_3d")
-    context = {
+    return {
         "product": product,
         "shop": product.shop,
         "images": images,
@@ -378,8 +400,12 @@ def _product_detail(request: HttpRequest, product_id: int, extra: dict[str, Any]
         "attributes": list(product.attributes.all()),
         "tags": list(product.tags.all()),
         "is_preview": product.status != Product.Status.LISTED,
-        **extra,
     }
+
+
+def _product_preview(request: HttpRequest, product_id: int, extra: dict[str, Any]) -> HttpResponse:
+    product = _viewable_product_or_404(request, product_id)
+    context = {**product_detail_context(product), **extra}
     return render(request, "catalog/product_detail.html", context)
 
 
