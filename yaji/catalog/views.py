@@ -58,7 +58,7 @@ from yaji.catalog.page_cache import (
     CATALOG,
     LISTS,
     page_serve,
-    product_stock_signature,
+    product_stamp,
     product_version_name,
 )
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_role_of
@@ -351,11 +351,12 @@ MAX_ID = 2**63 - 1
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     if not 0 < product_id <= MAX_ID:
         raise Http404()
+    versions = [CATALOG, product_version_name(product_id)]
     return page_serve(
         request,
         page="product",
-        versions=[CATALOG, product_version_name(product_id)],
-        signature=lambda: product_stock_signature(product_id),
+        versions=versions,
+        stamp_read=lambda: product_stamp(product_id, versions),
         build=lambda extra: _product_detail(request, product_id, extra),
     )
 

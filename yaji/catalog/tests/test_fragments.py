@@ -303,3 +303,21 @@ def test_statements_per_page_are_few_and_constant(settings) -> None:  # type: ig
         counts[case] = len(captured)
     # versions and stock, the product, its parts, the reviews and their rating
     assert set(counts.values()) == {5}, counts
+
+
+def test_a_components_stock_shows_on_the_bundle_page_at_once(settings) -> None:  # type: ignore[no-untyped-def]
+    """The bundle page's key has its components' stock (``product_stamp``): an order taking
+    a component (no signal, no bump) retires the cached page."""
+    settings.YAJI_PAGE_CACHE = True
+    catalogue = _catalogue()
+    bundle = catalogue["bundle, cheaper than its parts"]
+    path = f"/products/{bundle.pk}/"
+    client = Client()
+    assert client.get(path)["X-Page-Cache"] == "miss"
+    assert client.get(path)["X-Page-Cache"] == "hit"
+    component = BundleItem.objects.filter(bundle=bundle).order_by("position").first()
+    assert component is not None
+    Variant.objects.filter(pk=component.variant_id).update(stock=3)  # fewer than one set of 4
+    page = client.get(path)
+    assert page["X-Page-Cache"] == "miss"
+    assert "暂时无货" in page.content.decode()
