@@ -365,13 +365,13 @@ def _product_detail(request: HttpRequest, product_id: int, extra: dict[str, Any]
     rows = product_page_rows(product_id=product_id)
     if rows is None:  # not listed: a preview for the shop and reviewers, or a 404
         return _product_preview(request, product_id, extra)
-    product = Product(pk=product_id)  # trade's review selectors filter by it
+    reviews, rating = trade_reviews.product_reviews_rated(product_id=product_id)
     # One token for the whole page (the header's forms and the buy box), as the template has.
     csrf_token = extra.get("csrf_token") or get_token(request)
     blocks = product_page_html(
         rows,
-        reviews=trade_reviews.reviews_of_product(product=product),
-        rating=trade_reviews.product_rating(product=product),
+        reviews=reviews,
+        rating=rating,
         csrf_token=csrf_token,
         path=request.get_full_path(),
     )

@@ -201,8 +201,9 @@ def _catalogue() -> dict[str, Product]:
 
 
 def _reviews(monkeypatch: pytest.MonkeyPatch, *, with_reviews: bool) -> None:
-    """trade's review selectors answer stand-ins (a review needs a paid order): the reference
-    template's ``{% product_reviews %}`` and the view both call them through the module."""
+    """trade's review selectors answer stand-ins with every field that needs escaping: the
+    reference template's ``{% product_reviews %}`` and the view both call them through the
+    module (real reviews: ``test_real_reviews_…``)."""
     if not with_reviews:
         return
     photo = SimpleNamespace(
@@ -222,10 +223,10 @@ def _reviews(monkeypatch: pytest.MonkeyPatch, *, with_reviews: bool) -> None:
             rating=3, created_at=stamp, text="", reply="", photos=SimpleNamespace(all=list)
         ),
     ]
+    rating = trade_reviews.Rating(average=4.0, count=2)
     monkeypatch.setattr(trade_reviews, "reviews_of_product", lambda **_: reviews)
-    monkeypatch.setattr(
-        trade_reviews, "product_rating", lambda **_: trade_reviews.Rating(average=4.0, count=2)
-    )
+    monkeypatch.setattr(trade_reviews, "product_rating", lambda **_: rating)
+    monkeypatch.setattr(trade_reviews, "product_reviews_rated", lambda **_: (reviews, rating))
 
 
 def _reference(product_id: int, token: str, path: str) -> str:
@@ -301,8 +302,8 @@ def test_statements_per_page_are_few_and_constant(settings) -> None:  # type: ig
         with CaptureQueriesContext(connection) as captured:
             assert Client().get(f"/products/{product.pk}/").status_code == 200
         counts[case] = len(captured)
-    # versions and stock, the product, its parts, the reviews and their rating
-    assert set(counts.values()) == {5}, counts
+    # versions and stock, the product, its parts, the reviews with their rating
+    assert set(counts.values()) == {4}, counts
 
 
 def test_a_components_stock_shows_on_the_bundle_page_at_once(settings) -> None:  # type: ignore[no-untyped-def]
@@ -321,3 +322,35 @@ def test_a_components_stock_shows_on_the_bundle_page_at_once(settings) -> None: 
     page = client.get(path)
     assert page["X-Page-Cache"] == "miss"
     assert "暂时无货" in page.content.decode()
+
+
+def test_real_reviews_with_photos_and_replies(settings) -> None:  # type: ignore[no-untyped-def]
+    """Through trade's own services: a buyer reviews with a photo, the shop replies;
+    ``product_reviews_rated`` (one statement + photos) shows what the template's two do."""
+    from yaji.catalog.tests.factories import image_upload
+    from yaji.trade import services as trade
+    from yaji.trade.tests.test_reviews import completed_order
+
+    settings.YAJI_PAGE_CACHE = False
+    first = completed_order()
+    product_id = first.lines.get().product_id
+    trade.order_confirm_receipt(buyer=first.buyer, order_id=first.pk)
+    review = trade_reviews.review_create(
+        buyer=first.buyer,
+        order_id=first.pk,
+        product_id=product_id,
+        rating=4,
+        text="釉色温润 & <好>\n包装用心。",
+        photos=[image_upload()],
+    )
+    trade_reviews.review_reply(actor=first.shop.owner, review_id=review.pk, text="谢谢<喜欢>！")
+    path = f"/products/{product_id}/"
+    for language in LANGUAGES:
+        with CaptureQueriesContext(connection) as captured:
+            served = Client(HTTP_ACCEPT_LANGUAGE=language).get(path).content.decode()
+        # page cache off (no key to read): product, parts, reviews, their photos
+        assert len(captured) == 4
+        assert "4.0 ★" in served and "包装用心" in served
+        token = TOKEN_RE.search(served).group(1)  # type: ignore[union-attr]
+        with translation.override(language):
+            _same(_reference(product_id, token, path), served)
