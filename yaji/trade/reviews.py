@@ -151,14 +151,14 @@ def product_reviews_rated(*, product_id: int, limit: int = 20) -> tuple[list[Rev
         rows = cursor.fetchall()
     if not rows:
         return [], Rating(average=None, count=0)
+    # The ORM's own conversion of the one typed column (SQLite hands back text or naive values).
     field = Review._meta.get_field("created_at")
-    converters = field.get_db_converters(connection) + connection.ops.get_db_converters(
-        field.get_col(Review._meta.db_table)
-    )
+    column = field.get_col(Review._meta.db_table)
+    converters = field.get_db_converters(connection) + connection.ops.get_db_converters(column)
     reviews = []
     for pk, rating, text, reply, created_at, _, _ in rows:
         for converter in converters:
-            created_at = converter(created_at, field.get_col(Review._meta.db_table), connection)
+            created_at = converter(created_at, column, connection)
         reviews.append(
             Review.from_db(
                 connection.alias,
