@@ -22,6 +22,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,6 +44,7 @@ from yaji.catalog.forms import (
     VariantForm,
     VideoForm,
 )
+from yaji.catalog.fragments import product_page_html
 from yaji.catalog.models import (
     Product,
     ProductImage,
@@ -56,14 +58,16 @@ from yaji.catalog.page_cache import (
     CATALOG,
     LISTS,
     page_serve,
-    product_stock_signature,
+    product_stamp,
     product_version_name,
 )
 from yaji.catalog.permissions import is_shop_reviewer, shop_can_manage, shop_role_of
 from yaji.catalog.presenters import IMAGE_SIZES, bundle_dict, product_media_url, product_one
+from yaji.catalog.product_page import product_page_rows
 from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError, NotFound, PermissionDenied
 from yaji.search.selectors import FACETS, SORTS, SearchParams, SearchResult, search_run
+from yaji.trade import reviews as trade_reviews
 
 # Facets a category page offers (the category itself is the page; sub-categories are links).
 BROWSE_FACETS = tuple(name for name in FACETS if name != "category")
@@ -347,22 +351,41 @@ MAX_ID = 2**63 - 1
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     if not 0 < product_id <= MAX_ID:
         raise Http404()
+    versions = [CATALOG, product_version_name(product_id)]
     return page_serve(
         request,
         page="product",
-        versions=[CATALOG, product_version_name(product_id)],
-        signature=lambda: product_stock_signature(product_id),
+        versions=versions,
+        stamp_read=lambda: product_stamp(product_id, versions),
         build=lambda extra: _product_detail(request, product_id, extra),
     )
 
 
 def _product_detail(request: HttpRequest, product_id: int, extra: dict[str, Any]) -> HttpResponse:
-    product = _viewable_product_or_404(request, product_id)
+    rows = product_page_rows(product_id=product_id)
+    if rows is None:  # not listed: a preview for the shop and reviewers, or a 404
+        return _product_preview(request, product_id, extra)
+    reviews, rating = trade_reviews.product_reviews_rated(product_id=product_id)
+    # One token for the whole page (the header's forms and the buy box), as the template has.
+    csrf_token = extra.get("csrf_token") or get_token(request)
+    blocks = product_page_html(
+        rows,
+        reviews=reviews,
+        rating=rating,
+        csrf_token=csrf_token,
+        path=request.get_full_path(),
+    )
+    context = {"page": blocks, **extra, "csrf_token": csrf_token}
+    return render(request, "catalog/product_page.html", context)
+
+
+def product_detail_context(product: Product) -> dict[str, Any]:
+    """The context of ``product_detail.html`` (the reference of ``fragments.py``)."""
     images = list(product.images.all())
     variants = list(product.variants.all())
     video = product_one(product, "video")
     model_3d = product_one(product, "model_3d")
-    context = {
+    return {
         "product": product,
         "shop": product.shop,
         "images": images,
@@ -378,8 +401,12 @@ def _product_detail(request: HttpRequest, product_id: int, extra: dict[str, Any]
         "attributes": list(product.attributes.all()),
         "tags": list(product.tags.all()),
         "is_preview": product.status != Product.Status.LISTED,
-        **extra,
     }
+
+
+def _product_preview(request: HttpRequest, product_id: int, extra: dict[str, Any]) -> HttpResponse:
+    product = _viewable_product_or_404(request, product_id)
+    context = {**product_detail_context(product), **extra}
     return render(request, "catalog/product_detail.html", context)
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Avg, Count, QuerySet, prefetch_related_objects
 
 from yaji.accounts.models import User
 from yaji.catalog.images import image_process
@@ -134,3 +134,38 @@ def reviews_of_product(*, product: Product, limit: int = 20) -> list[Review]:
         .select_related("buyer")
         .prefetch_related("photos")[: max(1, min(limit, 100))]
     )
+
+
+def product_reviews_rated(*, product_id: int, limit: int = 20) -> tuple[list[Review], Rating]:
+    """``reviews_of_product`` and ``product_rating`` in one statement (+ the photos when there
+    are reviews), for the product page (catalog ADR 0054): the count and average are window
+    aggregates over all of the product's reviews, computed before the ``LIMIT``. The reviews
+    carry only what the page shows (rating, text, reply, date, photos)."""
+    table = connection.ops.quote_name(Review._meta.db_table)
+    sql = (
+        "SELECT id, rating, text, reply, created_at, COUNT(*) OVER (), AVG(rating) OVER ()"  # noqa: S608  # table name only
+        f" FROM {table} WHERE product_id = %s ORDER BY created_at DESC, id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [product_id, max(1, min(limit, 100))])
+        rows = cursor.fetchall()
+    if not rows:
+        return [], Rating(average=None, count=0)
+    # The ORM's own conversion of the one typed column (SQLite hands back text or naive values).
+    field = Review._meta.get_field("created_at")
+    column = field.get_col(Review._meta.db_table)
+    converters = field.get_db_converters(connection) + connection.ops.get_db_converters(column)
+    reviews = []
+    for pk, rating, text, reply, created_at, _, _ in rows:
+        for converter in converters:
+            created_at = converter(created_at, column, connection)
+        reviews.append(
+            Review.from_db(
+                connection.alias,
+                ["id", "rating", "text", "reply", "created_at"],
+                [pk, rating, text, reply, created_at],
+            )
+        )
+    prefetch_related_objects(reviews, "photos")
+    _, _, _, _, _, count, average = rows[0]
+    return reviews, Rating(average=round(float(average), 1), count=count)

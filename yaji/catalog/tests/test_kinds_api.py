@@ -267,9 +267,9 @@ def test_product_page_queries_constant_with_new_kinds_and_media() -> None:
         with CaptureQueriesContext(connection) as ctx:
             assert Client().get(f"/products/{product.pk}/").status_code == 200
         counts.append(len(ctx))
-    # A bundle reads its contents (one query, whatever their number); a standard product no
-    # longer runs that read, nor the options' (made-to-order only, ADR 0047).
-    assert counts[1] == counts[0] + 1 <= 12, counts
+    # Every part of a product, a bundle's contents included, is one statement whatever the
+    # kind and the number of parts (ADR 0054; was one more for a bundle, ADR 0047).
+    assert counts[1] == counts[0] <= 12, counts
 
 
 def test_editor_pages_for_new_kinds_and_uploads() -> None:
