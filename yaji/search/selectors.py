@@ -29,13 +29,12 @@ from yaji.search.analysis import (
     query_terms,
     spelling_correct,
 )
-from yaji.search.backends import TEXT_RANK_WINDOW, backend_get, partial_levels
+from yaji.search.backends import TEXT_RANK_WINDOW, attribute_key, backend_get, partial_levels
 from yaji.search.errors import InvalidPage, QueryTooLong, UnknownFacetValue, UnknownSort
 from yaji.search.models import (
     PriceBand,
     SearchActivity,
     SearchDocument,
-    SearchFacetValue,
     SearchSpellingKey,
     SearchTerm,
     SearchVocabulary,
@@ -251,9 +250,7 @@ def _filtered(
     for kind in ATTRIBUTE_FACETS:
         value = getattr(params, kind)
         if value and skip != kind:
-            qs = qs.filter(
-                pk__in=SearchFacetValue.objects.filter(kind=kind, value=value).values("document_id")
-            )
+            qs = qs.filter(backend_get().attribute_match(attribute_key(kind, value)))
     return qs
 
 
@@ -288,16 +285,15 @@ def _field_counts(qs: QuerySet[SearchDocument], names: list[str]) -> dict[str, d
 def _attribute_counts(
     qs: QuerySet[SearchDocument], kinds: list[str]
 ) -> dict[str, list[tuple[str, int]]]:
-    """Counts per value of several attribute kinds in one pass over the facet values."""
+    """Counts per value of several attribute kinds in one pass over the matched rows' own
+    ``attribute_values`` (no join, ADR 0055), most frequent first."""
     out: dict[str, list[tuple[str, int]]] = {k: [] for k in kinds}
-    rows = (
-        qs.filter(facets__kind__in=kinds)
-        .values_list("facets__kind", "facets__value")
-        .annotate(n=Count("pk"))
-        .order_by("facets__kind", "-n", "facets__value")
-    )
-    for kind, value, n in rows:
-        out[kind].append((value, n))
+    for key, n in backend_get().attribute_counts(qs):
+        kind, _, value = key.partition(":")
+        if kind in out:
+            out[kind].append((value, n))
+    for rows in out.values():
+        rows.sort(key=lambda row: (-row[1], row[0]))
     return out
 
 
