@@ -10,9 +10,8 @@ facets, sorting, signals) is ordinary SQL on ``search_document``, shared by both
   ``simple`` configuration (no stemming, no stop words: the tokens are ours), GIN-indexed;
   relevance is ``ts_rank``.
 
-The attribute facets read the document's ``attribute_values`` (a JSON list of ``kind:value``,
-ADR 0055): ``jsonb`` containment and ``jsonb_array_elements_text`` on PostgreSQL, ``json_each``
-on SQLite.
+An attribute filter tests the document's ``attribute_values`` (a JSON list of ``kind:value``,
+ADR 0055): ``jsonb`` containment (GIN-indexed) on PostgreSQL, ``json_each`` on SQLite.
 """
 
 from __future__ import annotations
@@ -93,27 +92,10 @@ class SearchBackend(Protocol):
         """A boolean expression over ``search_document``: the row carries the attribute value
         ``key`` (``era:宋代``)."""
 
-    def attribute_counts(self, matched: QuerySet[Any]) -> list[tuple[str, int]]:
-        """(``kind:value``, documents) of every attribute value the rows of ``matched`` (a
-        filtered ``search_document`` queryset) carry."""
-
 
 def attribute_key(kind: str, value: str) -> str:
     """How ``attribute_values`` spells one value: ``era:宋代``."""
     return f"{kind}:{value}"
-
-
-def _attribute_counts(matched: QuerySet[Any], elements: str, value: str) -> list[tuple[str, int]]:
-    # The matched rows' own statement (filters and the text match included) as a derived table,
-    # its attribute list expanded by the vendor's JSON function: one pass, no join to a table
-    # of facet values.
-    sql, params = matched.order_by().values_list("attribute_values").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {value}, count(*) FROM ({sql}) d, {elements} GROUP BY {value}",  # noqa: S608
-            params,
-        )
-        return [(str(v), int(n)) for v, n in cursor.fetchall()]
 
 
 def _alternatives(term: QueryTerm, *, relaxed: bool) -> list[tuple[str, bool]]:
@@ -279,9 +261,6 @@ class Fts5Backend:
             output_field=BooleanField(),
         )
 
-    def attribute_counts(self, matched: QuerySet[Any]) -> list[tuple[str, int]]:
-        return _attribute_counts(matched, "json_each(d.attribute_values) e", "e.value")
-
 
 class PostgresBackend:
     vendor = "postgresql"
@@ -423,11 +402,6 @@ class PostgresBackend:
             "search_document.attribute_values @> %s::jsonb",
             (json.dumps([key], ensure_ascii=False),),
             output_field=BooleanField(),
-        )
-
-    def attribute_counts(self, matched: QuerySet[Any]) -> list[tuple[str, int]]:
-        return _attribute_counts(
-            matched, "jsonb_array_elements_text(d.attribute_values) e(v)", "e.v"
         )
 
 

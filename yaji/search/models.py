@@ -46,10 +46,15 @@ class SearchDocument(models.Model):
         "catalog.Product", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
     shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
-    # The foreign key's own index serves the category filter (a second, named index on the
-    # same column was dropped in migration 0007).
+    # No index of its own: the three (category, sort key) indexes below lead with it (it had
+    # two, the foreign key's and a named one; ADR 0055).
     category = models.ForeignKey(
-        "catalog.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "catalog.Category",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     shop_type = models.CharField(max_length=20)
     title_tokens = models.TextField(blank=True)
@@ -67,7 +72,7 @@ class SearchDocument(models.Model):
     # Every cultural attribute of the product as ``kind:value`` strings (``era:宋代``,
     # ``craft:苏绣``), sorted: attribute facets filter and count on the row itself, with no
     # join (ADR 0055). jsonb with a GIN index on PostgreSQL (migration 0007), JSON text
-    # read with json_each on SQLite; see backends.attribute_match / attribute_counts.
+    # read with json_each on SQLite; see backends.attribute_match / facet_counts.
     attribute_values = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -85,6 +90,12 @@ class SearchDocument(models.Model):
             models.Index(fields=["price_fen"], name="search_doc_price_idx"),
             models.Index(fields=["-sales_count"], name="search_doc_sales_idx"),
             models.Index(fields=["shop_type"], name="search_doc_shop_type_idx"),
+            # A category page sorted by date, price or sales: read in order within the category
+            # (the global sort-key indexes above, filtered by category, walked tens of thousands
+            # of rows for a category with few cheap products).
+            models.Index(fields=["category", "-listed_at"], name="search_doc_cat_listed_idx"),
+            models.Index(fields=["category", "price_fen"], name="search_doc_cat_price_idx"),
+            models.Index(fields=["category", "-sales_count"], name="search_doc_cat_sales_idx"),
         ]
 
     def __str__(self) -> str:
