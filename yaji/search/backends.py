@@ -9,11 +9,15 @@ facets, sorting, signals) is ordinary SQL on ``search_document``, shared by both
 - PostgreSQL: a ``search_vector tsvector`` column on ``search_document`` built with the
   ``simple`` configuration (no stemming, no stop words: the tokens are ours), GIN-indexed;
   relevance is ``ts_rank``.
+
+An attribute filter tests the document's ``attribute_values`` (a JSON list of ``kind:value``,
+ADR 0055): ``jsonb`` containment (GIN-indexed) on PostgreSQL, ``json_each`` on SQLite.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -83,6 +87,15 @@ class SearchBackend(Protocol):
     def vocabulary(self) -> Iterator[tuple[str, int]]:
         """Every indexed token with the number of documents carrying it, from the full-text
         structure itself (what a vocabulary recount starts from)."""
+
+    def attribute_match(self, key: str) -> RawSQL:
+        """A boolean expression over ``search_document``: the row carries the attribute value
+        ``key`` (``era:宋代``)."""
+
+
+def attribute_key(kind: str, value: str) -> str:
+    """How ``attribute_values`` spells one value: ``era:宋代``."""
+    return f"{kind}:{value}"
 
 
 def _alternatives(term: QueryTerm, *, relaxed: bool) -> list[tuple[str, bool]]:
@@ -241,6 +254,13 @@ class Fts5Backend:
             for term, documents in cursor.fetchall():
                 yield str(term), int(documents)
 
+    def attribute_match(self, key: str) -> RawSQL:
+        return RawSQL(
+            "EXISTS (SELECT 1 FROM json_each(search_document.attribute_values) WHERE value = %s)",
+            (key,),
+            output_field=BooleanField(),
+        )
+
 
 class PostgresBackend:
     vendor = "postgresql"
@@ -375,6 +395,14 @@ class PostgresBackend:
             )
             for word, documents in cursor.fetchall():
                 yield str(word), int(documents)
+
+    def attribute_match(self, key: str) -> RawSQL:
+        # ``@>`` is what the GIN (jsonb_path_ops) index on the column answers.
+        return RawSQL(
+            "search_document.attribute_values @> %s::jsonb",
+            (json.dumps([key], ensure_ascii=False),),
+            output_field=BooleanField(),
+        )
 
 
 def backend_get() -> SearchBackend:

@@ -1,5 +1,5 @@
-"""The search index's own tables: one document per listed product, its facet values, the
-suggestion vocabulary and the activity behind "trending".
+"""The search index's own tables: one document per listed product (its attribute values
+included), the suggestion vocabulary and the activity behind "trending".
 
 The full-text structure itself is not a Django model: on SQLite it is the FTS5 virtual table
 ``search_fts`` and on PostgreSQL the ``search_vector`` column (with a GIN index) of
@@ -46,8 +46,15 @@ class SearchDocument(models.Model):
         "catalog.Product", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
     shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the three (category, sort key) indexes below lead with it (it had
+    # two, the foreign key's and a named one; ADR 0055).
     category = models.ForeignKey(
-        "catalog.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "catalog.Category",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     shop_type = models.CharField(max_length=20)
     title_tokens = models.TextField(blank=True)
@@ -62,6 +69,11 @@ class SearchDocument(models.Model):
     # selectors.signals_boost of the signals above, as of the last write (freshness included,
     # so it ages until the next one): the cheap order relevance picks its candidates by.
     signals_score = models.FloatField(default=1.0)
+    # Every cultural attribute of the product as ``kind:value`` strings (``era:宋代``,
+    # ``craft:苏绣``), sorted: attribute facets filter and count on the row itself, with no
+    # join (ADR 0055). jsonb with a GIN index on PostgreSQL (migration 0007), JSON text
+    # read with json_each on SQLite; see backends.attribute_match / facet_counts.
+    attribute_values = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,34 +89,17 @@ class SearchDocument(models.Model):
             models.Index(fields=["-listed_at"], name="search_doc_listed_idx"),
             models.Index(fields=["price_fen"], name="search_doc_price_idx"),
             models.Index(fields=["-sales_count"], name="search_doc_sales_idx"),
-            models.Index(fields=["category"], name="search_doc_category_idx"),
             models.Index(fields=["shop_type"], name="search_doc_shop_type_idx"),
+            # A category page sorted by date, price or sales: read in order within the category
+            # (the global sort-key indexes above, filtered by category, walked tens of thousands
+            # of rows for a category with few cheap products).
+            models.Index(fields=["category", "-listed_at"], name="search_doc_cat_listed_idx"),
+            models.Index(fields=["category", "price_fen"], name="search_doc_cat_price_idx"),
+            models.Index(fields=["category", "-sales_count"], name="search_doc_cat_sales_idx"),
         ]
 
     def __str__(self) -> str:
         return f"search document of product {self.product_id}"
-
-
-class SearchFacetValue(models.Model):
-    """One cultural attribute value of a document (era 宋代, craft 苏绣, region 江南)."""
-
-    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="facets")
-    kind = models.CharField(max_length=12)
-    value = models.CharField(max_length=40)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        db_table = "search_facet_value"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["document", "kind", "value"], name="search_facet_value_uniq"
-            )
-        ]
-        indexes = [models.Index(fields=["kind", "value"], name="search_facet_kind_value_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.kind}={self.value}"
 
 
 class SearchTerm(models.Model):

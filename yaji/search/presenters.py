@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from yaji.catalog.models import Product
 from yaji.catalog.presenters import product_image_url
-from yaji.search.selectors import SearchResult, Suggestion, Trending
+from yaji.search.selectors import Hit, SearchResult, Suggestion, Trending
 
 
 def search_url(**params: str) -> str:
@@ -18,18 +17,17 @@ def search_url(**params: str) -> str:
     return reverse("search:results") + (f"?{query}" if query else "")
 
 
-def hit_dict(product: Product, score: float | None = None) -> dict[str, Any]:
-    images = list(product.images.all())
+def hit_dict(hit: Hit, score: float | None = None) -> dict[str, Any]:
     return {
-        "id": product.pk,
-        "title_zh": product.title_zh,
-        "title_en": product.title_en,
-        "shop_slug": product.shop.slug,
-        "shop_name_zh": product.shop.name_zh,
-        "category_slug": product.category.slug if product.category else None,
-        "price_from_fen": getattr(product, "price_from_fen", None),
-        "thumbnail_url": product_image_url(images[0]) if images else None,
-        "url": reverse("catalog:product_detail", kwargs={"product_id": product.pk}),
+        "id": hit.pk,
+        "title_zh": hit.title_zh,
+        "title_en": hit.title_en,
+        "shop_slug": hit.shop.slug,
+        "shop_name_zh": hit.shop.name_zh,
+        "category_slug": hit.category_slug,
+        "price_from_fen": hit.price_from_fen,
+        "thumbnail_url": product_image_url(hit.image) if hit.image else None,  # type: ignore[arg-type]
+        "url": reverse("catalog:product_detail", kwargs={"product_id": hit.pk}),
         "score": round(score, 6) if score is not None else None,
     }
 

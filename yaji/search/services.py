@@ -31,12 +31,11 @@ from yaji.search.analysis import (
     query_normalized,
     spelling_keys,
 )
-from yaji.search.backends import IndexRow, backend_get
+from yaji.search.backends import IndexRow, attribute_key, backend_get
 from yaji.search.errors import SearchValidationFailed
 from yaji.search.models import (
     SearchActivity,
     SearchDocument,
-    SearchFacetValue,
     SearchSpellingKey,
     SearchTerm,
     SearchVocabulary,
@@ -53,7 +52,6 @@ PRODUCT_TOPICS = (
     "catalog.product_updated",
 )
 SHOP_TOPICS = ("catalog.shop_suspended", "catalog.shop_reinstated")
-FACET_KINDS = ("era", "craft", "region")
 # Long stories add little to recall past their opening; cap what is segmented per field.
 BODY_FIELD_CHARS = 3000
 BATCH = 200
@@ -96,6 +94,12 @@ def _texts(product: Product) -> tuple[str, str]:
         parts += [attribute.value_zh, attribute.value_en]
     parts += [tag.name for tag in product.tags.all()]
     return title, "\n".join(p for p in parts if p)
+
+
+def _attribute_values(product: Product) -> list[str]:
+    """Every attribute value of the product as ``kind:value``, sorted and distinct: what the
+    attribute facets filter and count on (the document row itself, ADR 0055)."""
+    return sorted({attribute_key(a.kind, a.value_zh) for a in product.attributes.all()})
 
 
 def _spelled(text: str) -> tuple[str, str, str]:
@@ -157,7 +161,7 @@ def _vocabulary_of(product: Product) -> list[SearchTerm]:
 
 
 def _index_products(products: list[Product]) -> dict[int, set[str]]:
-    """Write the documents, facets, suggestions and full-text rows of searchable products;
+    """Write the documents (attribute values included), suggestions and full-text rows of searchable products;
     returns the distinct tokens of each document written."""
     if not products:
         return {}
@@ -189,6 +193,7 @@ def _index_products(products: list[Product]) -> dict[int, set[str]]:
                 signals_score=_signals_score(
                     sales=sales, rating_centi=rating, rating_count=rating_count, listed_at=listed_at
                 ),
+                attribute_values=_attribute_values(product),
                 created_at=now,
                 updated_at=now,
             )
@@ -208,20 +213,12 @@ def _index_products(products: list[Product]) -> dict[int, set[str]]:
             "price_band",
             "listed_at",
             "signals_score",
+            "attribute_values",
             "updated_at",
         ],
     )
     ids = [p.pk for p in products]
     by_id = SearchDocument.objects.in_bulk(ids)
-    SearchFacetValue.objects.filter(document_id__in=ids).delete()
-    SearchFacetValue.objects.bulk_create(
-        [
-            SearchFacetValue(document_id=p.pk, kind=a.kind, value=a.value_zh)
-            for p in products
-            for a in {(a.kind, a.value_zh): a for a in p.attributes.all()}.values()
-            if a.kind in FACET_KINDS
-        ]
-    )
     SearchTerm.objects.filter(product_id__in=ids).delete()
     SearchTerm.objects.bulk_create([_title_term(by_id[p.pk], p) for p in products])
     vocabulary = {(t.source, t.normalized): t for p in products for t in _vocabulary_of(p)}

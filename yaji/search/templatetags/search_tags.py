@@ -8,10 +8,8 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
-from yaji.catalog.templatetags.catalog_tags import fen, localized, monogram
+from yaji.search.fragments import hit_cards_html
 from yaji.search.selectors import FACETS, SearchParams, search_trending, zones_home
 
 register = template.Library()
@@ -70,54 +68,8 @@ def search_home_zones(context: Any, per_zone: int = 6) -> dict[str, Any]:
     }
 
 
-# A sentinel id no real product or image has: the card URLs are reversed once per list and the
-# ids put in by replacing it (reversing per card was ~60 reverse() calls a page).
-_SENTINEL = 987654320123456789
-
-
 @register.simple_tag
-def hit_cards(products: Any) -> str:
-    """The result cards (``search/partials/hit_card.html``, the same markup) for a list of
-    hits in one pass: an ``{% include %}`` per card was a quarter of a list page's render."""
-    products = list(products)
-    if not products:
-        return ""
-    click = reverse("search:click", kwargs={"product_id": _SENTINEL})
-    image_url = reverse(
-        "catalog:product_image",
-        kwargs={"product_id": _SENTINEL, "image_id": _SENTINEL + 1, "size": "400"},
-    )
-    sentinel, sentinel_image = str(_SENTINEL), str(_SENTINEL + 1)
-    out = []
-    for product in products:
-        images = product.images.all()
-        image = images[0] if images else None
-        title_zh = product.title_zh
-        if image is not None:
-            src = image_url.replace(sentinel_image, str(image.pk)).replace(
-                sentinel, str(image.product_id)
-            )
-            picture = format_html(
-                '<img src="{}" alt="{}" loading="lazy">', src, image.alt or title_zh
-            )
-        else:
-            picture = format_html(
-                '<span class="product-card-empty" aria-hidden="true">{}</span>',
-                monogram(title_zh),
-            )
-        price = product.price_from_fen
-        out.append(
-            format_html(
-                '<li class="product-card search-hit" data-testid="search-hit"><a href="{}">{}'
-                '<span class="product-card-title">{}</span><span class="search-hit-shop">{}'
-                "</span>{}</a></li>",
-                click.replace(sentinel, str(product.pk)),
-                picture,
-                localized(product, "title"),
-                localized(product.shop, "name"),
-                format_html('<span class="product-card-price">{}</span>', fen(price))
-                if price
-                else "",
-            )
-        )
-    return mark_safe("".join(out))  # noqa: S308  # every piece above is format_html-escaped
+def hit_cards(hits: Any) -> str:
+    """The result cards (``search/partials/hit_card.html``, the same markup) of a list of
+    hits, written by :mod:`yaji.search.fragments` in one pass (ADR 0055)."""
+    return hit_cards_html(hits)
