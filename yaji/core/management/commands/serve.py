@@ -5,9 +5,10 @@ WSGI on purpose (ADR: ASGI measured 3–4x slower for Django here). Defaults:
 
 * ``--workers``: 1 on SQLite (one writer at a time anyway, and one process keeps the embedded
   worker single), ``2 × CPU cores + 1`` on PostgreSQL;
-* ``--threads``: 8 per worker (gthread; granian's blocking threads). On PostgreSQL, workers × (threads + 2 background
-  threads) is kept below the server's ``max_connections`` minus a reserve, lowering the thread
-  count with a warning if needed, because every thread may hold a persistent connection;
+* ``--threads``: 8 per worker (gthread; granian's blocking threads). On PostgreSQL,
+  workers × (threads + 2 background threads) is kept below the server's ``max_connections``
+  minus a reserve, lowering the thread count with a warning if needed, because every thread
+  may hold a persistent connection;
 * the background worker (outbox relay + tasks) starts inside every web process from gunicorn's
   ``post_worker_init`` hook — threads do not survive ``fork``, so it cannot start in the master.
   granian has no such hook: there it starts in the app loader, which granian calls once in each
