@@ -1,8 +1,9 @@
-"""The front-end ceiling on this machine: a trivial WSGI app under gunicorn with the settings
-``yaji bench`` serves with (N sync workers, or gthread), driven by the bench's own HTTP client.
+"""The front-end ceiling on this machine: a trivial WSGI app under gunicorn (or granian) with the
+settings ``yaji bench`` serves with (N sync workers, or gthread; granian: N workers × blocking
+threads, HTTP/1 keep-alive — ADR 0052), driven by the bench's own HTTP client.
 
-    python -m yaji.bench.bare_wsgi [--workers 5] [--threads 1] [--requests 5000]
-        [--concurrency 64] [--client node]
+    python -m yaji.bench.bare_wsgi [--server gunicorn|granian] [--workers 5] [--threads 1]
+        [--requests 5000] [--concurrency 64] [--client node]
 
 Each request is a grab-shaped POST (bearer token, Idempotency-Key, JSON body) answered with a
 fixed 409 of the size of a red packet's "all taken" — what no Python application behind the
@@ -16,12 +17,16 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
 import time
 from typing import Any
 
 from yaji.bench.drive import HttpCall, drive_http, http_client_use
 from yaji.bench.results import percentile_ms, rate
 from yaji.bench.server import HOST, free_port
+
+SERVERS = ("gunicorn", "granian")
+START_TIMEOUT_S = 30.0
 
 BODY = json.dumps(
     {"code": "packet_finished", "message": "All shares have been taken.", "extra": {"gate": True}}
@@ -37,6 +42,31 @@ def bare_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(BODY)))],
     )
     return [BODY]
+
+
+def _bare_loader() -> Any:
+    return bare_app
+
+
+def _serve_granian(port: int, workers: int, threads: int) -> None:
+    # The options `yaji serve --server granian` uses, minus the app.
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server.mp import MPServer
+
+    MPServer(
+        target="yaji.bench.bare_wsgi:bare_app",
+        address=HOST,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(keep_alive=True),
+        websockets=False,
+        log_level=LogLevels.warning,
+    ).serve(target_loader=_bare_loader, wrap_loader=False)
 
 
 def _serve(port: int, workers: int, threads: int) -> None:
@@ -66,8 +96,25 @@ def _serve(port: int, workers: int, threads: int) -> None:
     Bare().run()
 
 
+def _wait_listening(port: int, server: multiprocessing.Process) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if not server.is_alive():
+            raise SystemExit("the server exited early")
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                pass
+        except OSError:
+            time.sleep(0.1)
+            continue
+        time.sleep(0.5)  # the first worker listens; give the others a moment to boot
+        return
+    raise SystemExit("the server did not listen in time")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn")
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--requests", type=int, default=5000)
@@ -76,10 +123,11 @@ def main() -> None:
     args = parser.parse_args()
     http_client_use(args.client)
     port = free_port()
-    server = multiprocessing.Process(target=_serve, args=(port, args.workers, args.threads))
+    serve = _serve_granian if args.server == "granian" else _serve
+    server = multiprocessing.Process(target=serve, args=(port, args.workers, args.threads))
     server.start()
     try:
-        time.sleep(2.0)  # gunicorn binds and forks its workers
+        _wait_listening(port, server)
         calls = [
             HttpCall(
                 "POST",
@@ -105,6 +153,7 @@ def main() -> None:
             json.dumps(
                 {
                     "scenario": "bare-wsgi",
+                    "server": args.server,
                     "workers": args.workers,
                     "threads": args.threads,
                     "requests": len(latencies),

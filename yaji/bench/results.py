@@ -55,6 +55,7 @@ class CaseResult:
     redis: bool
     run: int
     client: str = ""  # the HTTP load generator (ADR 0048): node or python
+    server: str = "gunicorn"  # the HTTP server `yaji serve` ran (ADR 0052)
     statuses: dict[str, int] = field(default_factory=dict)
     violation_details: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -79,6 +80,7 @@ def case_result(
     server_workers: int,
     server_threads: int,
     redis: bool,
+    server: str = "gunicorn",
 ) -> CaseResult:
     answered = http.answered
     throughput = rate(http)
@@ -105,6 +107,7 @@ def case_result(
         redis=redis,
         run=run,
         client=http.client,
+        server=server,
         statuses=statuses(answered),
         violation_details=violations,
     )

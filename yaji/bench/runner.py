@@ -47,6 +47,7 @@ class BenchOptions:
     server_workers: int
     server_threads: int
     redis: bool
+    server: str = "gunicorn"  # `yaji serve --server` (ADR 0052)
 
 
 def server_env(
@@ -136,6 +137,7 @@ def bench_run(
         ),
         workers=options.server_workers,
         threads=options.server_threads,
+        server=options.server,
     )
     with _this_process_redis(redis=options.redis, tag=tag), _progress(console) as progress:
         risk_load_generator_allow()
@@ -149,7 +151,8 @@ def bench_run(
         with server:
             console.log(
                 f"{scenario}: server on 127.0.0.1:{server.port} "
-                f"({options.server_workers} workers × {options.server_threads} thread(s)), "
+                f"({options.server}, {options.server_workers} workers × "
+                f"{options.server_threads} thread(s)), "
                 f"database {database.name}"
             )
             for plan in plans:
@@ -219,6 +222,7 @@ def bench_run(
                         server_workers=options.server_workers,
                         server_threads=options.server_threads,
                         redis=options.redis,
+                        server=options.server,
                     )
                     result.extra = dict(case.extra)
                     if case.server_measure is not None:

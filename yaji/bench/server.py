@@ -2,7 +2,8 @@
 
 The server runs in its own session (process group), so a Ctrl-C in the terminal reaches only
 the benchmark, whose ``finally`` (and, as a last resort, ``atexit``) stops the server: SIGINT
-(gunicorn's quick shutdown) to the master, then SIGKILL to the group we started if it lingers.
+(gunicorn's quick shutdown; granian's shutdown) to the master, then SIGKILL to the group we
+started if it lingers. ``server`` picks ``yaji serve --server`` (gunicorn or granian, ADR 0052).
 Output goes to a log file whose tail is shown when the server fails to come up.
 """
 
@@ -41,10 +42,13 @@ def default_workers() -> int:
 
 
 class BenchServer:
-    def __init__(self, *, env: dict[str, str], workers: int, threads: int) -> None:
+    def __init__(
+        self, *, env: dict[str, str], workers: int, threads: int, server: str = "gunicorn"
+    ) -> None:
         self.env = env
         self.workers = workers
         self.threads = threads
+        self.server = server
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.mkstemp(prefix="yaji-bench-server-", suffix=".log")[1])
@@ -61,6 +65,8 @@ class BenchServer:
             str(self.workers),
             "--threads",
             str(self.threads),  # 1: gunicorn's sync worker class
+            "--server",
+            self.server,
             "--no-worker",  # no outbox relay or tasks competing for the CPU
             "--timeout",
             str(WORKER_TIMEOUT_S),

@@ -164,6 +164,7 @@ def catalog_bench(
         env=server_env(database=database, redis=options.redis, tag=tag),
         workers=options.server_workers,
         threads=options.server_threads,
+        server=options.server,
     )
     results: list[CaseResult] = []
     with server, _progress(console) as progress:
@@ -207,6 +208,7 @@ def catalog_bench(
                     server_workers=options.server_workers,
                     server_threads=options.server_threads,
                     redis=options.redis,
+                    server=options.server,
                 )
                 result.extra = {
                     **search,

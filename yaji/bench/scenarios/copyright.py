@@ -543,7 +543,10 @@ def copyright_run(
     connections.close_all()
     ceiling_connections = min(options.concurrency, options.server_workers * options.server_threads)
     server = BenchServer(
-        env=server_env, workers=options.server_workers, threads=options.server_threads
+        env=server_env,
+        workers=options.server_workers,
+        threads=options.server_threads,
+        server=options.server,
     )
     with server:
         say(f"copyright: server on 127.0.0.1:{server.port}, database {database.name}")
@@ -589,6 +592,7 @@ def copyright_run(
         server_workers=options.server_workers,
         server_threads=options.server_threads,
         redis=False,
+        server=options.server,
     )
     result.extra = {
         **appends,

@@ -70,6 +70,7 @@ def test_json_line_has_the_contract_fields_and_ratio() -> None:
     )
     line = json.loads(result.as_json())
 
+    assert line["server"] == "gunicorn"  # what `yaji serve` runs unless --server says otherwise
     assert line["requests"] == 3  # the unsent one is not counted
     assert line["throughput_per_s"] == 6.0 and line["ceiling_per_s"] == 8.0
     assert line["ratio"] == 0.75

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -65,6 +67,16 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 def _yaji(*args: str) -> list[str]:
     return [sys.executable, "-m", "yaji.cli", *args]
+
+
+@pytest.fixture(scope="module")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated database per module (migrating takes most of a test's time); copy it."""
+    data_dir = tmp_path_factory.mktemp("migrated")
+    subprocess.run(
+        _yaji("migrate", "--noinput"), env=_env(data_dir), check=True, capture_output=True
+    )
+    return data_dir / "yaji.sqlite3"
 
 
 def _stop(process: subprocess.Popen[bytes], timeout: float = 45) -> int:
@@ -127,9 +139,9 @@ def test_serve_answers_health_ready_metrics_and_openapi(tmp_path: Path) -> None:
     assert f"{base}/api/v1/docs" in output
 
 
-def test_worker_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+def test_worker_stops_gracefully_on_sigterm(tmp_path: Path, migrated_sqlite: Path) -> None:
     env = _env(tmp_path)
-    subprocess.run(_yaji("migrate", "--noinput"), env=env, check=True, capture_output=True)
+    shutil.copy(migrated_sqlite, tmp_path / "yaji.sqlite3")
     worker = subprocess.Popen(
         _yaji("worker", "--interval", "0.2"),
         env=env,
@@ -145,3 +157,62 @@ def test_worker_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     assert code == 0, output
     assert "stopped" in output
     assert time.monotonic() - started < 10
+
+
+_PUBLISH = (
+    "from django.db import transaction\n"
+    "from yaji.core.outbox import outbox_publish\n"
+    "with transaction.atomic():\n"
+    "    outbox_publish(topic='test.granian', payload={'n': 1})\n"
+)
+
+
+def _outbox_statuses(database: Path) -> list[str]:
+    with sqlite3.connect(database) as db:
+        return [row[0] for row in db.execute("SELECT status FROM core_outboxevent")]
+
+
+def test_serve_under_granian_answers_relays_the_outbox_and_stops_cleanly(
+    tmp_path: Path, migrated_sqlite: Path
+) -> None:
+    env = _env(tmp_path)
+    env["YAJI_LOG_LEVEL"] = "INFO"  # the background worker's start and stop lines
+    shutil.copy(migrated_sqlite, tmp_path / "yaji.sqlite3")
+    # An event nobody subscribes to: the embedded relay marks it delivered.
+    subprocess.run(_yaji("shell", "-c", _PUBLISH), env=env, check=True, capture_output=True)
+    assert _outbox_statuses(tmp_path / "yaji.sqlite3") == ["pending"]
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        _yaji("serve", f"127.0.0.1:{port}", "--server", "granian", "--threads", "2"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _body = _get(f"{base}/readyz")
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert status == 200
+        while _outbox_statuses(tmp_path / "yaji.sqlite3") != ["delivered"]:
+            assert time.monotonic() < deadline, "the embedded worker did not relay the event"
+            time.sleep(0.2)
+        status, body = _get(f"{base}/metrics")
+        assert status == 200
+        assert b'yaji_http_requests_total{method="GET",route="readyz",status="200"} 1.0' in body
+    finally:
+        code = _stop(server)
+    output = server.stdout.read().decode()  # type: ignore[union-attr]
+    assert code == 0, output
+    assert "granian, SQLite" in output
+    assert "background worker started" in output
+    assert "background worker stopped" in output
+    # Django's logging survives granian's own: the access line is Django's.
+    assert "yaji.access" in output
+    assert "GET /readyz 200" in output

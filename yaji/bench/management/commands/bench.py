@@ -42,6 +42,7 @@ from yaji.bench.scenarios import (
     requestpath,
 )
 from yaji.bench.server import default_workers
+from yaji.core.management.commands.serve import SERVERS
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "redpackets": redpackets.CASES,
@@ -140,7 +141,7 @@ class Command(BaseCommand):
             "--server-workers",
             type=int,
             default=default_workers(),
-            help="gunicorn worker processes (default: what `yaji serve` uses on PostgreSQL).",
+            help="Server worker processes (default: what `yaji serve` uses on PostgreSQL).",
         )
         parser.add_argument(
             "--client",
@@ -154,6 +155,12 @@ class Command(BaseCommand):
             type=int,
             default=1,
             help="Threads per worker; 1 = gunicorn's sync worker class.",
+        )
+        parser.add_argument(
+            "--server",
+            choices=SERVERS,
+            default="gunicorn",
+            help="The HTTP server `yaji serve` runs: gunicorn or granian (ADR 0052).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -178,6 +185,7 @@ class Command(BaseCommand):
             server_workers=options["server_workers"],
             server_threads=options["server_threads"],
             redis=options["redis"],
+            server=options["server"],
         )
         self._validate(bench)
         from django.conf import settings

@@ -1,14 +1,18 @@
-"""``yaji serve [ADDR:]PORT``: the platform under gunicorn, with the background worker embedded.
+"""``yaji serve [ADDR:]PORT``: the platform under gunicorn (or granian, ``--server granian``,
+ADR 0052), with the background worker embedded.
 
 WSGI on purpose (ADR: ASGI measured 3–4x slower for Django here). Defaults:
 
 * ``--workers``: 1 on SQLite (one writer at a time anyway, and one process keeps the embedded
   worker single), ``2 × CPU cores + 1`` on PostgreSQL;
-* ``--threads``: 8 per worker (gthread). On PostgreSQL, workers × (threads + 2 background
-  threads) is kept below the server's ``max_connections`` minus a reserve, lowering the thread
-  count with a warning if needed, because every thread may hold a persistent connection;
+* ``--threads``: 8 per worker (gthread; granian's blocking threads). On PostgreSQL,
+  workers × (threads + 2 background threads) is kept below the server's ``max_connections``
+  minus a reserve, lowering the thread count with a warning if needed, because every thread
+  may hold a persistent connection;
 * the background worker (outbox relay + tasks) starts inside every web process from gunicorn's
   ``post_worker_init`` hook — threads do not survive ``fork``, so it cannot start in the master.
+  granian has no such hook: there it starts in the app loader, which granian calls once in each
+  worker process after the fork, and stops when that process's server loop returns.
   Production runs ``yaji serve --no-worker`` and separate ``yaji worker`` processes.
 
 With more than one worker process, Prometheus metrics are aggregated across processes through
@@ -17,11 +21,13 @@ With more than one worker process, Prometheus metrics are aggregated across proc
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
 import tempfile
 from argparse import ArgumentParser
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +40,11 @@ DEFAULT_PORT = 8000
 # Connections kept free for migrations, psql, the admin's shell and other processes.
 PG_CONNECTION_RESERVE = 10
 BACKGROUND_THREADS = 2
+SERVERS = ("gunicorn", "granian")
+# How long a stopping worker may finish its in-flight requests (gunicorn's graceful_timeout).
+GRACEFUL_TIMEOUT_S = 30
+
+logger = logging.getLogger(__name__)
 
 _ADDRPORT = re.compile(r"^(?:(?P<addr>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):)?(?P<port>\d{1,5})$")
 
@@ -57,12 +68,16 @@ class YajiGunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from django.core.wsgi import get_wsgi_application
+        return _application()
 
-        from yaji.core.fastpath import fastpath_wrap
 
-        # Behind the fast path (ADR 0043), like yaji.wsgi.application.
-        return fastpath_wrap(get_wsgi_application())
+def _application() -> Any:
+    from django.core.wsgi import get_wsgi_application
+
+    from yaji.core.fastpath import fastpath_wrap
+
+    # Behind the fast path (ADR 0043), like yaji.wsgi.application.
+    return fastpath_wrap(get_wsgi_application())
 
 
 def _post_worker_init(worker: Any) -> None:
@@ -74,9 +89,13 @@ def _post_worker_init(worker: Any) -> None:
 
 
 def _worker_exit(server: Any, worker: Any) -> None:
-    background = getattr(worker, "yaji_background", None)
+    _background_stop(getattr(worker, "yaji_background", None))
+
+
+def _background_stop(background: Any) -> None:
     if background is not None:
         background.stop(timeout=10)
+        logger.info("background worker stopped", extra={"worker_id": background.worker_id})
 
 
 def _post_fork(server: Any, worker: Any) -> None:
@@ -96,6 +115,79 @@ def _child_exit(server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)
 
 
+# --- granian (ADR 0052) ------------------------------------------------------------------------
+# What gunicorn's hooks do, done inside each granian worker process: granian calls the app
+# loader once per worker after the fork, and the worker's server loop returns on SIGTERM/SIGINT.
+
+_granian_background: Any = None
+
+
+def _granian_load(embed: bool) -> Any:
+    """granian's app loader, run once in each worker process before it serves."""
+    global _granian_background
+    from django.utils.log import configure_logging
+
+    _post_fork(None, None)
+    # granian ran its own logging dictConfig in the fresh worker, which closed the handlers
+    # Django configured in the master: configure Django's again, so every access line still
+    # goes to stderr as JSON (the bench counts fast answers from them).
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    app = _application()
+    if embed:
+        from yaji.core.background import BackgroundWorker
+
+        _granian_background = BackgroundWorker(worker_id=f"web-{os.getpid()}")
+        _granian_background.start()
+    return app
+
+
+def _granian_wsgi_worker(*args: Any, **kwargs: Any) -> None:
+    """granian's own WSGI worker, then what gunicorn's ``worker_exit`` and ``child_exit`` do."""
+    from granian.server.mp import MPServer
+
+    try:
+        MPServer._spawn_wsgi_worker(*args, **kwargs)  # granian's default WSGI spawner
+    finally:
+        # Runs inside the worker: a forked multiprocessing child skips atexit handlers.
+        _background_stop(_granian_background)
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())
+
+
+def _granian_run(*, addr: str, port: int, workers: int, threads: int, embed: bool) -> None:
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server.mp import MPServer
+
+    server = MPServer(
+        target="yaji.wsgi:application",  # only named in granian's logs: our loader builds the app
+        address=addr.strip("[]"),
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        # One Python thread per --threads, like gthread; kept for granian's longest idle time
+        # so a thread (and its persistent database connection) is not rebuilt after a lull.
+        blocking_threads=threads,
+        blocking_threads_idle_timeout=600,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(keep_alive=True),
+        websockets=False,
+        log_level=LogLevels.warning,
+        log_access=False,  # RequestContextMiddleware and the fast path log every request
+        # gunicorn replaces a crashed worker; so does granian with this (else it exits).
+        respawn_failed_workers=True,
+        workers_kill_timeout=GRACEFUL_TIMEOUT_S,
+    )
+    server.serve(
+        spawn_target=_granian_wsgi_worker,
+        target_loader=partial(_granian_load, embed),
+        wrap_loader=False,
+    )
+
+
 def _postgres_max_connections() -> int | None:
     try:
         with connections["default"].cursor() as cursor:
@@ -107,7 +199,7 @@ def _postgres_max_connections() -> int | None:
 
 
 class Command(BaseCommand):
-    help = "Serve Yaji over HTTP with gunicorn (WSGI), embedding the background worker."
+    help = "Serve Yaji over HTTP with gunicorn or granian (WSGI), embedding the background worker."
     # The URLconf (checked by the system checks) loads in each worker after fork instead.
     requires_system_checks: list[str] = []
 
@@ -120,7 +212,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Do not embed the background worker (run `yaji worker` separately).",
         )
-        parser.add_argument("--timeout", type=int, default=30, help="Worker timeout in seconds.")
+        parser.add_argument(
+            "--timeout",
+            type=int,
+            default=30,
+            help="gunicorn only: kill a worker silent for this many seconds.",
+        )
+        parser.add_argument(
+            "--server",
+            choices=SERVERS,
+            default="gunicorn",
+            help="HTTP server: gunicorn (default) or granian (Rust, keep-alive; ADR 0052).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         addr, port = parse_addrport(options["addrport"])
@@ -140,6 +243,14 @@ class Command(BaseCommand):
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yaji-metrics-")
 
+        server = options["server"]
+        self._banner(
+            addr=addr, port=port, workers=workers, threads=threads, embed=embed, server=server
+        )
+        if server == "granian":
+            _granian_run(addr=addr, port=port, workers=workers, threads=threads, embed=embed)
+            return
+
         bind = f"{addr}:{port}"
         gunicorn_options: dict[str, Any] = {
             "bind": bind,
@@ -147,7 +258,7 @@ class Command(BaseCommand):
             "threads": threads,
             "worker_class": "gthread" if threads > 1 else "sync",
             "timeout": options["timeout"],
-            "graceful_timeout": 30,
+            "graceful_timeout": GRACEFUL_TIMEOUT_S,
             "proc_name": "yaji",
             "accesslog": None,  # RequestContextMiddleware logs every request with its id
             "errorlog": "-",
@@ -161,7 +272,6 @@ class Command(BaseCommand):
             gunicorn_options["post_worker_init"] = _post_worker_init
             gunicorn_options["worker_exit"] = _worker_exit
 
-        self._banner(addr=addr, port=port, workers=workers, threads=threads, embed=embed)
         # gunicorn parses sys.argv in BaseApplication; give it nothing of ours to misread.
         sys.argv = [sys.argv[0]]
         YajiGunicorn(gunicorn_options).run()
@@ -187,7 +297,9 @@ class Command(BaseCommand):
         )
         return capped
 
-    def _banner(self, *, addr: str, port: int, workers: int, threads: int, embed: bool) -> None:
+    def _banner(
+        self, *, addr: str, port: int, workers: int, threads: int, embed: bool, server: str
+    ) -> None:
         host = "127.0.0.1" if addr in {"0.0.0.0", "[::]"} else addr  # noqa: S104  # display only
         base = f"http://{host}:{port}"
         database = "PostgreSQL" if settings.IS_POSTGRES else "SQLite"
@@ -201,7 +313,7 @@ class Command(BaseCommand):
                     f"    admin        {base}/admin/",
                     f"    API docs     {base}/api/v1/docs",
                     f"    health       {base}/healthz  {base}/readyz  {base}/metrics",
-                    f"  {database}, {workers} worker(s) × {threads} thread(s), "
+                    f"  {server}, {database}, {workers} worker(s) × {threads} thread(s), "
                     f"background worker {worker}. Ctrl+C to stop.",
                     "",
                 ]
