@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.core.management.base import CommandError
 
-from yaji.core.management.commands.serve import parse_addrport
+from yaji.core.management.commands.serve import _process_environment_hidden, parse_addrport
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,26 @@ from yaji.core.management.commands.serve import parse_addrport
 )
 def test_parse_addrport(value: str, expected: tuple[str, int]) -> None:
     assert parse_addrport(value) == expected
+
+
+def test_granian_requests_do_not_carry_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://yaji:secret@db/yaji")
+    monkeypatch.setenv("HTTP_X_SAMPLE", "from the environment")
+    seen: dict[str, object] = {}
+
+    def app(environ: dict, start_response: object) -> list[bytes]:
+        seen.update(environ)
+        return [b""]
+
+    hidden = _process_environment_hidden(app)
+    # What granian hands the app: its copy of os.environ, then the request's own scope.
+    environ = {**os.environ, "PATH_INFO": "/healthz", "HTTP_X_SAMPLE": "from the request"}
+    hidden(environ, lambda *a: None)
+    assert "DATABASE_URL" not in seen
+    assert seen["HTTP_X_SAMPLE"] == "from the request"
+    assert seen["PATH_INFO"] == "/healthz"
 
 
 @pytest.mark.parametrize("value", ["", "abc", "70000", "1.2.3.4:", ":80", "0"])

@@ -132,13 +132,33 @@ def _granian_load(embed: bool) -> Any:
     # Django configured in the master: configure Django's again, so every access line still
     # goes to stderr as JSON (the bench counts fast answers from them).
     configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
-    app = _application()
+    app = _process_environment_hidden(_application())
     if embed:
         from yaji.core.background import BackgroundWorker
 
         _granian_background = BackgroundWorker(worker_id=f"web-{os.getpid()}")
         _granian_background.start()
     return app
+
+
+def _process_environment_hidden(app: Any) -> Any:
+    """``app`` without the server's process environment in its requests.
+
+    granian starts every request's WSGI environ from a copy of ``os.environ``
+    (``granian.wsgi._callback_wrapper``), so ``request.META`` would carry ``DATABASE_URL``,
+    ``REDIS_URL`` and the rest, where Django's debug page and error reports would show them;
+    gunicorn's environ holds only the request. The variables are dropped again per request
+    (a few dozen dict look-ups); a request's own value under such a name, e.g. a header,
+    differs from the inherited one and stays."""
+    inherited = tuple(os.environ.items())
+
+    def hidden(environ: dict[str, Any], start_response: Any) -> Any:
+        for name, value in inherited:
+            if environ.get(name) == value:
+                del environ[name]
+        return app(environ, start_response)
+
+    return hidden
 
 
 def _granian_wsgi_worker(*args: Any, **kwargs: Any) -> None:
