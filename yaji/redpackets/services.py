@@ -52,6 +52,8 @@ from yaji.core.sqlparts import (
     REQUIRED_MISSING,
     Part,
     SqlPart,
+    sql_model_columns,
+    sql_model_from_row,
     sql_part_execute,
     sql_parts_execute,
     sql_parts_execute_commit,
@@ -97,6 +99,7 @@ from yaji.redpackets.models import (
 )
 from yaji.risk.models import RiskDecision
 from yaji.risk.services import (
+    RiskReads,
     risk_activity_part,
     risk_activity_record,
     risk_check,
@@ -104,6 +107,7 @@ from yaji.risk.services import (
     risk_decision_record,
     risk_decision_recorded,
     risk_evaluate,
+    risk_reads,
 )
 
 logger = logging.getLogger(__name__)
@@ -568,7 +572,8 @@ def red_packet_claim(
         gate = None  # no gate state for this claim: nothing to confirm or release
     decision: RiskDecision | None = None
     try:
-        packet = _claim_read(packet_id=packet_id, user=user)
+        risk = risk_reads(user=user, action=RISK_CLAIM, device=device, ip=ip)
+        packet = _claim_read(packet_id=packet_id, user=user, risk=risk)
         if packet is None:
             raise PacketNotFound()
         red_packet_check_access(
@@ -601,7 +606,7 @@ def red_packet_claim(
             packet.work is None or not play_completed(user=user, work=packet.work)
         ):
             raise ListenRequired()
-        decision = risk_evaluate(user=user, action=RISK_CLAIM, device=device, ip=ip)
+        decision = risk_evaluate(user=user, action=RISK_CLAIM, device=device, ip=ip, reads=risk)
         escrow, wallet = _claim_accounts(packet=packet, user=user)
         result = _claim_commit(
             packet=packet,
@@ -637,29 +642,44 @@ def red_packet_claim(
     return result
 
 
-# The packet, the "already claimed" pre-check and the two ledger accounts' ids, in one plain
-# statement (no ORM compile on the hot path; ADR 0044). Portable SQL.
+# The packet, the "already claimed" pre-check, the two ledger accounts' ids and risk control's
+# reads for the grab (its rules' subqueries, ADR 0053), in one plain statement: no ORM compile
+# on the hot path and one round trip for everything the grab reads before its transaction
+# (ADR 0044). Portable SQL.
 _CLAIM_READ = (
-    "SELECT p.*, EXISTS (SELECT 1 FROM redpackets_redpacketclaim c "
-    "WHERE c.packet_id = p.id AND c.user_id = %s) AS mine, {escrow} AS escrow_id, "
-    "{wallet} AS wallet_id FROM redpackets_redpacket p WHERE p.id = %s"
+    "SELECT {columns}, EXISTS (SELECT 1 FROM redpackets_redpacketclaim c "
+    "WHERE c.packet_id = p.id AND c.user_id = %s), {escrow}, {wallet}{risk} "
+    "FROM redpackets_redpacket p WHERE p.id = %s"
 )
+_CLAIM_READ_EXTRA = 3  # mine, escrow id, wallet id (then the risk reads)
 
 
-def _claim_read(*, packet_id: int, user: User) -> RedPacket | None:
+def _claim_read(*, packet_id: int, user: User, risk: RiskReads) -> RedPacket | None:
     """The packet with ``mine`` (the user has a claim on it), ``escrow_id`` and ``wallet_id``
-    (None: not open yet) as attributes; its ``work`` loads on use (listen-to-grab packets)."""
+    (None: not open yet) as attributes; its ``work`` loads on use (listen-to-grab packets).
+    ``risk``'s values are stored in it (when the packet exists: else nothing is evaluated)."""
     escrow_sql, escrow_params = account_id_subselect(
         kind=AccountKind.REDPACKET_ESCROW, owner_ref=f"redpacket:{packet_id}", currency=CURRENCY
     )
     wallet_sql, wallet_params = wallet_id_subselect(user_id=user.pk, currency=CURRENCY)
-    rows = list(
-        RedPacket.objects.raw(
-            _CLAIM_READ.format(escrow=escrow_sql, wallet=wallet_sql),
-            [user.pk, *escrow_params, *wallet_params, packet_id],
-        )
+    risk_sql = risk.sql
+    sql = _CLAIM_READ.format(
+        columns=sql_model_columns(RedPacket, "p"),
+        escrow=escrow_sql,
+        wallet=wallet_sql,
+        risk=f", {risk_sql}" if risk_sql else "",
     )
-    return rows[0] if rows else None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, *escrow_params, *wallet_params, *risk.params, packet_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    packet = sql_model_from_row(RedPacket, row)
+    assert isinstance(packet, RedPacket)
+    start = len(RedPacket._meta.concrete_fields)
+    packet.mine, packet.escrow_id, packet.wallet_id = row[start : start + _CLAIM_READ_EXTRA]  # type: ignore[attr-defined]
+    risk.store(row[start + _CLAIM_READ_EXTRA :])
+    return packet
 
 
 def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, LedgerAccount]:

@@ -4,7 +4,8 @@ Budgets, not timings: a regression that adds round trips or commits to the hot p
 here. Measured before this budget (docs/benchmarks.md): 45 statements and 4 commits for a
 grab that got a share, 7–9 statements and 2 commits for "all taken" / "already claimed";
 27 / 1 after ADR 0029, 25 / 1 after ADR 0042, 9 / 1 after ADR 0044 (of which only the slot
-UPDATE, the claim's one write statement and the COMMIT hold the packet row).
+UPDATE, the claim's one write statement and the COMMIT hold the packet row), 7 / 1 after
+ADR 0053 (risk control's reads ride in the packet's read).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def test_statements_per_grab() -> None:
     assert last.status_code == 200 and last.json()["finished"] is True
     assert _commits(queries) == 1, show(queries)
     if POSTGRES:
-        assert len(queries) == 10, show(queries)  # + the luckiest (the finished event rides)
+        assert len(queries) == 8, show(queries)  # + the luckiest (the finished event rides)
         assert _under_the_row_lock(queries) == 4, show(queries)
     else:
         assert len(queries) <= 28, show(queries)
