@@ -68,9 +68,9 @@ def test_statements_per_grab() -> None:
     print("\n-- grab\n" + show(queries))
     assert _commits(queries) == 1, show(queries)
     if POSTGRES:
-        # token, packet (+ claimed pre-check + account ids), 2 risk reads, BEGIN, risk
-        # decision with the key's reservation, slot, the claim's writes, COMMIT
-        assert len(queries) == 9, show(queries)
+        # token, packet (+ claimed pre-check + account ids + risk control's reads), BEGIN,
+        # risk decision with the key's reservation, slot, the claim's writes, COMMIT
+        assert len(queries) == 7, show(queries)
         assert _under_the_row_lock(queries) == 3, show(queries)
     else:  # SQLite: the same writes through the ORM, one after another (one writer anyway)
         assert len(queries) <= 25, show(queries)
