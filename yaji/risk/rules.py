@@ -52,6 +52,7 @@ from yaji.risk.models import (
     RiskActivity,
     RiskRule,
     RuleCode,
+    actions_split,
 )
 
 # Money that arrives in a wallet (fast-in-fast-out looks at these).
@@ -231,11 +232,14 @@ def reads_store(ctx: Context, reads: list[Read], values: Any) -> None:
 
 
 def _standing(ctx: Context) -> tuple[list[str], dict[str, Any] | None]:
-    reads = _standing_reads(ctx)
-    _read(ctx, reads)
-    kinds = sorted(kind for kind, _value in _standing_keys(ctx) if ctx._cache[f"listed:{kind}"])
-    pk = ctx._cache["review:id"]
-    return kinds, ({"pk": pk, "status": ctx._cache["review:status"]} if pk is not None else None)
+    found = ctx._cache.get("standing")
+    if found is None:
+        _read(ctx, _standing_reads(ctx))
+        kinds = sorted(k for k, _value in _standing_keys(ctx) if ctx._cache[f"listed:{k}"])
+        pk = ctx._cache["review:id"]
+        review = {"pk": pk, "status": ctx._cache["review:status"]} if pk is not None else None
+        found = ctx._cache["standing"] = (kinds, review)
+    return found
 
 
 # Rules whose inputs are reads of the kind above (the others query as they go).
@@ -247,7 +251,7 @@ _READS: dict[str, Callable[[RiskRule, Context], list[Read]]] = {
 
 
 def _applies(rule: RiskRule, ctx: Context) -> bool:
-    return rule.enabled and ctx.action in rule.action_list
+    return rule.enabled and ctx.action in actions_split(rule.actions)
 
 
 def rules_reads(rules: list[RiskRule], ctx: Context) -> list[Read]:
@@ -455,9 +459,12 @@ RULES: dict[str, Callable[[RiskRule, Context], Hit | None]] = {
 }
 
 
-def rules_evaluate(rules: list[RiskRule], ctx: Context) -> tuple[str, list[Hit]]:
-    """Run every enabled rule that applies to ``ctx.action``; the strictest outcome wins."""
-    _read(ctx, rules_reads(rules, ctx))  # one statement for every rule's reads
+def rules_evaluate(
+    rules: list[RiskRule], ctx: Context, *, reads: list[Read] | None = None
+) -> tuple[str, list[Hit]]:
+    """Run every enabled rule that applies to ``ctx.action``; the strictest outcome wins.
+    ``reads``: :func:`rules_reads` of these rules and ``ctx``, if the caller has them."""
+    _read(ctx, rules_reads(rules, ctx) if reads is None else reads)  # one statement for all
     hits: list[Hit] = []
     for rule in rules:
         if not _applies(rule, ctx):

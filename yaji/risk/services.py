@@ -178,7 +178,7 @@ def risk_evaluate(
         reads = risk_reads(user=user, action=action, amount_fen=amount_fen, device=device, ip=ip)
     ctx = reads.ctx
     now = ctx.now
-    outcome, hits = rules_evaluate(reads.rules, ctx)
+    outcome, hits = rules_evaluate(reads.rules, ctx, reads=reads.reads)
     reasons = _reasons(hits)
     if outcome == Outcome.STEP_UP and _step_up_fresh(user, now):
         reasons.append({"rule": "step_up", "outcome": "satisfied", "detail": {}})
