@@ -10,8 +10,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-
-from yaji.bench.database import _conninfo
+from psycopg.conninfo import make_conninfo
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +40,7 @@ def test_a_quiet_connection_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_connection_the_server_ended_is_replaced() -> None:
     _request_queries()
     before = connection.connection.info.backend_pid
-    with psycopg.connect(_conninfo(connection.settings_dict["NAME"]), autocommit=True) as admin:
+    with psycopg.connect(_conninfo(), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [before])
     for _ in range(50):  # the server's goodbye reaches the socket
         if not connection.connection.closed and _readable():
@@ -49,6 +48,17 @@ def test_a_connection_the_server_ended_is_replaced() -> None:
         time.sleep(0.02)
     assert _request_queries() == ["SELECT 41 + 1"]  # no error: a new connection answered
     assert connection.connection.info.backend_pid != before
+
+
+def _conninfo() -> str:
+    s = connection.settings_dict
+    return make_conninfo(
+        dbname=s["NAME"],
+        user=s.get("USER") or None,
+        password=s.get("PASSWORD") or None,
+        host=s.get("HOST") or None,
+        port=str(s["PORT"]) if s.get("PORT") else None,
+    )
 
 
 def _readable() -> bool:
