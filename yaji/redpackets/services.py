@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -51,7 +51,10 @@ from yaji.core.outbox import outbox_part, outbox_publish
 from yaji.core.sqlparts import (
     REQUIRED_MISSING,
     Part,
+    SqlChain,
     SqlPart,
+    sql_model_columns,
+    sql_model_from_row,
     sql_part_execute,
     sql_parts_execute,
     sql_parts_execute_commit,
@@ -97,6 +100,7 @@ from yaji.redpackets.models import (
 )
 from yaji.risk.models import RiskDecision
 from yaji.risk.services import (
+    RiskReads,
     risk_activity_part,
     risk_activity_record,
     risk_check,
@@ -104,6 +108,7 @@ from yaji.risk.services import (
     risk_decision_record,
     risk_decision_recorded,
     risk_evaluate,
+    risk_reads,
 )
 
 logger = logging.getLogger(__name__)
@@ -568,7 +573,8 @@ def red_packet_claim(
         gate = None  # no gate state for this claim: nothing to confirm or release
     decision: RiskDecision | None = None
     try:
-        packet = _claim_read(packet_id=packet_id, user=user)
+        risk = risk_reads(user=user, action=RISK_CLAIM, device=device, ip=ip)
+        packet = _claim_read(packet_id=packet_id, user=user, risk=risk)
         if packet is None:
             raise PacketNotFound()
         red_packet_check_access(
@@ -601,7 +607,7 @@ def red_packet_claim(
             packet.work is None or not play_completed(user=user, work=packet.work)
         ):
             raise ListenRequired()
-        decision = risk_evaluate(user=user, action=RISK_CLAIM, device=device, ip=ip)
+        decision = risk_evaluate(user=user, action=RISK_CLAIM, device=device, ip=ip, reads=risk)
         escrow, wallet = _claim_accounts(packet=packet, user=user)
         result = _claim_commit(
             packet=packet,
@@ -637,29 +643,44 @@ def red_packet_claim(
     return result
 
 
-# The packet, the "already claimed" pre-check and the two ledger accounts' ids, in one plain
-# statement (no ORM compile on the hot path; ADR 0044). Portable SQL.
+# The packet, the "already claimed" pre-check, the two ledger accounts' ids and risk control's
+# reads for the grab (its rules' subqueries, ADR 0053), in one plain statement: no ORM compile
+# on the hot path and one round trip for everything the grab reads before its transaction
+# (ADR 0044). Portable SQL.
 _CLAIM_READ = (
-    "SELECT p.*, EXISTS (SELECT 1 FROM redpackets_redpacketclaim c "
-    "WHERE c.packet_id = p.id AND c.user_id = %s) AS mine, {escrow} AS escrow_id, "
-    "{wallet} AS wallet_id FROM redpackets_redpacket p WHERE p.id = %s"
+    "SELECT {columns}, EXISTS (SELECT 1 FROM redpackets_redpacketclaim c "
+    "WHERE c.packet_id = p.id AND c.user_id = %s), {escrow}, {wallet}{risk} "
+    "FROM redpackets_redpacket p WHERE p.id = %s"
 )
+_CLAIM_READ_EXTRA = 3  # mine, escrow id, wallet id (then the risk reads)
 
 
-def _claim_read(*, packet_id: int, user: User) -> RedPacket | None:
+def _claim_read(*, packet_id: int, user: User, risk: RiskReads) -> RedPacket | None:
     """The packet with ``mine`` (the user has a claim on it), ``escrow_id`` and ``wallet_id``
-    (None: not open yet) as attributes; its ``work`` loads on use (listen-to-grab packets)."""
+    (None: not open yet) as attributes; its ``work`` loads on use (listen-to-grab packets).
+    ``risk``'s values are stored in it (when the packet exists: else nothing is evaluated)."""
     escrow_sql, escrow_params = account_id_subselect(
         kind=AccountKind.REDPACKET_ESCROW, owner_ref=f"redpacket:{packet_id}", currency=CURRENCY
     )
     wallet_sql, wallet_params = wallet_id_subselect(user_id=user.pk, currency=CURRENCY)
-    rows = list(
-        RedPacket.objects.raw(
-            _CLAIM_READ.format(escrow=escrow_sql, wallet=wallet_sql),
-            [user.pk, *escrow_params, *wallet_params, packet_id],
-        )
+    risk_sql = risk.sql
+    sql = _CLAIM_READ.format(
+        columns=sql_model_columns(RedPacket, "p"),
+        escrow=escrow_sql,
+        wallet=wallet_sql,
+        risk=f", {risk_sql}" if risk_sql else "",
     )
-    return rows[0] if rows else None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, *escrow_params, *wallet_params, *risk.params, packet_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    packet = sql_model_from_row(RedPacket, row)
+    assert isinstance(packet, RedPacket)
+    start = len(RedPacket._meta.concrete_fields)
+    packet.mine, packet.escrow_id, packet.wallet_id = row[start : start + _CLAIM_READ_EXTRA]  # type: ignore[attr-defined]
+    risk.store(row[start + _CLAIM_READ_EXTRA :])
+    return packet
 
 
 def _claim_accounts(*, packet: RedPacket, user: User) -> tuple[LedgerAccount, LedgerAccount]:
@@ -701,12 +722,25 @@ CLAIM_SLOT = (
 # The claim's own rows after the slot, as statement parts (PostgreSQL, ADR 0044).
 # RETURNING: the statement's result reads the claim first, so a double claim fails on its
 # unique constraint before the ledger's guard is evaluated (a replayed posting reference).
-_CLAIM_INSERT = (
-    "INSERT INTO redpackets_redpacketclaim (packet_id, user_id, share_id, amount_fen, created_at) "
-    "VALUES (%s, %s, %s, %s, %s) RETURNING id"
-)
-_SHARE_MARK = (
-    "UPDATE redpackets_redpacketshare SET claimed_by_id = %s, claimed_at = %s WHERE id = %s"
+# The share's mark takes its values from the claim row (one part, two CTEs): three parameters
+# fewer, which keeps the whole statement within psycopg's parse cache (at most 50 parameters
+# and 4096 bytes; above that every grab re-parses its ~2 KB of SQL, ADR 0053).
+_CLAIM_AND_MARK = SqlChain(
+    ctes=(
+        (
+            "claim",
+            "(INSERT INTO redpackets_redpacketclaim "
+            "(packet_id, user_id, share_id, amount_fen, created_at) "
+            "VALUES (%s, %s, %s, %s, %s) RETURNING id, user_id, share_id, created_at)",
+        ),
+        (
+            "mark",
+            "(UPDATE redpackets_redpacketshare s SET claimed_by_id = c.user_id, "
+            "claimed_at = c.created_at FROM {p}claim c WHERE s.id = c.share_id)",
+        ),
+    ),
+    params=(),
+    result="(SELECT id FROM {p}claim)",
 )
 _CLAIM_ONCE = "redpacket_claim_once"
 
@@ -751,8 +785,7 @@ def claim_writes(
     PostgreSQL. The bench's ceiling (yaji/bench/scenarios/redpackets.py) runs these same parts,
     so what it measures is this transaction's database work."""
     parts: list[Part] = [
-        SqlPart(_CLAIM_INSERT, (packet_id, user_id, share_id, amount, now), returns=True),
-        SqlPart(_SHARE_MARK, (user_id, now, share_id)),
+        replace(_CLAIM_AND_MARK, params=(packet_id, user_id, share_id, amount, now)),
         ledger_transfer_part(
             source=escrow,
             destination=wallet,
@@ -781,7 +814,7 @@ def claim_writes(
         )
     if extra is not None:
         parts.append(extra)
-    return ClaimWrites(parts=parts, ledger_index=2)
+    return ClaimWrites(parts=parts, ledger_index=1)
 
 
 def claim_slot_params(*, packet_id: int, now: datetime) -> list[Any]:

@@ -3,6 +3,8 @@ they are computed from, the blacklist and the freeze/review queue (ADR 0022)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -59,7 +61,13 @@ class RiskRule(models.Model):
 
     @property
     def action_list(self) -> list[str]:
-        return [a.strip() for a in self.actions.split(",") if a.strip()]
+        return list(actions_split(self.actions))
+
+
+@lru_cache(maxsize=256)
+def actions_split(actions: str) -> tuple[str, ...]:
+    # Asked for each rule before every grab; a handful of distinct strings ever.
+    return tuple(a.strip() for a in actions.split(",") if a.strip())
 
 
 class RiskDecision(models.Model):

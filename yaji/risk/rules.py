@@ -52,6 +52,7 @@ from yaji.risk.models import (
     RiskActivity,
     RiskRule,
     RuleCode,
+    actions_split,
 )
 
 # Money that arrives in a wallet (fast-in-fast-out looks at these).
@@ -116,40 +117,152 @@ def _hit(rule: RiskRule, **detail: Any) -> Hit:
     return Hit(rule=rule.code, outcome=rule.outcome, detail=detail)
 
 
-def _standing(ctx: Context) -> tuple[list[str], dict[str, Any] | None]:
-    """The account's blacklist kinds and its blocking review, in **one** statement (a UNION
-    ALL): both rules run before every grab, and on the hot path a round trip and a query
-    compile cost more than the two index look-ups themselves."""
-    if "standing" not in ctx._cache:
-        # Plain SQL (portable): compiling the ORM's union cost more CPU than running it.
-        keys: list[tuple[str, str]] = [(BlacklistKind.USER.value, str(ctx.user.pk))]
-        if ctx.device:
-            keys.append((BlacklistKind.DEVICE.value, ctx.device))
-        if ctx.ip:
-            keys.append((BlacklistKind.IP.value, ctx.ip))
-        sql = _STANDING_SQL.format(listed=" OR ".join(["(kind = %s AND value = %s)"] * len(keys)))
-        params: list[Any] = [True, *[v for pair in keys for v in pair], _REVIEW_ROW, ctx.user.pk]
-        params += [str(status) for status in BLOCKING_REVIEW_STATUSES]
-        kinds: set[str] = set()
-        review: dict[str, Any] | None = None
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        for kind, pk, status in rows:
-            if kind != _REVIEW_ROW:
-                kinds.add(kind)
-            elif review is None or pk < review["pk"]:
-                review = {"pk": pk, "status": status}
-        ctx._cache["standing"] = (sorted(kinds), review)
-    return ctx._cache["standing"]
+# --- reads, in one statement ----------------------------------------------------------------
+#
+# Some rules run before every grab, and on the hot path a round trip and a query compile cost
+# more than the index look-ups themselves (ADR 0029, ADR 0053). Their inputs are therefore
+# scalar subqueries (portable SQL): :func:`rules_reads` collects those of the rules that apply,
+# ``SELECT <subquery>, <subquery>, ...`` reads them all at once — or a mover appends them to a
+# read of its own (the red-packet grab's packet read) — and the rules find them in
+# ``ctx._cache``. A rule whose input is not there (a Context evaluated without its reads) runs
+# the same subquery alone, so every path answers the same.
 
-
-_STANDING_SQL = (
-    "SELECT kind, 0, '' FROM risk_blacklistentry WHERE active = %s AND ({listed}) "
-    "UNION ALL SELECT %s, id, status FROM risk_riskreview WHERE user_id = %s "
-    "AND status IN (%s, %s, %s)"
+_BLACKLISTED = (
+    "EXISTS (SELECT 1 FROM risk_blacklistentry WHERE active = %s AND kind = %s AND value = %s)"
 )
-_REVIEW_ROW = "~review"  # not a BlacklistKind: marks the review row of the union
+# The account's blocking review with the smallest id (the one the rule names).
+_REVIEW_ID = (
+    "(SELECT id FROM risk_riskreview WHERE user_id = %s AND status IN (%s, %s, %s) "
+    "ORDER BY id LIMIT 1)"
+)
+_REVIEW_STATUS = (
+    "(SELECT status FROM risk_riskreview WHERE user_id = %s AND status IN (%s, %s, %s) "
+    "ORDER BY id LIMIT 1)"
+)
+# The distinct other accounts on this device / IP lately, as the ORM's
+# .values("user").distinct().count() counted them.
+_CLUSTER = (
+    "(SELECT count(DISTINCT user_id) FROM risk_riskactivity WHERE action IN ({actions}) "
+    "AND created_at >= %s AND user_id <> %s AND {column} = %s)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One rule input: ``sql`` (a scalar expression) with its ``params``, kept in
+    ``ctx._cache[key]`` as ``convert(value)``."""
+
+    key: str
+    sql: str
+    params: tuple[Any, ...]
+    convert: Callable[[Any], Any]
+
+
+def _standing_keys(ctx: Context) -> list[tuple[str, str]]:
+    keys: list[tuple[str, str]] = [(BlacklistKind.USER.value, str(ctx.user.pk))]
+    if ctx.device:
+        keys.append((BlacklistKind.DEVICE.value, ctx.device))
+    if ctx.ip:
+        keys.append((BlacklistKind.IP.value, ctx.ip))
+    return keys
+
+
+def _standing_reads(ctx: Context) -> list[Read]:
+    """The account's blacklist kinds and its blocking review (blacklist, frozen)."""
+    statuses = tuple(str(status) for status in BLOCKING_REVIEW_STATUSES)
+    reads = [
+        Read(f"listed:{kind}", _BLACKLISTED, (True, kind, value), bool)
+        for kind, value in _standing_keys(ctx)
+    ]
+    reads.append(Read("review:id", _REVIEW_ID, (ctx.user.pk, *statuses), _int_or_none))
+    reads.append(Read("review:status", _REVIEW_STATUS, (ctx.user.pk, *statuses), _str_or_none))
+    return reads
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _cluster_reads(rule: RiskRule, ctx: Context) -> list[Read]:
+    actions = rule.action_list
+    if rule.limit_count is None or not actions:
+        return []
+    since = ctx.now - timedelta(minutes=rule.window_minutes or 60)
+    reads = []
+    for kind, value in (("device", ctx.device), ("ip", ctx.ip)):
+        if value:
+            reads.append(
+                Read(
+                    f"cluster:{rule.pk}:{kind}",
+                    _CLUSTER.format(column=kind, actions=", ".join(["%s"] * len(actions))),
+                    (
+                        *actions,
+                        connection.ops.adapt_datetimefield_value(since),
+                        ctx.user.pk,
+                        value,
+                    ),
+                    int,
+                )
+            )
+    return reads
+
+
+def _read(ctx: Context, reads: list[Read]) -> None:
+    """Run the ``reads`` not in ``ctx._cache`` yet as one statement; store their values."""
+    missing = [read for read in reads if read.key not in ctx._cache]
+    if not missing:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(read.sql for read in missing),
+            [param for read in missing for param in read.params],
+        )
+        row = cursor.fetchone()
+    reads_store(ctx, missing, row)
+
+
+def reads_store(ctx: Context, reads: list[Read], values: Any) -> None:
+    """Keep the values of ``reads`` (a row read by the caller, in their order) in ``ctx``."""
+    for read, value in zip(reads, values, strict=True):
+        ctx._cache[read.key] = read.convert(value)
+
+
+def _standing(ctx: Context) -> tuple[list[str], dict[str, Any] | None]:
+    found = ctx._cache.get("standing")
+    if found is None:
+        _read(ctx, _standing_reads(ctx))
+        kinds = sorted(k for k, _value in _standing_keys(ctx) if ctx._cache[f"listed:{k}"])
+        pk = ctx._cache["review:id"]
+        review = {"pk": pk, "status": ctx._cache["review:status"]} if pk is not None else None
+        found = ctx._cache["standing"] = (kinds, review)
+    return found
+
+
+# Rules whose inputs are reads of the kind above (the others query as they go).
+_READS: dict[str, Callable[[RiskRule, Context], list[Read]]] = {
+    RuleCode.BLACKLIST: lambda _rule, ctx: _standing_reads(ctx),
+    RuleCode.FROZEN: lambda _rule, ctx: _standing_reads(ctx),
+    RuleCode.DEVICE_CLUSTER: _cluster_reads,
+}
+
+
+def _applies(rule: RiskRule, ctx: Context) -> bool:
+    return rule.enabled and ctx.action in actions_split(rule.actions)
+
+
+def rules_reads(rules: list[RiskRule], ctx: Context) -> list[Read]:
+    """The reads the rules applying to ``ctx`` need, each once, in a stable order."""
+    found: dict[str, Read] = {}
+    for rule in rules:
+        reads = _READS.get(rule.code)
+        if reads is not None and _applies(rule, ctx):
+            for read in reads(rule, ctx):
+                found.setdefault(read.key, read)
+    return list(found.values())
 
 
 def rule_blacklist(rule: RiskRule, ctx: Context) -> Hit | None:
@@ -235,38 +348,14 @@ def rule_amount_deviation(rule: RiskRule, ctx: Context) -> Hit | None:
 
 
 def rule_device_cluster(rule: RiskRule, ctx: Context) -> Hit | None:
-    if rule.limit_count is None or not (ctx.device or ctx.ip):
-        return None
-    since = ctx.now - timedelta(minutes=rule.window_minutes or 60)
-    actions = rule.action_list
-    if not actions:
-        return None
-    for kind, value in (("device", ctx.device), ("ip", ctx.ip)):
-        if not value:
-            continue
-        # Plain SQL (portable), run before every grab: the distinct other accounts on this
-        # device / IP lately, as the ORM's .values("user").distinct().count() counted them.
-        sql = _CLUSTER_SQL.format(column=kind, actions=", ".join(["%s"] * len(actions)))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                [
-                    *actions,
-                    connection.ops.adapt_datetimefield_value(since),
-                    ctx.user.pk,
-                    value,
-                ],
-            )
-            others = cursor.fetchone()[0]
-        if others >= rule.limit_count:
+    reads = _cluster_reads(rule, ctx)
+    _read(ctx, reads)
+    for read in reads:
+        others = ctx._cache[read.key]
+        if others >= rule.limit_count:  # type: ignore[operator]
+            kind = read.key.rsplit(":", 1)[1]
             return _hit(rule, by=kind, other_accounts=others, limit_count=rule.limit_count)
     return None
-
-
-_CLUSTER_SQL = (
-    "SELECT count(DISTINCT user_id) FROM risk_riskactivity WHERE action IN ({actions}) "
-    "AND created_at >= %s AND user_id <> %s AND {column} = %s"
-)
 
 
 def rule_fast_in_fast_out(rule: RiskRule, ctx: Context) -> Hit | None:
@@ -370,11 +459,15 @@ RULES: dict[str, Callable[[RiskRule, Context], Hit | None]] = {
 }
 
 
-def rules_evaluate(rules: list[RiskRule], ctx: Context) -> tuple[str, list[Hit]]:
-    """Run every enabled rule that applies to ``ctx.action``; the strictest outcome wins."""
+def rules_evaluate(
+    rules: list[RiskRule], ctx: Context, *, reads: list[Read] | None = None
+) -> tuple[str, list[Hit]]:
+    """Run every enabled rule that applies to ``ctx.action``; the strictest outcome wins.
+    ``reads``: :func:`rules_reads` of these rules and ``ctx``, if the caller has them."""
+    _read(ctx, rules_reads(rules, ctx) if reads is None else reads)  # one statement for all
     hits: list[Hit] = []
     for rule in rules:
-        if not rule.enabled or ctx.action not in rule.action_list:
+        if not _applies(rule, ctx):
             continue
         check = RULES.get(rule.code)
         hit = check(rule, ctx) if check else None
@@ -387,4 +480,13 @@ def rules_evaluate(rules: list[RiskRule], ctx: Context) -> tuple[str, list[Hit]]
     return str(outcome), hits
 
 
-__all__ = ["RULES", "Context", "Hit", "in_night_window", "rules_evaluate"]
+__all__ = [
+    "RULES",
+    "Context",
+    "Hit",
+    "Read",
+    "in_night_window",
+    "reads_store",
+    "rules_evaluate",
+    "rules_reads",
+]

@@ -26,7 +26,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -55,7 +58,7 @@ from yaji.risk.models import (
     RiskRule,
     RuleCode,
 )
-from yaji.risk.rules import Context, Hit, rules_evaluate
+from yaji.risk.rules import Context, Hit, Read, reads_store, rules_evaluate, rules_reads
 
 STEP_UP_VALID = timedelta(minutes=10)
 RULES_CACHE_S = 5.0
@@ -112,6 +115,47 @@ def risk_check(
     return decision
 
 
+@dataclass(frozen=True, slots=True)
+class RiskReads:
+    """What :func:`risk_evaluate` will read for a movement, prepared beforehand so a mover can
+    run it inside a read of its own (one round trip fewer on a hot path, ADR 0053): append
+    ``sql`` (scalar expressions, comma-separated, portable SQL) to its ``SELECT`` list with
+    ``params`` at that place, hand the values to :meth:`store`, and pass this to
+    ``risk_evaluate(reads=...)``. Never stored: evaluate with the same rules, clock and
+    context the reads were made for. Empty ``sql``: nothing to read."""
+
+    ctx: Context
+    rules: list[RiskRule]
+    reads: list[Read]
+
+    @property
+    def sql(self) -> str:
+        return ", ".join(read.sql for read in self.reads)
+
+    @property
+    def params(self) -> list[Any]:
+        return [param for read in self.reads for param in read.params]
+
+    def store(self, values: Sequence[Any]) -> None:
+        reads_store(self.ctx, self.reads, values)
+
+
+def risk_reads(
+    *, user: User, action: str, amount_fen: int = 0, device: str = "", ip: str | None = None
+) -> RiskReads:
+    """The reads of the rules that apply to this movement (see :class:`RiskReads`)."""
+    ctx = Context(
+        user=user,
+        action=action,
+        amount_fen=int(amount_fen),
+        device=device,
+        ip=ip,
+        now=clock.now(),
+    )
+    rules = _rules()
+    return RiskReads(ctx=ctx, rules=rules, reads=rules_reads(rules, ctx))
+
+
 def risk_evaluate(
     *,
     user: User,
@@ -119,6 +163,7 @@ def risk_evaluate(
     amount_fen: int = 0,
     device: str = "",
     ip: str | None = None,
+    reads: RiskReads | None = None,
 ) -> RiskDecision:
     """:func:`risk_check` for movers that log an *allow* inside their own transaction.
 
@@ -126,12 +171,14 @@ def risk_evaluate(
     does. An allow comes back **unsaved**: the mover saves it with
     :func:`risk_decision_record` inside its money transaction (one commit per movement instead
     of two), and also when its movement fails afterwards — every decision is logged once.
+    ``reads``: from :func:`risk_reads` for the same movement, its values stored (the rules'
+    reads then cost no statement here).
     """
-    now = clock.now()
-    ctx = Context(
-        user=user, action=action, amount_fen=int(amount_fen), device=device, ip=ip, now=now
-    )
-    outcome, hits = rules_evaluate(_rules(), ctx)
+    if reads is None:
+        reads = risk_reads(user=user, action=action, amount_fen=amount_fen, device=device, ip=ip)
+    ctx = reads.ctx
+    now = ctx.now
+    outcome, hits = rules_evaluate(reads.rules, ctx, reads=reads.reads)
     reasons = _reasons(hits)
     if outcome == Outcome.STEP_UP and _step_up_fresh(user, now):
         reasons.append({"rule": "step_up", "outcome": "satisfied", "detail": {}})

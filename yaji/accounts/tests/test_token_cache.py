@@ -154,8 +154,8 @@ class TestInvalidation:
         token_id = ApiToken.objects.get(kind="access").pk
         real_read = token_auth._row_read
 
-        def read_then_revoke(hashed: str):  # type: ignore[no-untyped-def]
-            row = real_read(hashed)
+        def read_then_revoke(hashed: str, **kw):  # type: ignore[no-untyped-def]
+            row = real_read(hashed, **kw)
             services.api_token_revoke(user=user, token_id=token_id)
             return row
 
@@ -185,6 +185,49 @@ class TestWithoutCache:
         services.api_token_authenticate(raw_token=pair.access_token)
         with django_assert_num_queries(1):
             services.api_token_authenticate(raw_token=pair.access_token)
+
+    def test_the_read_touches_when_due_and_only_a_live_token(
+        self, settings, signed_in, user, django_assert_num_queries, monkeypatch
+    ):  # type: ignore[no-untyped-def]
+        # ADR 0053: on PostgreSQL the read carries the touch (one statement); SQLite touches
+        # with its own statements. Either way: only a live token, at most once a minute.
+        settings.YAJI_AUTH_CACHE = "off"
+        device, pair = signed_in
+        first = clock.now()
+        monkeypatch.setattr(clock, "now", lambda: first)
+        touching = 1 if connection.vendor == "postgresql" else 3
+        with django_assert_num_queries(touching):
+            token = services.api_token_authenticate(raw_token=pair.access_token)
+        assert token.last_used_at == first
+        stored = ApiToken.objects.get(kind="access")
+        device.refresh_from_db()
+        assert stored.last_used_at == first and device.last_seen_at == first
+        within = first + timedelta(seconds=30)
+        monkeypatch.setattr(clock, "now", lambda: within)
+        with django_assert_num_queries(1):
+            assert (
+                services.api_token_authenticate(raw_token=pair.access_token).last_used_at == first
+            )
+        assert ApiToken.objects.get(kind="access").last_used_at == first
+        later = first + timedelta(seconds=61)
+        monkeypatch.setattr(clock, "now", lambda: later)
+        User.objects.filter(pk=user.pk).update(is_active=False)  # no signal: the row alone
+        with pytest.raises(TokenInvalid):
+            services.api_token_authenticate(raw_token=pair.access_token)
+        User.objects.filter(pk=user.pk).update(is_active=True)
+        ApiToken.objects.filter(pk=stored.pk).update(revoked_at=first)
+        with pytest.raises(TokenInvalid):
+            services.api_token_authenticate(raw_token=pair.access_token)
+        ApiToken.objects.filter(pk=stored.pk).update(revoked_at=None, expires_at=later)
+        with pytest.raises(TokenInvalid):
+            services.api_token_authenticate(raw_token=pair.access_token)
+        assert ApiToken.objects.get(kind="access").last_used_at == first  # none of them touched
+        device.refresh_from_db()
+        assert device.last_seen_at == first
+        ApiToken.objects.filter(pk=stored.pk).update(expires_at=later + timedelta(minutes=5))
+        assert services.api_token_authenticate(raw_token=pair.access_token).last_used_at == later
+        device.refresh_from_db()
+        assert ApiToken.objects.get(kind="access").last_used_at == later == device.last_seen_at
 
     def test_auto_follows_redis(self, settings) -> None:  # type: ignore[no-untyped-def]
         settings.YAJI_AUTH_CACHE = "auto"

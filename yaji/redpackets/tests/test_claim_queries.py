@@ -4,7 +4,8 @@ Budgets, not timings: a regression that adds round trips or commits to the hot p
 here. Measured before this budget (docs/benchmarks.md): 45 statements and 4 commits for a
 grab that got a share, 7–9 statements and 2 commits for "all taken" / "already claimed";
 27 / 1 after ADR 0029, 25 / 1 after ADR 0042, 9 / 1 after ADR 0044 (of which only the slot
-UPDATE, the claim's one write statement and the COMMIT hold the packet row).
+UPDATE, the claim's one write statement and the COMMIT hold the packet row), 7 / 1 after
+ADR 0053 (risk control's reads ride in the packet's read).
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ def test_statements_per_grab() -> None:
     print("\n-- grab\n" + show(queries))
     assert _commits(queries) == 1, show(queries)
     if POSTGRES:
-        # token, packet (+ claimed pre-check + account ids), 2 risk reads, BEGIN, risk
-        # decision with the key's reservation, slot, the claim's writes, COMMIT
-        assert len(queries) == 9, show(queries)
+        # token, packet (+ claimed pre-check + account ids + risk control's reads), BEGIN,
+        # risk decision with the key's reservation, slot, the claim's writes, COMMIT
+        assert len(queries) == 7, show(queries)
         assert _under_the_row_lock(queries) == 3, show(queries)
     else:  # SQLite: the same writes through the ORM, one after another (one writer anyway)
         assert len(queries) <= 25, show(queries)
@@ -78,7 +79,7 @@ def test_statements_per_grab() -> None:
     assert last.status_code == 200 and last.json()["finished"] is True
     assert _commits(queries) == 1, show(queries)
     if POSTGRES:
-        assert len(queries) == 10, show(queries)  # + the luckiest (the finished event rides)
+        assert len(queries) == 8, show(queries)  # + the luckiest (the finished event rides)
         assert _under_the_row_lock(queries) == 4, show(queries)
     else:
         assert len(queries) <= 28, show(queries)
@@ -127,3 +128,35 @@ def test_the_gates_all_taken_costs_only_the_token() -> None:
     again, _queries = grab(winner, packet_id)
     assert again.status_code == 409 and again.json()["code"] == "packet_already_claimed"
     reconcile_ok()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the statement parts are PostgreSQL's")
+def test_the_claims_write_statement_stays_in_psycopgs_parse_cache() -> None:
+    """ADR 0053: psycopg caches the parse of a statement of at most 4096 bytes and 50
+    parameters; above either, every grab re-parses its write statement (~0.2 ms of CPU)."""
+    from psycopg import _queries
+
+    from yaji.core import clock
+    from yaji.core.idempotency import idempotency_complete_part_for, idempotency_json_response
+    from yaji.core.sqlparts import sql_parts_statement
+    from yaji.ledger.models import LedgerAccount
+    from yaji.redpackets.services import claim_writes
+
+    writes = claim_writes(
+        packet_id=2**40,
+        user_id=2**40,
+        share_id=2**40,
+        amount=100,
+        finished=False,  # the last share adds its "finished" event: one grab in a packet
+        escrow=LedgerAccount(pk=1, currency="CNY"),
+        wallet=LedgerAccount(pk=2, currency="CNY"),
+        device="d" * 32,
+        ip="127.0.0.1",
+        now=clock.now(),
+        extra=idempotency_complete_part_for(  # the API's: the key's record, completed
+            record_id=1, locked_at=clock.now(), response=idempotency_json_response({})
+        ),
+    )
+    sql, params = sql_parts_statement(writes.parts, required=writes.ledger_index)
+    assert len(params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH

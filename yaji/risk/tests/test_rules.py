@@ -12,7 +12,8 @@ from yaji.accounts.tests.factories import UserFactory, operator
 from yaji.core import clock
 from yaji.core.errors import ApplicationError
 from yaji.payments.tests.factories import Api
-from yaji.redpackets.services import red_packet_send
+from yaji.redpackets.models import RedPacket
+from yaji.redpackets.services import red_packet_claim, red_packet_send
 from yaji.redpackets.tests.factories import funded_user
 from yaji.risk.models import (
     BlacklistEntry,
@@ -233,6 +234,57 @@ def test_many_accounts_on_one_device_freeze_and_review(at) -> None:  # type: ign
     for _ in range(5):
         sent(UserFactory(), 100, action=CLAIM, ip="10.9.9.9", ago=timedelta(minutes=61))
     assert code(user=UserFactory(), action=CLAIM, ip="10.9.9.9") == "ok"
+
+
+def grab_code(packet_id: int, user, **kw) -> str:  # type: ignore[no-untyped-def]
+    try:
+        red_packet_claim(packet_id=packet_id, user=user, **kw)
+    except ApplicationError as exc:
+        return exc.code
+    return "ok"
+
+
+def test_the_grab_reads_the_rules_inputs_with_its_packet(at) -> None:  # type: ignore[no-untyped-def]
+    """ADR 0053: a grab's blacklist, review and device-cluster reads ride in its packet read
+    (no statement of their own); they answer as ``risk_check``'s own statement does."""
+    packet = red_packet_send(
+        sender=funded_user(10_000, verified=True), total_fen=1_000, count=10, split_type="equal"
+    )
+    risk_blacklist_add(kind="device", value="dev-bad")
+    assert grab_code(packet.pk, adult(), device="dev-bad", ip="10.1.1.1") == "risk_denied"
+    risk_blacklist_add(kind="ip", value="10.6.6.6")
+    assert grab_code(packet.pk, adult(), device="dev-ok", ip="10.6.6.6") == "risk_denied"
+    listed = adult()
+    risk_blacklist_add(kind="user", value=str(listed.pk))
+    assert grab_code(packet.pk, listed) == "risk_denied"
+    denied = RiskDecision.objects.filter(user=listed, action=CLAIM).get()
+    assert denied.reasons == [
+        {"rule": "blacklist", "outcome": "deny", "detail": {"kinds": ["user"]}}
+    ]
+
+    frozen = adult()
+    review = RiskReview.objects.create(user=frozen, rule="device_cluster")
+    assert grab_code(packet.pk, frozen, device="dev-ok") == "account_frozen"
+    assert RiskDecision.objects.filter(user=frozen).get().reasons[0]["detail"] == {
+        "review_id": review.pk,
+        "status": ReviewStatus.OPEN,
+    }
+
+    for _ in range(5):
+        sent(UserFactory(), 100, action=CLAIM, device="farm-2", ago=timedelta(minutes=5))
+    farmer, twin = adult(), adult()
+    assert grab_code(packet.pk, farmer, device="farm-2", ip="10.1.1.1") == "account_frozen"
+    assert code(user=twin, action=CLAIM, device="farm-2", ip="10.1.1.1") == "account_frozen"
+    by_grab = RiskDecision.objects.filter(user=farmer).get()
+    by_check = RiskDecision.objects.filter(user=twin).get()
+    assert by_grab.reasons == by_check.reasons
+    assert by_grab.reasons[0]["detail"] == {"by": "device", "other_accounts": 5, "limit_count": 5}
+    assert RiskReview.objects.get(user=farmer).rule == "device_cluster"
+
+    clean = adult()
+    assert grab_code(packet.pk, clean, device="dev-ok", ip="10.1.1.1") == "ok"
+    assert RiskDecision.objects.filter(user=clean, outcome=Outcome.ALLOW).count() == 1
+    assert RedPacket.objects.get(pk=packet.pk).claimed_count == 1
 
 
 def test_fast_in_fast_out_freezes(at) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,186 @@
+"""The CPU of one grab through the whole WSGI stack, in-process (no HTTP server, no load driver).
+
+``python -m yaji.bench.scenarios.redpackets_cpu [--grabs N] [--shares S] [--profile FILE]``
+seeds N fresh users and packets of S shares (10: the ``spread`` case's packets, 200: ``hot``'s)
+in the database ``DATABASE_URL`` names (PostgreSQL; rows are added, nothing is dropped), then
+sends each user's grab — the very request of ``yaji bench redpackets`` (``POST
+/api/v1/red-packets/<id>/claim``, bearer token, ``Idempotency-Key``, body ``{}``) — to
+``yaji.wsgi.application`` as a WSGI call and prints the median and mean process CPU time per
+grab and the statements and round trips it sent (counted at psycopg: every ``execute`` and
+every ``BEGIN``/``COMMIT``/``ROLLBACK``/``SAVEPOINT``). ``--profile`` writes a cProfile of the
+timed grabs (read it with ``python -m pstats``).
+
+The database's own CPU is not in the number (another process): what is measured is what the
+server workers spend per grab, which is what the bench's 2 cores share with the load driver.
+The statements are counted in a pass of their own, so the counting costs nothing in the timed
+pass. The checks of the bench are not repeated; every grab must answer 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+WARM_GRABS = 20
+TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _environ(*, packet_id: int, token: str, key: str) -> dict[str, Any]:
+    """What gunicorn's sync worker hands the application for the bench's grab."""
+    body = b"{}"
+    return {
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": f"/api/v1/red-packets/{packet_id}/claim",
+        "RAW_URI": f"/api/v1/red-packets/{packet_id}/claim",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": "40000",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_IDEMPOTENCY_KEY": key,
+        "HTTP_CONNECTION": "close",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+@contextmanager
+def _statements_counted() -> Iterator[Counter[str]]:
+    """Every statement psycopg sends (cursor ``execute``) and every transaction command
+    (``BEGIN``, ``COMMIT``, ...), by their first word."""
+    import psycopg
+
+    seen: Counter[str] = Counter()
+    execute = psycopg.Cursor.execute
+    command = psycopg.Connection._exec_command
+
+    def counted_execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        text = query if isinstance(query, str) else str(query)
+        seen[text.split(None, 1)[0].upper()] += 1
+        return execute(self, query, *args, **kwargs)
+
+    def counted_command(self: Any, cmd: Any, *args: Any, **kwargs: Any) -> Any:
+        text = cmd.decode() if isinstance(cmd, bytes) else str(cmd)
+        seen[text.split(None, 1)[0].upper()] += 1
+        return command(self, cmd, *args, **kwargs)
+
+    psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
+    psycopg.Connection._exec_command = counted_command  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        psycopg.Connection._exec_command = command  # type: ignore[method-assign]
+
+
+def _grab(app: Callable[..., Any], environ: dict[str, Any]) -> tuple[str, bytes]:
+    status: list[str] = []
+
+    def start_response(line: str, _headers: list[Any], _exc: Any = None) -> Callable[..., Any]:
+        status.append(line)
+        return lambda _data: None
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()  # request_finished: Django's per-request connection bookkeeping
+    return status[0], body
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m yaji.bench.scenarios.redpackets_cpu")
+    parser.add_argument("--grabs", type=int, default=400)
+    parser.add_argument("--shares", type=int, default=10)
+    parser.add_argument("--profile", default="")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yaji.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from yaji.bench.scenarios.redpackets import _send_packets
+    from yaji.bench.seeding import risk_load_generator_allow, users_seed
+    from yaji.wsgi import application
+
+    if connection.vendor != "postgresql":
+        print("needs PostgreSQL (DATABASE_URL=postgres://...)", file=sys.stderr)
+        return 2
+    risk_load_generator_allow()
+    tag = "cpu" + "".join(TAG_ALPHABET[b % 36] for b in os.urandom(6))
+    grabs = args.grabs
+    total = WARM_GRABS + 2 * grabs  # warm-up, counted pass, timed pass
+    users = users_seed(count=total, tag=tag, advance=lambda _n: None)
+    packets_n = -(-total // args.shares)
+    per_set = -(-packets_n // 5)
+    senders = users_seed(count=per_set, tag=f"{tag}-s", advance=lambda _n: None, verified=True)
+    packets = _send_packets(
+        senders=senders, shares=[args.shares] * packets_n, advance=lambda _n: None
+    )
+    calls = [
+        _environ(packet_id=packets[i // args.shares].id, token=u.token, key=f"{tag}-{i}")
+        for i, u in enumerate(users)
+    ]
+    connection.close()  # the server's workers start without this process's seeding connection
+
+    def run(batch: list[dict[str, Any]]) -> list[float]:
+        spent = []
+        for environ in batch:
+            started = time.process_time()
+            status, body = _grab(application, environ)
+            spent.append(time.process_time() - started)
+            if not status.startswith("200"):
+                raise SystemExit(f"grab answered {status}: {body[:300]!r}")
+        return spent
+
+    run(calls[:WARM_GRABS])
+    counted = calls[WARM_GRABS : WARM_GRABS + grabs]
+    with _statements_counted() as seen:
+        run(counted)
+    timed = calls[WARM_GRABS + grabs :]
+    # CPU time, not wall time: waiting for the database is not what the workers spend.
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    if profiler is not None:
+        profiler.enable()
+    spent = run(timed)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    per = {word: n / grabs for word, n in sorted(seen.items())}
+    print(
+        f"grabs={grabs} shares/packet={args.shares} "
+        f"cpu_ms median={statistics.median(spent) * 1000:.2f} "
+        f"p25={statistics.quantiles(spent, n=4)[0] * 1000:.2f} "
+        f"mean={statistics.fmean(spent) * 1000:.2f} "
+        f"statements/grab={sum(seen.values()) / grabs:.2f} "
+        + " ".join(f"{word}={n:.2f}" for word, n in per.items())
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
