@@ -15,13 +15,18 @@ every text, in both languages, and requires the same HTML. Change the markup in 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote_plus, urlencode
 
-from django.urls import reverse
-from django.utils.html import escape
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from yaji.catalog.templatetags.catalog_tags import fen, localized, monogram
-from yaji.search.selectors import Hit
+from yaji.search.selectors import FACETS, PAGE_SIZE, SORTS, Facet, Hit, SearchParams, SearchResult
 
 # An id no row has, reversed once per list and split around (the URL patterns take <int:…>).
 _STAND_IN = 987654320123456789
@@ -68,3 +73,168 @@ def hit_cards_html(hits: Iterable[Hit]) -> SafeString:
             f"{price}</a></li>"
         )
     return mark_safe("".join(out))  # noqa: S308  # every value above is escaped
+
+
+# --- the results page's facets, sort links and pager (ADR 0056) ---------------------------------
+#
+# A list page links every facet bucket, every sort and the next and previous pages (~40 URLs);
+# through the template each was a ``{% search_toggle %}`` / ``{% search_with %}`` call that
+# rebuilt and re-encoded the whole query, inside two nested ``{% for %}`` loops — most of what
+# the page's template still cost after the cards (ADR 0055). Here each parameter is quoted once
+# per page and a link swaps one of them. The reference markup is
+# ``search/partials/results_facets.html``, ``results_sort.html`` and ``results_pager.html``;
+# ``tests/test_fragments.py`` holds them equal.
+
+
+def _v(value: object) -> str:
+    """``{{ value }}``: localised as the template engine renders a value, then escaped."""
+    return str(conditional_escape(localize(value)))
+
+
+class QueryLinks:
+    """The URLs of one page that differ from its own query in one parameter, as
+    ``search_tags._query`` writes them (same order, same encoding), escaped for an attribute."""
+
+    def __init__(self, path: str, params: object, keys: tuple[str, ...], *, keep_size: bool):
+        self.path = path
+        self.keys = keys
+        self.quoted: dict[str, str] = {}
+        for key in keys:
+            value = getattr(params, key, "")
+            if key == "sort" and value == "relevance":
+                value = ""
+            if value:
+                self.quoted[key] = quote_plus(str(value))
+        # The category page keeps a page size that is not the default (catalog_tags).
+        self.size = (
+            quote_plus(str(params.page_size))  # type: ignore[attr-defined]
+            if keep_size and getattr(params, "page_size", PAGE_SIZE) != PAGE_SIZE
+            else ""
+        )
+
+    def _url(self, quoted: dict[str, str], page: object = None) -> str:
+        parts = [f"{key}={quoted[key]}" for key in self.keys if key in quoted]
+        if page:
+            parts.append(f"page={quote_plus(str(page))}")
+        if self.size:
+            parts.append(f"page_size={self.size}")
+        return str(escape(self.path + ("?" + "&".join(parts) if parts else "")))
+
+    def changed(self, key: str, value: object) -> str:
+        """The URL with ``key`` set to ``value`` (cleared when empty; the page reset)."""
+        quoted = dict(self.quoted)
+        if key == "sort" and value == "relevance":
+            value = ""
+        if value:
+            quoted[key] = quote_plus(str(value))
+        else:
+            quoted.pop(key, None)
+        return self._url(quoted)
+
+    def toggled(self, key: str, value: str, selected: str) -> str:
+        """``search_toggle``: set to ``value``, or cleared when it already is."""
+        return self.changed(key, "" if selected == value else value)
+
+    def page(self, number: int) -> str:
+        return self._url(self.quoted, number)
+
+
+# The parameters of a results URL, in the order ``search_tags`` writes them.
+RESULTS_KEYS = ("q", *FACETS, "sort")
+
+
+@lru_cache(maxsize=16)
+def _results_path_for(prefix: str, urlconf: Any) -> str:
+    return reverse("search:results")
+
+
+def results_path() -> str:
+    """``reverse("search:results")`` once per script prefix and URLconf: a results page links
+    ~35 facet buckets and sorts, and reversing each was a sixth of its render (ADR 0051)."""
+    return _results_path_for(get_script_prefix(), get_urlconf())
+
+
+def search_link(**params: str) -> str:
+    """The results URL of these parameters (unescaped)."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    return results_path() + (f"?{query}" if query else "")
+
+
+def search_links(params: SearchParams) -> QueryLinks:
+    return QueryLinks(results_path(), params, RESULTS_KEYS, keep_size=False)
+
+
+def results_facets_html(params: SearchParams, facets: Iterable[Facet], links: QueryLinks) -> str:
+    """``search/partials/results_facets.html``."""
+    out = [f'<aside class="search-facets" aria-label="{gettext("筛选")}">\n']
+    if params.filters():
+        out.append(
+            f'<p class="search-clear"><a href="{escape(search_link(q=params.q))}">'
+            f"{gettext('清除全部筛选')}</a></p>\n"
+        )
+    for facet in facets:
+        if not facet.buckets:
+            continue
+        name = _v(facet.name)
+        selected = getattr(params, facet.name)
+        out.append(
+            f'<section class="facet" data-facet="{name}">\n<h2>{_v(facet.label)}</h2>\n<ul>\n'
+        )
+        for bucket in facet.buckets:
+            current = ' aria-current="true"' if bucket.selected else ""
+            out.append(
+                f'<li><a href="{links.toggled(facet.name, bucket.value, selected)}"{current}'
+                f' data-testid="facet-{name}-{_v(bucket.value)}"><span>{_v(bucket.label)}</span>'
+                f'<span class="facet-count">{_v(bucket.count)}</span></a></li>\n'
+            )
+        out.append("</ul>\n</section>\n")
+    out.append("</aside>")
+    return "".join(out)
+
+
+def results_sort_html(params: SearchParams, links: QueryLinks) -> str:
+    """``search/partials/results_sort.html``."""
+    out = [f'<nav class="search-sort" aria-label="{gettext("排序")}">\n']
+    for value, label in SORTS.items():
+        current = ' aria-current="true"' if params.sort == value else ""
+        out.append(
+            f'<a href="{links.changed("sort", value)}"{current} data-testid="sort-{_v(value)}">'
+            f"{_v(label)}</a>"
+        )
+    out.append("\n</nav>")
+    return "".join(out)
+
+
+def results_pager_html(params: SearchParams, result: SearchResult, links: QueryLinks) -> str:
+    """``search/partials/results_pager.html``: empty for a single page."""
+    if result.pages <= 1:
+        return ""
+    out = [f'<nav class="pager search-pager" aria-label="{gettext("分页")}">\n']
+    if result.previous_page:
+        out.append(
+            f'<a class="btn btn-ghost btn-sm" href="{links.page(result.previous_page)}"'
+            f' rel="prev">{gettext("上一页")}</a>'
+        )
+    label = gettext("第 %(page)s / %(pages)s 页") % {
+        "page": _v(params.page),
+        "pages": _v(result.pages),
+    }
+    out.append(f'\n<span class="muted">{label}</span>\n')
+    if result.next_page:
+        out.append(
+            f'<a class="btn btn-ghost btn-sm" href="{links.page(result.next_page)}"'
+            f' rel="next">{gettext("下一页")}</a>'
+        )
+    out.append("\n</nav>")
+    return "".join(out)
+
+
+def results_controls_html(params: SearchParams, result: SearchResult) -> dict[str, SafeString]:
+    """The facets, sort links and pager of a results page (every value above is escaped;
+    translations of our own literals are safe, as in the template)."""
+    links = search_links(params)
+    return {
+        "facets": mark_safe(results_facets_html(params, result.facets, links)),  # noqa: S308
+        "sort": mark_safe(results_sort_html(params, links)),  # noqa: S308
+        "pager": mark_safe(results_pager_html(params, result, links)),  # noqa: S308
+    }
