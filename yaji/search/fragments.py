@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
+from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
@@ -87,7 +88,14 @@ def hit_cards_html(hits: Iterable[Hit]) -> SafeString:
 
 
 def _v(value: object) -> str:
-    """``{{ value }}``: localised as the template engine renders a value, then escaped."""
+    """``{{ value }}``: localised as the template engine renders a value, then escaped. A
+    plain string is only escaped, and a count without thousands separators is its digits
+    (what ``localize`` makes of both), the two values of almost every link here."""
+    kind = type(value)
+    if kind is str:
+        return str(escape(value))
+    if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
     return str(conditional_escape(localize(value)))
 
 

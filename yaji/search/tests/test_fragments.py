@@ -142,3 +142,8 @@ def test_the_results_controls_are_their_templates(
         ):
             assert _flat(written[part]) == _flat(render_to_string(template, context)), part
     assert "<script>" not in "".join(written.values())
+
+
+def test_the_results_controls_localise_counts_as_the_template_does(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.USE_THOUSAND_SEPARATOR = True
+    test_the_results_controls_are_their_templates("en", PARAMS[1], 1200)
