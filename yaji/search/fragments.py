@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from yaji.catalog.templatetags.catalog_tags import fen, localized, monogram
-from yaji.search.selectors import FACETS, PAGE_SIZE, SORTS, Facet, Hit, SearchParams, SearchResult
+from yaji.search.selectors import FACETS, SORTS, Facet, Hit, SearchParams, SearchResult
 
 # An id no row has, reversed once per list and split around (the URL patterns take <int:…>).
 _STAND_IN = 987654320123456789
@@ -103,7 +103,9 @@ class QueryLinks:
     """The URLs of one page that differ from its own query in one parameter, as
     ``search_tags._query`` writes them (same order, same encoding), escaped for an attribute."""
 
-    def __init__(self, path: str, params: object, keys: tuple[str, ...], *, keep_size: bool):
+    def __init__(
+        self, path: str, params: object, keys: tuple[str, ...], *, default_size: int | None
+    ):
         self.path = path
         self.keys = keys
         self.quoted: dict[str, str] = {}
@@ -113,12 +115,9 @@ class QueryLinks:
                 value = ""
             if value:
                 self.quoted[key] = quote_plus(str(value))
-        # The category page keeps a page size that is not the default (catalog_tags).
-        self.size = (
-            quote_plus(str(params.page_size))  # type: ignore[attr-defined]
-            if keep_size and getattr(params, "page_size", PAGE_SIZE) != PAGE_SIZE
-            else ""
-        )
+        # The category page keeps a page size that is not its default (catalog_tags).
+        size = getattr(params, "page_size", default_size)
+        self.size = quote_plus(str(size)) if default_size and size != default_size else ""
 
     def _url(self, quoted: dict[str, str], page: object = None) -> str:
         parts = [f"{key}={quoted[key]}" for key in self.keys if key in quoted]
@@ -169,7 +168,7 @@ def search_link(**params: str) -> str:
 
 
 def search_links(params: SearchParams) -> QueryLinks:
-    return QueryLinks(results_path(), params, RESULTS_KEYS, keep_size=False)
+    return QueryLinks(results_path(), params, RESULTS_KEYS, default_size=None)
 
 
 def results_facets_html(params: SearchParams, facets: Iterable[Facet], links: QueryLinks) -> str:
@@ -245,4 +244,74 @@ def results_controls_html(params: SearchParams, result: SearchResult) -> dict[st
         "facets": mark_safe(results_facets_html(params, result.facets, links)),  # noqa: S308
         "sort": mark_safe(results_sort_html(params, links)),  # noqa: S308
         "pager": mark_safe(results_pager_html(params, result, links)),  # noqa: S308
+    }
+
+
+# --- the category page's facets, sort links and pager (ADR 0056) --------------------------------
+#
+# The same controls on ``catalog/partials/browse_results.html``: each link twice (``href`` and
+# ``hx-get``), over the category page's URL. Reference markup:
+# ``catalog/partials/browse_facets.html``, ``browse_sort.html``, ``browse_pager.html``.
+
+# The parameters of a category page's URL, in the order ``catalog_tags._browse_query`` writes.
+BROWSE_KEYS = ("price", "era", "craft", "region", "shop_type", "sort")
+BROWSE_DEFAULT_SIZE = 24  # the page size catalog_tags leaves out of a link
+
+
+def browse_controls_html(
+    slug: str, params: SearchParams, result: SearchResult, facets: Iterable[Facet]
+) -> dict[str, SafeString]:
+    path = reverse("catalog:category_detail", kwargs={"slug": slug})
+    links = QueryLinks(path, params, BROWSE_KEYS, default_size=BROWSE_DEFAULT_SIZE)
+    out = []
+    for facet in facets:
+        name = _v(facet.name)
+        selected = getattr(params, facet.name)
+        out.append(
+            f'<section class="facet" data-facet="{name}">\n<h2>{_v(facet.label)}</h2>\n<ul>\n'
+        )
+        for bucket in facet.buckets:
+            href = links.toggled(facet.name, bucket.value, selected)
+            current = ' aria-current="true"' if bucket.selected else ""
+            out.append(
+                f'<li><a href="{href}" hx-get="{href}"{current}'
+                f' data-testid="facet-{name}-{_v(bucket.value)}"><span>{_v(bucket.label)}</span>'
+                f'<span class="facet-count">{_v(bucket.count)}</span></a></li>\n'
+            )
+        out.append("</ul>\n</section>\n")
+    sort = [f'<nav class="search-sort" aria-label="{gettext("排序")}">\n']
+    for value, label in SORTS.items():
+        href = links.changed("sort", value)
+        current = ' aria-current="true"' if params.sort == value else ""
+        sort.append(
+            f'<a href="{href}" hx-get="{href}"{current} data-testid="sort-{_v(value)}">'
+            f"{_v(label)}</a>"
+        )
+    sort.append("\n</nav>")
+    pager = []
+    if result.pages > 1:
+        pager.append(f'<nav class="pager search-pager" aria-label="{gettext("分页")}">\n')
+        if result.previous_page:
+            href = links.page(result.previous_page)
+            pager.append(
+                f'<a class="btn btn-ghost btn-sm" href="{href}" hx-get="{href}" rel="prev">'
+                f"{gettext('上一页')}</a>"
+            )
+        label = gettext("第 %(page)s / %(pages)s 页") % {
+            "page": _v(params.page),
+            "pages": _v(result.pages),
+        }
+        pager.append(f'\n<span class="muted" data-testid="browse-page">{label}</span>\n')
+        if result.next_page:
+            href = links.page(result.next_page)
+            pager.append(
+                f'<a class="btn btn-ghost btn-sm" href="{href}" hx-get="{href}" rel="next"'
+                f' data-testid="browse-next">{gettext("下一页")}</a>'
+            )
+        pager.append("\n</nav>")
+    # Every value above is escaped; translations of our own literals are safe.
+    return {
+        "facets": mark_safe("".join(out)),  # noqa: S308
+        "sort": mark_safe("".join(sort)),  # noqa: S308
+        "pager": mark_safe("".join(pager)),  # noqa: S308
     }

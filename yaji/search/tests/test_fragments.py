@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from yaji.search.fragments import hit_cards_html, results_controls_html
+from yaji.search.fragments import browse_controls_html, hit_cards_html, results_controls_html
 from yaji.search.selectors import (
     SORTS,
     Facet,
@@ -147,3 +148,30 @@ def test_the_results_controls_are_their_templates(
 def test_the_results_controls_localise_counts_as_the_template_does(settings) -> None:  # type: ignore[no-untyped-def]
     settings.USE_THOUSAND_SEPARATOR = True
     test_the_results_controls_are_their_templates("en", PARAMS[1], 1200)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("params", PARAMS)
+@pytest.mark.parametrize("total", [0, 25, 1200])
+def test_the_category_page_controls_are_their_templates(
+    language: str, params: SearchParams, total: int
+) -> None:
+    facets = [f for f in _facets() if f.name != "category" and f.buckets]
+    params = replace(params, category="tea-ware", page=min(params.page, 50))
+    result = SearchResult(params=params, hits=[], total=total, facets=facets)
+    context = {
+        "params": params,
+        "facets": facets,
+        "result": result,
+        "sorts": SORTS.items(),
+        "category": SimpleNamespace(slug="tea-ware"),
+    }
+    with translation.override(language):
+        written = browse_controls_html("tea-ware", params, result, facets)
+        for part, template in (
+            ("facets", "catalog/partials/browse_facets.html"),
+            ("sort", "catalog/partials/browse_sort.html"),
+            ("pager", "catalog/partials/browse_pager.html"),
+        ):
+            assert _flat(written[part]) == _flat(render_to_string(template, context)), part
+    assert "<script>" not in "".join(written.values())
