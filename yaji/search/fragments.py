@@ -14,6 +14,7 @@ every text, in both languages, and requires the same HTML. Change the markup in 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -24,9 +25,10 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
-from yaji.catalog.templatetags.catalog_tags import fen, localized, monogram
+from yaji.catalog.templatetags.catalog_tags import monogram
+from yaji.core.money import Money, format_money
 from yaji.search.selectors import FACETS, SORTS, Facet, Hit, SearchParams, SearchResult
 
 # An id no row has, reversed once per list and split around (the URL patterns take <int:…>).
@@ -38,11 +40,20 @@ def _around(name: str, **kwargs: object) -> tuple[str, ...]:
     return tuple(str(escape(part)) for part in url.split(str(_STAND_IN)))
 
 
+def _e(text: object) -> str:
+    """``django.utils.html.escape`` without its lazy-argument wrapper (the same
+    ``html.escape``), for the many short values of a list page."""
+    return html.escape(str(text))
+
+
 def hit_cards_html(hits: Iterable[Hit]) -> SafeString:
     """The result cards of ``hits`` as ``search/partials/hit_card.html`` renders each one."""
     hits = list(hits)
     if not hits:
         return mark_safe("")
+    # ``localized`` and ``fen`` ask for the language per value; it is the page's.
+    language = get_language()
+    english = (language or "").startswith("en")
     click_before, click_after = _around("search:click", product_id=_STAND_IN)
     # product_id and image_id both take the stand-in: [before, between, after].
     image_before, image_between, image_after = _around(
@@ -54,23 +65,27 @@ def hit_cards_html(hits: Iterable[Hit]) -> SafeString:
         if image is not None:
             picture = (
                 f'<img src="{image_before}{int(image.product_id)}{image_between}{int(image.pk)}'
-                f'{image_after}" alt="{escape(image.alt or hit.title_zh)}" loading="lazy">'
+                f'{image_after}" alt="{_e(image.alt or hit.title_zh)}" loading="lazy">'
             )
         else:
             picture = (
                 '<span class="product-card-empty" aria-hidden="true">'
-                f"{escape(monogram(hit.title_zh))}</span>"
+                f"{_e(monogram(hit.title_zh))}</span>"
             )
         price = (
-            f'<span class="product-card-price">{escape(fen(hit.price_from_fen))}</span>'
+            '<span class="product-card-price">'
+            f"{_e(format_money(Money(int(hit.price_from_fen), 'CNY'), language))}</span>"
             if hit.price_from_fen
             else ""
         )
+        shop = hit.shop
+        title = (hit.title_en or hit.title_zh) if english else hit.title_zh
+        shop_name = (shop.name_en or shop.name_zh) if english else shop.name_zh
         out.append(
             '<li class="product-card search-hit" data-testid="search-hit">'
             f'<a href="{click_before}{int(hit.pk)}{click_after}">{picture}'
-            f'<span class="product-card-title">{escape(localized(hit, "title"))}</span>'
-            f'<span class="search-hit-shop">{escape(localized(hit.shop, "name"))}</span>'
+            f'<span class="product-card-title">{_e(title)}</span>'
+            f'<span class="search-hit-shop">{_e(shop_name)}</span>'
             f"{price}</a></li>"
         )
     return mark_safe("".join(out))  # noqa: S308  # every value above is escaped
@@ -93,7 +108,7 @@ def _v(value: object) -> str:
     (what ``localize`` makes of both), the two values of almost every link here."""
     kind = type(value)
     if kind is str:
-        return str(escape(value))
+        return _e(value)
     if kind is int and not settings.USE_THOUSAND_SEPARATOR:
         return str(value)
     return str(conditional_escape(localize(value)))
@@ -125,7 +140,7 @@ class QueryLinks:
             parts.append(f"page={quote_plus(str(page))}")
         if self.size:
             parts.append(f"page_size={self.size}")
-        return str(escape(self.path + ("?" + "&".join(parts) if parts else "")))
+        return _e(self.path + ("?" + "&".join(parts) if parts else ""))
 
     def changed(self, key: str, value: object) -> str:
         """The URL with ``key`` set to ``value`` (cleared when empty; the page reset)."""
