@@ -66,6 +66,7 @@ from yaji.catalog.presenters import IMAGE_SIZES, bundle_dict, product_media_url,
 from yaji.catalog.product_page import product_page_rows
 from yaji.catalog.uploads import private_storage
 from yaji.core.errors import ApplicationError, NotFound, PermissionDenied
+from yaji.search.fragments import browse_controls_html
 from yaji.search.selectors import FACETS, SORTS, SearchParams, SearchResult, search_run
 from yaji.trade import reviews as trade_reviews
 
@@ -987,10 +988,13 @@ def _category_detail(request: HttpRequest, slug: str, extra: dict[str, Any]) -> 
         status = exc.status
     else:
         # The sub-category facet: the children counted under every other selected facet.
+        facets = [f for f in result.facets if f.name != "category" and f.buckets]
         context.update(
             result=result,
             children=browse.counted(_category_counts(result)),
-            facets=[f for f in result.facets if f.name != "category" and f.buckets],
+            facets=facets,
+            # The facets, sort links and pager written from plain data (ADR 0056).
+            controls=browse_controls_html(browse.category.slug, params, result, facets),
         )
     htmx = getattr(request, "htmx", None)
     partial = bool(htmx) and htmx.target == BROWSE_TARGET and not htmx.history_restore_request

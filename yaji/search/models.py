@@ -92,10 +92,19 @@ class SearchDocument(models.Model):
             models.Index(fields=["shop_type"], name="search_doc_shop_type_idx"),
             # A category page sorted by date, price or sales: read in order within the category
             # (the global sort-key indexes above, filtered by category, walked tens of thousands
-            # of rows for a category with few cheap products).
-            models.Index(fields=["category", "-listed_at"], name="search_doc_cat_listed_idx"),
-            models.Index(fields=["category", "price_fen"], name="search_doc_cat_price_idx"),
-            models.Index(fields=["category", "-sales_count"], name="search_doc_cat_sales_idx"),
+            # of rows for a category with few cheap products). Each holds the sort's whole key,
+            # ties included (ADR 0056): with the first key only, a page sorted by sales sorted
+            # all of a category's ~10k rows for every request (30–47 ms at 100k).
+            models.Index(
+                fields=["category", "-listed_at", "-product"], name="search_doc_cat_listed2_idx"
+            ),
+            models.Index(
+                fields=["category", "price_fen", "-product"], name="search_doc_cat_price2_idx"
+            ),
+            models.Index(
+                fields=["category", "-sales_count", "-listed_at", "-product"],
+                name="search_doc_cat_sales2_idx",
+            ),
         ]
 
     def __str__(self) -> str:

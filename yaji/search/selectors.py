@@ -7,6 +7,7 @@ delivered.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections import defaultdict
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -183,13 +185,48 @@ def _en() -> bool:
     return (get_language() or "").startswith("en")
 
 
-def _categories() -> list[Category]:
-    """The whole category tree in display order: tens of rows, one query, which a results page
-    uses both for the category filter and for the category facet's labels."""
-    return list(Category.objects.order_by("position", "id"))
+@dataclass(frozen=True, slots=True)
+class CategoryRow:
+    """What the search reads of a category (the filter's subtree, the facet's labels)."""
+
+    pk: int
+    parent_id: int | None
+    slug: str
+    name_zh: str
+    name_en: str
 
 
-def _category_ids(slug: str, categories: list[Category]) -> list[int]:
+CATEGORY_TREE_KEY = "search:categories"
+# A change bumps the key at once (categories_cache_clear, on commit); the timeout bounds a
+# change made without signals (a bulk update) or, with the in-process cache, in another process.
+CATEGORY_TREE_SECONDS = 60
+
+
+def _categories() -> list[CategoryRow]:
+    """The whole category tree in display order: tens of rows, which a results page uses both
+    for the category filter and for the category facet's labels. The same for every request
+    until a category changes, so kept in the cache (ADR 0056): a list page's statement fewer."""
+    tree = cache.get(CATEGORY_TREE_KEY)
+    if tree is None:
+        tree = [
+            CategoryRow(*row)
+            for row in Category.objects.order_by("position", "id").values_list(
+                "pk", "parent_id", "slug", "name_zh", "name_en"
+            )
+        ]
+        cache.set(CATEGORY_TREE_KEY, tree, CATEGORY_TREE_SECONDS)
+    return tree
+
+
+def categories_cache_clear(**kwargs: Any) -> None:
+    """A category was saved or deleted: the next request reads the tree again (connected in
+    SearchConfig.ready). Dropped at once, for this transaction's own later reads, and again
+    once the change is committed: a request in between may have kept the old tree."""
+    cache.delete(CATEGORY_TREE_KEY)
+    transaction.on_commit(lambda: cache.delete(CATEGORY_TREE_KEY))
+
+
+def _category_ids(slug: str, categories: list[CategoryRow]) -> list[int]:
     """The category with this slug and all below it (walked in memory)."""
     root = next((c.pk for c in categories if c.slug == slug), None)
     if root is None:
@@ -345,7 +382,7 @@ def _facets(
     category_ids: list[int] | None,
     *,
     match_key: str,
-    tree: list[Category],
+    tree: list[CategoryRow],
 ) -> list[Facet]:
     en = _en()
     counts = _facet_counts(matched, params, category_ids, match_key=match_key)
@@ -479,6 +516,120 @@ def _hits(ids: list[int]) -> list[Hit]:
     return [_hit(by_id[pk]) for pk in ids if pk in by_id]
 
 
+# --- browsing without words: prepared SQL (ADR 0056) --------------------------------------------
+#
+# A list page (a category, a sort, a page, no words) is the catalogue's most frequent request.
+# Its two statements — the capped count and the page with its cards — were built by the ORM on
+# every request (a queryset per filter, then compiling it: ~1 ms of CPU). The text of each is
+# fixed by the shape of the filters (how many category ids, which facets are set, the sort),
+# so it is written once per shape here and only the values change. It is the statements the
+# ORM wrote (``_count``, ``_hit_rows``); attribute filters are the backend's own fragment.
+
+# The table keeps its name (no alias): the backends' attribute fragments are written over it.
+_D = SearchDocument._meta.db_table
+_BROWSE_ORDER = {
+    "relevance": f"{_D}.sales_count DESC, {_D}.listed_at DESC, {_D}.product_id DESC",
+    "newest": f"{_D}.listed_at DESC, {_D}.product_id DESC",
+    "price_asc": f"{_D}.price_fen ASC, {_D}.product_id DESC",
+    "price_desc": f"{_D}.price_fen DESC, {_D}.product_id DESC",
+    "sales": f"{_D}.sales_count DESC, {_D}.listed_at DESC, {_D}.product_id DESC",
+}
+
+
+def _browse_filters(
+    params: SearchParams, category_ids: list[int] | None
+) -> tuple[tuple[Any, ...], list[Any]]:
+    """The shape of a browse's filters (what its SQL text depends on) and their values."""
+    shape: list[Any] = []
+    values: list[Any] = []
+    if category_ids is not None:
+        shape.append(("category", len(category_ids)))
+        values.extend(category_ids)
+    if params.price:
+        shape.append("price")
+        values.append(params.price)
+    if params.shop_type:
+        shape.append("shop_type")
+        values.append(params.shop_type)
+    backend = backend_get()
+    for kind in ATTRIBUTE_FACETS:
+        value = getattr(params, kind)
+        if value:
+            match = backend.attribute_match(attribute_key(kind, value))
+            shape.append(("attribute", match.sql))
+            values.extend(match.params)
+    return tuple(shape), values
+
+
+@functools.lru_cache(maxsize=256)
+def _browse_where(shape: tuple[Any, ...]) -> str:
+    conditions = []
+    for part in shape:
+        if part == "price":
+            conditions.append(f"{_D}.price_band = %s")
+        elif part == "shop_type":
+            conditions.append(f"{_D}.shop_type = %s")
+        elif part[0] == "category":
+            conditions.append(f"{_D}.category_id IN ({', '.join(['%s'] * part[1])})")
+        else:  # the backend's own fragment (over the table's name)
+            conditions.append(f"({part[1]})")
+    return " AND ".join(conditions) or "1 = 1"
+
+
+@functools.lru_cache(maxsize=256)
+def _browse_count_sql(shape: tuple[Any, ...]) -> str:
+    return (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {_D}"  # noqa: S608  # names only
+        f" WHERE {_browse_where(shape)} LIMIT %s) capped"
+    )
+
+
+def _browse_count(params: SearchParams, category_ids: list[int] | None) -> tuple[int, bool]:
+    """``_count`` of a browse without words: (matches, exact), capped past the window."""
+    shape, values = _browse_filters(params, category_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_browse_count_sql(shape), [*values, COUNT_CAP + 1])
+        (n,) = cursor.fetchone()
+    return min(n, COUNT_CAP), n <= COUNT_CAP
+
+
+@functools.lru_cache(maxsize=256)
+def _browse_rows_sql(shape: tuple[Any, ...], sort: str) -> str:
+    product, shop, category, image = (
+        model._meta.db_table for model in (Product, Shop, Category, ProductImage)
+    )
+    first = f"FROM {image} i WHERE i.product_id = {_D}.product_id ORDER BY i.position, i.id LIMIT 1"
+    # The columns of _HIT_COLUMNS, in that order.
+    return (
+        f"SELECT {_D}.product_id, p.title_zh, p.title_en, s.slug, s.name_zh, s.name_en, c.slug,"  # noqa: S608  # names only
+        f" {_D}.price_fen, (SELECT i.id {first}), (SELECT i.alt {first})"
+        f" FROM {_D} JOIN {product} p ON p.id = {_D}.product_id"
+        f" JOIN {shop} s ON s.id = p.shop_id LEFT JOIN {category} c ON c.id = p.category_id"
+        f" WHERE {_browse_where(shape)} AND p.status = %s AND s.status = %s"
+        f" ORDER BY {_BROWSE_ORDER[sort]} LIMIT %s OFFSET %s"
+    )
+
+
+def _browse_rows(
+    params: SearchParams, category_ids: list[int] | None, *, start: int
+) -> list[tuple[Any, ...]]:
+    """One page of a browse without words as ``_hit_rows`` reads it (the catalog's live status
+    part of the statement, so the page is full even right after a delisting)."""
+    shape, values = _browse_filters(params, category_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _browse_rows_sql(shape, params.sort),
+            [
+                *values,
+                Product.Status.LISTED.value,
+                Shop.Status.ACTIVE.value,
+                params.page_size,
+                start,
+            ],
+        )
+        return cursor.fetchall()
+
+
 def _reranked(
     matched: QuerySet[SearchDocument],
     terms: list[QueryTerm],
@@ -571,7 +722,9 @@ class _Match:
     terms: list[QueryTerm]
     relaxed: bool
     indexed: QuerySet[SearchDocument]  # the text match alone (what the facets count)
-    results: QuerySet[SearchDocument]  # with the filters
+    # With the filters; None for a browse without words, whose count and page are read in
+    # prepared SQL instead (_browse_count, _browse_rows).
+    results: QuerySet[SearchDocument] | None
     total: int
     exact: bool
     # Set when not every word had to match: at least this many of the terms did.
@@ -589,8 +742,10 @@ def _match(
     min_match: int | None = None,
 ) -> _Match:
     indexed = SearchDocument.objects.all()
-    if terms:
-        indexed = indexed.filter(backend_get().match(terms, relaxed=relaxed, min_match=min_match))
+    if not terms:
+        total, exact = _browse_count(params, category_ids)
+        return _Match(terms, relaxed, indexed, None, total, exact, min_match)
+    indexed = indexed.filter(backend_get().match(terms, relaxed=relaxed, min_match=min_match))
     results = _filtered(indexed, params, category_ids=category_ids, skip="")
     total, exact = _count(results)
     return _Match(terms, relaxed, indexed, results, total, exact, min_match)
@@ -723,7 +878,7 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
             scores = {pk: score for pk, score, _price in window}
             hits = _hits([pk for pk, _score, _price in window])
         else:
-            order = {
+            order = {  # as _BROWSE_ORDER
                 "relevance": ("-sales_count", "-listed_at", "-pk"),
                 "newest": ("-listed_at", "-pk"),
                 "price_asc": ("price_fen", "-pk"),
@@ -732,7 +887,10 @@ def search_run(params: SearchParams, *, facets: bool = True) -> SearchResult:
             }[params.sort]
             # Browsing picks the page and reads its cards in one statement; the catalog's live
             # status is part of it, so the page is full even right after a delisting.
-            page = _hit_rows(found.results.order_by(*order))[start : start + params.page_size]
+            if found.results is None:
+                page = _browse_rows(params, category_ids, start=start)
+            else:
+                page = _hit_rows(found.results.order_by(*order))[start : start + params.page_size]
             hits = [_hit(row) for row in page]
         # The facet counts read every match, so they run under the same plan settings as the
         # match itself: outside them PostgreSQL scanned (and de-TOASTed) all 100k vectors for

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeString
 
-from yaji.search.fragments import hit_cards_html
-from yaji.search.selectors import FACETS, SearchParams, search_trending, zones_home
+from yaji.search.fragments import RESULTS_KEYS as _KEYS
+from yaji.search.fragments import hit_cards_html, results_controls_html, results_path
+from yaji.search.fragments import search_link as _search_link
+from yaji.search.selectors import SearchParams, SearchResult, search_trending, zones_home
 
 register = template.Library()
-
-_KEYS = ("q", *FACETS, "sort")
-
-
-@lru_cache(maxsize=16)
-def _results_path_for(prefix: str, urlconf: Any) -> str:
-    return reverse("search:results")
-
-
-def _results_path() -> str:
-    """``reverse("search:results")`` once per script prefix and URLconf: a results page links
-    ~35 facet buckets and sorts, and reversing each was a sixth of its render (ADR 0051)."""
-    return _results_path_for(get_script_prefix(), get_urlconf())
 
 
 def _query(params: SearchParams, changes: dict[str, Any]) -> str:
@@ -37,7 +25,7 @@ def _query(params: SearchParams, changes: dict[str, Any]) -> str:
     if page and page != 1:
         values["page"] = page
     query = urlencode({k: v for k, v in values.items() if v})
-    return _results_path() + (f"?{query}" if query else "")
+    return results_path() + (f"?{query}" if query else "")
 
 
 @register.simple_tag
@@ -54,8 +42,7 @@ def search_with(params: SearchParams, **changes: Any) -> str:
 
 @register.simple_tag
 def search_link(**params: str) -> str:
-    query = urlencode({k: v for k, v in params.items() if v})
-    return _results_path() + (f"?{query}" if query else "")
+    return _search_link(**params)
 
 
 @register.inclusion_tag("search/partials/home_zones.html", takes_context=True)
@@ -73,3 +60,12 @@ def hit_cards(hits: Any) -> str:
     """The result cards (``search/partials/hit_card.html``, the same markup) of a list of
     hits, written by :mod:`yaji.search.fragments` in one pass (ADR 0055)."""
     return hit_cards_html(hits)
+
+
+@register.simple_tag
+def search_controls(params: SearchParams, result: SearchResult) -> dict[str, SafeString]:
+    """The facets, sort links and pager of a results page (``facets``, ``sort``, ``pager``),
+    written by :mod:`yaji.search.fragments` from plain data; their reference templates are
+    ``search/partials/results_facets.html``, ``results_sort.html``, ``results_pager.html``
+    (ADR 0056)."""
+    return results_controls_html(params, result)

@@ -367,3 +367,28 @@ def test_browsing_a_second_category_reuses_the_category_facet_count(world) -> No
     museum_docs = SearchDocument.objects.filter(category__slug="museum").count()
     shop_types = next(f for f in second.facets if f.name == "shop_type")
     assert sum(b.count for b in shop_types.buckets) == museum_docs
+
+
+def test_the_cached_category_tree_follows_category_changes(
+    world, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from yaji.catalog.models import Category
+
+    # given a browse read (and cached) the category tree
+    search_run(SearchParams(category="heritage-craft"))
+    with CaptureQueriesContext(connection) as captured:
+        search_run(SearchParams(category="heritage-craft"))
+    assert not any('"catalog_category"' in q["sql"].split("WHERE")[0] for q in captured)
+
+    # when a category is renamed and a new one added
+    with django_capture_on_commit_callbacks(execute=True):
+        category = Category.objects.get(slug="heritage-craft")
+        category.name_zh = "非遗手作（新）"
+        category.save()
+        Category.objects.create(slug="brand-new", name_zh="新分类", position=99)
+
+    # then the next page shows the new name and can filter by the new category
+    result = search_run(SearchParams(category="heritage-craft"))
+    labels = {b.value: b.label for f in result.facets if f.name == "category" for b in f.buckets}
+    assert labels["heritage-craft"] == "非遗手作（新）"
+    assert search_run(SearchParams(category="brand-new")).total == 0
