@@ -110,6 +110,18 @@ def _stop(process: subprocess.Popen[bytes], timeout: float = 45) -> int:
         raise
 
 
+def _first_answer(server: subprocess.Popen, url: str, *, deadline: float) -> int:
+    """The status of ``url`` once the server listens (it must not exit before)."""
+    while True:
+        try:
+            status, _body = _get(url)
+            return status
+        except OSError:
+            assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+
+
 def test_serve_answers_health_ready_metrics_and_openapi(tmp_path: Path) -> None:
     env = _env(tmp_path)
     port = _free_port()
@@ -122,14 +134,7 @@ def test_serve_answers_health_ready_metrics_and_openapi(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, _body = _get(f"{base}/healthz")
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        status = _first_answer(server, f"{base}/healthz", deadline=deadline)
         assert status == 200
 
         # A fresh database: alive, but not ready until migrated.
@@ -211,14 +216,7 @@ def test_serve_under_granian_answers_relays_the_outbox_and_stops_cleanly(
     )
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, _body = _get(f"{base}/readyz")
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode()  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        status = _first_answer(server, f"{base}/readyz", deadline=deadline)
         assert status == 200
         while _outbox_statuses(tmp_path / "yaji.sqlite3") != ["delivered"]:
             assert time.monotonic() < deadline, "the embedded worker did not relay the event"
