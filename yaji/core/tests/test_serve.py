@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.core.management.base import CommandError
 
+from yaji.core.management.commands import serve
 from yaji.core.management.commands.serve import _process_environment_hidden, parse_addrport
 
 
@@ -32,6 +33,23 @@ from yaji.core.management.commands.serve import _process_environment_hidden, par
 )
 def test_parse_addrport(value: str, expected: tuple[str, int]) -> None:
     assert parse_addrport(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("embed", "expected"),
+    [
+        # 60 - 10 reserved = 50 connections for 5 workers: 10 each, 3 of them the background
+        # worker's loops (outbox, tasks, periodic) when it is embedded.
+        (True, 7),
+        (False, 8),  # 5 × 8 = 40 fit
+    ],
+)
+def test_threads_are_capped_below_max_connections(
+    monkeypatch: pytest.MonkeyPatch, embed: bool, expected: int
+) -> None:
+    monkeypatch.setattr(serve, "_postgres_max_connections", lambda: 60)
+    command = serve.Command()
+    assert command._cap_threads(workers=5, threads=8, embed=embed) == expected
 
 
 def test_granian_requests_do_not_carry_the_process_environment(

@@ -6,7 +6,7 @@ WSGI on purpose (ADR: ASGI measured 3–4x slower for Django here). Defaults:
 * ``--workers``: 1 on SQLite (one writer at a time anyway, and one process keeps the embedded
   worker single), ``2 × CPU cores + 1`` on PostgreSQL;
 * ``--threads``: 8 per worker (gthread; granian's blocking threads). On PostgreSQL,
-  workers × (threads + 2 background threads) is kept below the server's ``max_connections``
+  workers × (threads + 3 background threads) is kept below the server's ``max_connections``
   minus a reserve, lowering the thread count with a warning if needed, because every thread
   may hold a persistent connection;
 * the background worker (outbox relay + tasks) starts inside every web process from gunicorn's
@@ -39,7 +39,9 @@ DEFAULT_ADDR = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Connections kept free for migrations, psql, the admin's shell and other processes.
 PG_CONNECTION_RESERVE = 10
-BACKGROUND_THREADS = 2
+# The embedded background worker's loops (outbox relay, tasks, periodic jobs): each thread may
+# hold a persistent database connection of its own.
+BACKGROUND_THREADS = 3
 SERVERS = ("gunicorn", "granian")
 # How long a stopping worker may finish its in-flight requests (gunicorn's graceful_timeout).
 GRACEFUL_TIMEOUT_S = 30
