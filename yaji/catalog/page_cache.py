@@ -146,23 +146,15 @@ def page_serve(
     page: str,
     versions: list[str],
     build: Callable[[dict[str, Any]], HttpResponse],
-    signature: Callable[[], Any] | None = None,
     stamp_read: Callable[[], tuple[Any, ...]] | None = None,
 ) -> HttpResponse:
     """The page from the cache, or ``build(extra_context)`` rendered, stored and returned.
     ``build`` must merge ``extra_context`` into its template context (it carries the CSRF
-    placeholder). ``signature`` adds live data the page shows to the key (a product's stock);
-    ``stamp_read``, if given, reads ``versions`` and that live data at once (one statement,
-    ``product_stamp``) instead."""
+    placeholder). ``stamp_read``, if given, reads ``versions`` together with live data the page
+    shows (a product's stock) in one statement (``product_stamp``), for the cache key."""
     if not (settings.YAJI_PAGE_CACHE and _eligible(request)):
         return build({})
-    stamp: tuple[Any, ...]
-    if stamp_read is not None:
-        stamp = stamp_read()
-    else:
-        stamp = page_versions(versions)
-        if signature is not None:
-            stamp = (*stamp, signature())
+    stamp = stamp_read() if stamp_read is not None else page_versions(versions)
     key = _key(request, page, stamp)
     hit = cache.get(key)
     if hit is not None:
