@@ -44,6 +44,7 @@ from django.db.models.expressions import Col
 from yaji.accounts.errors import TokenInvalid
 from yaji.accounts.models import ApiToken, Device, TokenKind, User
 from yaji.core import clock
+from yaji.core.redis_lean import LeanScript
 
 ENTRY_TTL_S = 30
 # Longer than any entry lives; an expired generation only costs a database read.
@@ -429,7 +430,9 @@ end)(K, A, uid)
 return {entry, uid, gen, rider}
 """
 
-_peek_scripts: dict[str, Any] = {}  # rider -> one redis-py Script (its SHA), run on any client
+# rider -> its script, called on the cache's client: the fast path's one Redis call per answer,
+# so packed by hand on a connection of the calling thread's own (ADR 0059)
+_peek_scripts: dict[str, LeanScript] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,7 +491,7 @@ def token_cached_peek(
     script = _peek_scripts.get(rider or "")
     if script is None:
         source = _PEEK_HEAD + (_RIDER % rider if rider else _PEEK_TAIL)
-        script = _peek_scripts[rider or ""] = client.register_script(source)
+        script = _peek_scripts[rider or ""] = LeanScript(source)
     hashed = token_hash(raw_token)
     gen_prefix = redis_cache.make_key(_generation_key(0))[:-1]
     keys = [redis_cache.make_key(_entry_key(hashed)), redis_cache.make_key(_user_key(hashed))]

@@ -39,7 +39,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -268,16 +268,48 @@ def _bearer(value: str | None) -> str | None:
     return " ".join(parts[1:])
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {
-        name[5:].replace("_", "-").lower(): value
-        for name, value in environ.items()
-        if name.startswith("HTTP_")
-    }
-    for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(name):
-            headers[name.replace("_", "-").lower()] = environ[name]
-    return headers
+class _Headers(Mapping[str, str]):
+    """The request's headers by lower-case name, read from the environ on demand: a handler
+    asks for one or two, so no dict of all of them is built per request."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self._environ = environ
+
+    @staticmethod
+    def _meta(name: str) -> str:
+        key = name.upper().replace("-", "_")
+        return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+
+    def __getitem__(self, name: str) -> str:
+        key = self._meta(name)
+        value = self._environ.get(key)
+        if value is None or (not value and key.startswith("CONTENT_")):
+            raise KeyError(name)  # as the dict of all headers would: no empty content headers
+        return value
+
+    def _all(self) -> dict[str, str]:
+        environ = self._environ
+        headers = {
+            name[5:].replace("_", "-").lower(): value
+            for name, value in environ.items()
+            if name.startswith("HTTP_")
+        }
+        for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(name):
+                headers[name.replace("_", "-").lower()] = environ[name]
+        return headers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _headers(environ: dict[str, Any]) -> Mapping[str, str]:
+    return _Headers(environ)
 
 
 # --- Django's preconditions -------------------------------------------------------------------
