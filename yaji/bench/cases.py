@@ -34,6 +34,9 @@ class PreparedCase:
     # the case needs (a cold worker's first request costs ~1 s and would be charged to the case
     # but not to the ceiling that runs after it).
     warm_calls: list[HttpCall] | None = None
+    # Unmeasured work in this process (same database, same Redis and cache prefix as the
+    # server) right before the measured calls, after the warm-up and the drain.
+    warm_local: Callable[[], None] | None = None
     # Unmeasured but checked HTTP requests sent after the warm-up, before the measured calls
     # (sold-out's real grabs drain the packet, so only the "all taken" answers are timed);
     # ``drained`` is told their answers (the case's check looks at them).

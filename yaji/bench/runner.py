@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -169,7 +170,7 @@ def bench_run(
                             calls=case.warm_calls,
                             concurrency=max(options.concurrency, options.server_workers),
                             # Unmeasured, but a warm-up cut short leaves the measured calls
-                            # cold (sold-out: tokens never cached, answered by Django).
+                            # cold.
                             deadline_s=options.duration_s * WARM_DEADLINE_FACTOR,
                             on_done=lambda _n: None,
                         )
@@ -183,6 +184,13 @@ def bench_run(
                         )
                         if case.drained is not None:
                             case.drained(drained)
+                    if case.warm_local is not None:
+                        started = time.monotonic()
+                        case.warm_local()
+                        connections.close_all()
+                        console.log(
+                            f"{label}: local warm-up took {time.monotonic() - started:.1f} s"
+                        )
                     http = drive_http(
                         port=server.port,
                         calls=case.calls,
