@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET
 from yaji.catalog.page_cache import CATALOG, LISTS, page_serve
 from yaji.core.errors import ApplicationError
 from yaji.search import services
+from yaji.search.fragments import results_page_html
 from yaji.search.selectors import (
     FACETS,
     PAGE_SIZE,
-    SORTS,
     SearchParams,
     search_run,
     search_trending,
@@ -60,21 +60,23 @@ def results(request: HttpRequest) -> HttpResponse:
 
 
 def _results(request: HttpRequest, params: SearchParams, extra: dict[str, object]) -> HttpResponse:
-    context: dict[str, object] = {"params": params, "sorts": SORTS.items(), **extra}
     status = 200
+    result = trending = error = None
     try:
         result = search_run(params)
     except ApplicationError as exc:
-        context["error"] = exc.message
+        error = exc.message
         status = exc.status
     else:
-        context["result"] = result
         if params.q.strip() and params.page == 1 and result.total:
             services.search_activity_record(kind="query", key=params.q)
         if not result.total:
-            context["trending"] = search_trending(limit=8)
-    template = "search/results.html"
-    return render(request, template, context, status=status)
+            trending = search_trending(limit=8)
+    # The blocks of search/results.html written in Python (ADR 0057; that template is their
+    # reference), put into web/base.html by search/results_page.html.
+    page = results_page_html(params, result=result, error=error, trending=trending)
+    context = {"params": params, "page": page, **extra}
+    return render(request, "search/results_page.html", context, status=status)
 
 
 @require_GET
