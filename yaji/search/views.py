@@ -4,11 +4,10 @@ a product view for "trending". Thin: parse, call a selector, render."""
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from yaji.catalog.page_cache import CATALOG, LISTS, page_serve
+from yaji.catalog.page_cache import CATALOG, LISTS, page_serve, page_shell_render
 from yaji.core.errors import ApplicationError
 from yaji.search import services
 from yaji.search.fragments import results_page_html
@@ -74,9 +73,17 @@ def _results(request: HttpRequest, params: SearchParams, extra: dict[str, object
             trending = search_trending(limit=8)
     # The blocks of search/results.html written in Python (ADR 0057; that template is their
     # reference), put into web/base.html by search/results_page.html.
-    page = results_page_html(params, result=result, error=error, trending=trending)
-    context = {"params": params, "page": page, **extra}
-    return render(request, "search/results_page.html", context, status=status)
+    # The header's search box shows the words (web/base.html): the shell varies with them.
+    blocks = results_page_html(params, result=result, error=error, trending=trending)
+    context = {"params": params, **extra}
+    return page_shell_render(
+        request,
+        "search/results_page.html",
+        context,
+        blocks=blocks,
+        vary=(params.q,),
+        status=status,
+    )
 
 
 @require_GET

@@ -236,3 +236,36 @@ def test_a_list_page_is_three_statements_at_any_page_size(world, settings) -> No
         assert response["X-Page-Cache"] == "miss"
         counts.append(len(captured))
     assert counts == [3, 3, 3]
+
+
+@pytest.mark.django_db
+def test_a_miss_takes_the_shell_kept_for_its_language(world, settings) -> None:  # type: ignore[no-untyped-def]
+    """The first miss renders web/base.html once with marks for the blocks; later misses of
+    other list pages in the same language only put their blocks into that shell."""
+    settings.YAJI_PAGE_CACHE = True
+    first = "/search/?category=ceramics&sort=newest"
+    others = ("/search/?category=ceramics&sort=sales", "/search/?category=museum&craft=景泰蓝")
+    for language in LANGUAGES:
+        response, _ = _served(Client(), first, language)
+        assert response["X-Page-Cache"] == "miss"
+        assert "web/base.html" in [t.name for t in response.templates]
+        for path in others:
+            response, served = _served(Client(), path, language)
+            assert response["X-Page-Cache"] == "miss"
+            assert response.templates == []  # no template rendered: the kept shell
+            token = TOKEN_RE.search(served).group(1)  # type: ignore[union-attr]
+            with translation.override(language):
+                _same(_reference_of(path, language, token), served, f"{path} ({language})")
+            assert f'lang="{"zh-Hans" if language == "zh-hans" else "en"}"' in served
+
+
+@pytest.mark.django_db
+def test_a_signed_in_visitor_gets_the_template_shell(world, client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.YAJI_PAGE_CACHE = True
+    Client().get("/search/?category=ceramics")  # a shell kept for visitors without a session
+    user = reviewer_user()
+    client.force_login(user)
+    response = client.get("/search/?category=ceramics&sort=sales")
+    assert "X-Page-Cache" not in response
+    assert "web/base.html" in [t.name for t in response.templates]
+    assert 'class="account-menu"' in response.content.decode()
