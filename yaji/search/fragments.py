@@ -15,6 +15,7 @@ every text, in both languages, and requires the same HTML. Change the markup in 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -41,10 +42,16 @@ def _around(name: str, **kwargs: object) -> tuple[str, ...]:
     return tuple(str(escape(part)) for part in url.split(str(_STAND_IN)))
 
 
+# What ``html.escape`` replaces; most values of a list page (slugs, counts, names) have none.
+_NEEDS_ESCAPE = re.compile("[&<>\"']").search
+
+
 def _e(text: object) -> str:
     """``django.utils.html.escape`` without its lazy-argument wrapper (the same
-    ``html.escape``), for the many short values of a list page."""
-    return html.escape(str(text))
+    ``html.escape``), for the ~200 short values of a list page: one regex search instead of
+    five replacements for a value with nothing to escape (ADR 0057)."""
+    text = str(text)
+    return html.escape(text) if _NEEDS_ESCAPE(text) else text
 
 
 def hit_cards_html(hits: Iterable[Hit]) -> SafeString:
