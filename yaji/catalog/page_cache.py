@@ -27,16 +27,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language
@@ -76,9 +81,22 @@ def product_version_name(product_id: int) -> str:
 # --- versions -----------------------------------------------------------------------------------
 
 
+@functools.cache
+def _versions_sql(vendor: str, names: int) -> str:
+    table = connection.ops.quote_name(PageVersion._meta.db_table)
+    marks = ", ".join(["%s"] * names)
+    return f"SELECT name, value FROM {table} WHERE name IN ({marks})"  # noqa: S608  # marks only
+
+
 def page_versions(names: list[str]) -> tuple[int, ...]:
-    """The current value of each named version (0 if never bumped), in one query."""
-    found = dict(PageVersion.objects.filter(name__in=names).values_list("name", "value"))
+    """The current value of each named version (0 if never bumped), in one query. Read on
+    every request of a cached page, hit or miss: the statement the ORM wrote, its text kept
+    (building and compiling the queryset was most of its cost, ADR 0057)."""
+    if not names:
+        return ()
+    with connection.cursor() as cursor:
+        cursor.execute(_versions_sql(connection.vendor, len(names)), names)
+        found = dict(cursor.fetchall())
     return tuple(found.get(name, 0) for name in names)
 
 
@@ -183,6 +201,79 @@ def page_serve(
     else:
         response.content = _personalised(request, response.content)
     return response
+
+
+# --- the shell of such a page --------------------------------------------------------------------
+#
+# A page that misses the cache is still rendered through ``web/base.html`` (head, header, footer;
+# ~300 nodes, which ``{% extends %}`` walks again on every render to find its blocks) around
+# the blocks a view wrote in Python (ADR 0054, 0057). For a visitor without a session that shell
+# is the same for every page of a kind but for the blocks: it is rendered once per language,
+# URL name and what the view says it varies with, with a mark in place of each block, kept in
+# the process, and each page is the shell's text with its blocks put in (ADR 0057).
+
+_SHELL_MARK = "yajishellblock"  # letters only: no filter or escaping changes it
+_SHELL_KEYS_MAX = 64
+_shells: dict[tuple[Any, ...], tuple[float, tuple[str, ...]]] = {}
+
+
+def _shells_clear(**kwargs: Any) -> None:
+    _shells.clear()
+
+
+setting_changed.connect(_shells_clear, dispatch_uid="catalog.page_cache.shells")
+
+
+def _shell(
+    request: HttpRequest, template_name: str, context: dict[str, Any], names: list[str]
+) -> tuple[str, ...] | None:
+    """The template rendered with a mark for each block, split around them: text, name, text,
+    …, text. ``None`` when a block does not appear exactly once (rendered as usual then)."""
+    marks = {name: f"{_SHELL_MARK}{name}{_SHELL_MARK}" for name in names}
+    text = render_to_string(template_name, {**context, "page": marks}, request)
+    parts = tuple(re.split(f"{_SHELL_MARK}([a-z_]+){_SHELL_MARK}", text))
+    found = parts[1::2]
+    if sorted(found) != sorted(names):
+        return None
+    return parts
+
+
+def page_shell_render(
+    request: HttpRequest,
+    template_name: str,
+    context: dict[str, Any],
+    *,
+    blocks: dict[str, str],
+    vary: tuple[Any, ...] = (),
+    status: int = 200,
+) -> HttpResponse:
+    """``render(request, template_name, {**context, "page": blocks})``, where the template puts
+    each of ``blocks`` (safe HTML) into ``web/base.html`` as ``{{ page.<name> }}``.
+
+    When ``page_serve`` builds the page for a visitor without a session (``context`` carries
+    its ``shell_ttl`` and placeholders), the rest of the page is taken from a shell kept in the
+    process for ``SHELL_TTL_SECONDS``, keyed by the template, the language, the URL name and
+    ``vary``: so outside the blocks the template may show nothing else of the request or the
+    context (``web/base.html`` shows ``params.q`` in the header's search box: pass it in
+    ``vary``)."""
+    if context.get("shell_ttl") != SHELL_TTL_SECONDS:
+        return render(request, template_name, {**context, "page": blocks}, status=status)
+    match = request.resolver_match
+    key = (template_name, get_language(), match.url_name if match else "", *vary)
+    now = time.monotonic()
+    kept = _shells.get(key)
+    if kept is None or kept[0] <= now:
+        parts = _shell(request, template_name, context, list(blocks))
+        if parts is None:
+            return render(request, template_name, {**context, "page": blocks}, status=status)
+        if len(_shells) >= _SHELL_KEYS_MAX:
+            _shells.clear()
+        kept = _shells[key] = (now + SHELL_TTL_SECONDS, parts)
+    parts = kept[1]
+    out = list(parts)
+    for i in range(1, len(out), 2):
+        out[i] = blocks[out[i]]
+    return HttpResponse("".join(out), status=status)
 
 
 @functools.cache

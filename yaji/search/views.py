@@ -4,17 +4,16 @@ a product view for "trending". Thin: parse, call a selector, render."""
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from yaji.catalog.page_cache import CATALOG, LISTS, page_serve
+from yaji.catalog.page_cache import CATALOG, LISTS, page_serve, page_shell_render
 from yaji.core.errors import ApplicationError
 from yaji.search import services
+from yaji.search.fragments import results_page_html
 from yaji.search.selectors import (
     FACETS,
     PAGE_SIZE,
-    SORTS,
     SearchParams,
     search_run,
     search_trending,
@@ -60,21 +59,31 @@ def results(request: HttpRequest) -> HttpResponse:
 
 
 def _results(request: HttpRequest, params: SearchParams, extra: dict[str, object]) -> HttpResponse:
-    context: dict[str, object] = {"params": params, "sorts": SORTS.items(), **extra}
     status = 200
+    result = trending = error = None
     try:
         result = search_run(params)
     except ApplicationError as exc:
-        context["error"] = exc.message
+        error = exc.message
         status = exc.status
     else:
-        context["result"] = result
         if params.q.strip() and params.page == 1 and result.total:
             services.search_activity_record(kind="query", key=params.q)
         if not result.total:
-            context["trending"] = search_trending(limit=8)
-    template = "search/results.html"
-    return render(request, template, context, status=status)
+            trending = search_trending(limit=8)
+    # The blocks of search/results.html written in Python (ADR 0057; that template is their
+    # reference), put into web/base.html by search/results_page.html.
+    # The header's search box shows the words (web/base.html): the shell varies with them.
+    blocks = results_page_html(params, result=result, error=error, trending=trending)
+    context = {"params": params, **extra}
+    return page_shell_render(
+        request,
+        "search/results_page.html",
+        context,
+        blocks=blocks,
+        vary=(params.q,),
+        status=status,
+    )
 
 
 @require_GET

@@ -150,3 +150,23 @@ def test_htmx_partial_and_full_page_are_kept_apart(product) -> None:  # type: ig
     assert english["X-Page-Cache"] == "miss" and "Intangible Heritage Crafts" in (
         english.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_page_versions_reads_each_name_or_zero(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from yaji.catalog.page_cache import page_versions, page_versions_bump
+
+    names = ["catalog", "lists", "product:7", "product:8"]
+    before = page_versions(names)
+    with django_capture_on_commit_callbacks(execute=True):
+        page_versions_bump("lists", "product:7")
+    with django_capture_on_commit_callbacks(execute=True):
+        page_versions_bump("product:7")
+    after = page_versions(names)
+    expected = tuple(
+        PageVersion.objects.filter(name=name).values_list("value", flat=True).first() or 0
+        for name in names
+    )
+    assert after == expected
+    assert after[1] == before[1] + 1 and after[2] == before[2] + 2 and after[3] == before[3] == 0
+    assert page_versions(["product:8"]) == (0,) and page_versions([]) == ()
