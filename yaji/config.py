@@ -198,6 +198,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Answer registered hot refusals (a sold-out red packet's grab) before Django, from Redis "
         "(ADR 0043); 0 sends every request to Django.",
     ),
+    EnvVar(
+        "YAJI_PG_PREPARE",
+        "1",
+        "PostgreSQL: prepare the red-packet grab's hot raw statements on the server (ADR 0058); "
+        "`0` for a transaction-mode pooler that does not track prepared statements.",
+    ),
 )
 
 

@@ -187,6 +187,8 @@ if YAJI_AUTH_CACHE not in {"auto", "on", "off"}:
     raise ValueError("YAJI_AUTH_CACHE must be auto, on or off")
 # Hot refusals answered before Django (ADR 0043, yaji.core.fastpath).
 YAJI_FAST_PATH = config.env_bool("YAJI_FAST_PATH", True)
+# The grab's hot raw statements prepared on PostgreSQL (ADR 0058, yaji.core.prepared).
+YAJI_PG_PREPARE = config.env_bool("YAJI_PG_PREPARE", True)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

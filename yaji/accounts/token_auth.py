@@ -44,6 +44,7 @@ from django.db.models.expressions import Col
 from yaji.accounts.errors import TokenInvalid
 from yaji.accounts.models import ApiToken, Device, TokenKind, User
 from yaji.core import clock
+from yaji.core.prepared import prepared_cursor
 from yaji.core.redis_lean import LeanScript
 
 ENTRY_TTL_S = 30
@@ -187,7 +188,8 @@ def _row_read(hashed: str, *, touch_at: datetime | None = None) -> _Row | None:
     the minute; the caller still runs ``_valid`` and sets the touched time, see
     :func:`_read_valid`)."""
     statement = _statement()
-    with connection.cursor() as cursor:
+    # Prepared (ADR 0058): the same text on every uncached bearer request.
+    with prepared_cursor() as cursor:
         if touch_at is not None and connection.vendor == "postgresql":
             cursor.execute(
                 statement.sql_touching,

@@ -48,6 +48,7 @@ from yaji.community.selectors import follower_ids, is_follower, play_completed, 
 from yaji.core import clock
 from yaji.core.money import Money
 from yaji.core.outbox import outbox_part, outbox_publish
+from yaji.core.prepared import prepared_cursor
 from yaji.core.sqlparts import (
     REQUIRED_MISSING,
     Part,
@@ -670,7 +671,7 @@ def _claim_read(*, packet_id: int, user: User, risk: RiskReads) -> RedPacket | N
         wallet=wallet_sql,
         risk=f", {risk_sql}" if risk_sql else "",
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # the same text grab after grab (ADR 0058)
         cursor.execute(sql, [user.pk, *escrow_params, *wallet_params, *risk.params, packet_id])
         row = cursor.fetchone()
     if row is None:
@@ -862,7 +863,8 @@ def _claim_commit(
     (three for the last share, which reads the luckiest). SQLite (one writer at a time) runs
     the same writes through the ORM."""
     postgres = connection.vendor == "postgresql"
-    with transaction.atomic(durable=True), connection.cursor() as cursor:
+    # Prepared statements (ADR 0058), as the bench's ceiling sends them.
+    with transaction.atomic(durable=True), prepared_cursor() as cursor:
         reserve = record.reserve() if record is not None else None
         if postgres:
             before = [risk_decision_part(decision=decision), *([reserve] if reserve else [])]

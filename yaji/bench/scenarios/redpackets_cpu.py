@@ -10,8 +10,10 @@ grab and the statements and round trips it sent (counted at psycopg: every ``exe
 every ``BEGIN``/``COMMIT``/``ROLLBACK``/``SAVEPOINT``). ``--profile`` writes a cProfile of the
 timed grabs (read it with ``python -m pstats``).
 
-The database's own CPU is not in the number (another process): what is measured is what the
-server workers spend per grab, which is what the bench's 2 cores share with the load driver.
+The database's own CPU is printed apart (``db_cpu_ms``: the mean CPU of the connection's
+PostgreSQL backend per timed grab, read from ``/proc/<pid>/stat``, so only when the server runs
+on this machine; else ``-``): the bench's 2 cores run the server workers, the PostgreSQL
+backends and the load driver, so both halves count.
 The statements are counted in a pass of their own, so the counting costs nothing in the timed
 pass. The checks of the bench are not repeated; every grab must answer 200.
 """
@@ -110,6 +112,18 @@ def _grab(app: Callable[..., Any], environ: dict[str, Any]) -> tuple[str, bytes]
     return status[0], body
 
 
+def _backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backend ``pid`` has used, if it runs here."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m yaji.bench.scenarios.redpackets_cpu")
     parser.add_argument("--grabs", type=int, default=400)
@@ -166,7 +180,17 @@ def main(argv: list[str] | None = None) -> int:
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     if profiler is not None:
         profiler.enable()
+    backend = connection.connection.info.backend_pid if connection.connection else None
+    db_before = _backend_cpu(backend)
     spent = run(timed)
+    db_after = _backend_cpu(backend)
+    if connection.connection is None or connection.connection.info.backend_pid != backend:
+        db_after = None  # the connection was replaced: its backend's CPU is not the grabs'
+    db_ms = (
+        f"{(db_after - db_before) * 1000 / len(timed):.2f}"
+        if db_before is not None and db_after is not None
+        else "-"
+    )
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile)
@@ -175,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         f"grabs={grabs} shares/packet={args.shares} "
         f"cpu_ms median={statistics.median(spent) * 1000:.2f} "
         f"p25={statistics.quantiles(spent, n=4)[0] * 1000:.2f} "
-        f"mean={statistics.fmean(spent) * 1000:.2f} "
+        f"mean={statistics.fmean(spent) * 1000:.2f} db_cpu_ms={db_ms} "
         f"statements/grab={sum(seen.values()) / grabs:.2f} "
         + " ".join(f"{word}={n:.2f}" for word, n in per.items())
     )
