@@ -222,7 +222,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- logging --------------------------------------------------------------------------------
-LOGGING_CONFIG = "yaji.core.observability.logging_configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import logging.config
 import re
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter, Histogram
@@ -35,19 +33,6 @@ LATENCY = Histogram(
 
 def current_request_id() -> str:
     return request_id_var.get()
-
-
-def logging_configure(config: dict[str, Any]) -> None:
-    """``LOGGING_CONFIG``: Django's ``dictConfig`` of ``LOGGING``, and no caller, thread or
-    process lookups per record — neither formatter prints them, and on the hottest answers
-    (ADR 0043's fast path, one access line each) ``findCaller``'s frame walk and the thread
-    and process names were a fifth of the answer's CPU (ADR 0059; the logging HOWTO's
-    "Optimization" switches). Tracebacks are unaffected."""
-    logging._srcfile = None  # type: ignore[attr-defined]  # documented: skips findCaller
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logging.config.dictConfig(config)
 
 
 class RequestContextFilter(logging.Filter):
