@@ -248,7 +248,7 @@ def _answer(
         path=environ.get("PATH_INFO", ""),
         params=params,
         user_id=found.user_id,
-        headers=_headers(environ),
+        headers=_Headers(environ),
         body=body,
         peeked=found.rider,
     )
@@ -306,10 +306,6 @@ class _Headers(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._all())
-
-
-def _headers(environ: dict[str, Any]) -> Mapping[str, str]:
-    return _Headers(environ)
 
 
 # --- Django's preconditions -------------------------------------------------------------------

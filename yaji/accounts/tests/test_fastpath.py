@@ -218,3 +218,22 @@ def test_the_switch_turns_it_off(settings) -> None:  # type: ignore[no-untyped-d
     assert isinstance(fastpath.fastpath_wrap(django), FastPath)
     settings.YAJI_FAST_PATH = False
     assert fastpath.fastpath_wrap(django) is django
+
+
+def test_fast_request_headers_read_like_a_dict_of_all_of_them() -> None:
+    environ = {
+        "HTTP_IDEMPOTENCY_KEY": "k-1",
+        "HTTP_X_EMPTY": "",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": "",
+        "PATH_INFO": "/x",
+    }
+    headers = fastpath._Headers(environ)
+    assert dict(headers) == {
+        "idempotency-key": "k-1",
+        "x-empty": "",
+        "content-type": "application/json",
+    }
+    assert headers.get("Idempotency-Key") == "k-1"
+    assert headers.get("x-empty") == ""
+    assert headers.get("content-length") is None and "path-info" not in headers
