@@ -37,6 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import Field
 from django.db.models.expressions import Col
@@ -443,19 +444,48 @@ class TokenPeek:
     rider: str | None  # the rider's answer (None: none asked, or it could not ride along)
 
 
-def _redis_cache() -> Any:
+@dataclass(frozen=True, slots=True)
+class _PeekConf:
+    """What every peek would otherwise look up in the settings and the cache handler (a
+    fifth of a fast answer's Python): read once per process, again after ``setting_changed``."""
+
+    backend: Any  # Django's RedisCache, or None: the peek cannot answer
+    location: str | None
+    generation_prefix: str  # the cache's full key of a generation, without the user id
+
+
+_peek_conf: list[_PeekConf] = []
+
+
+def _peek_conf_get() -> _PeekConf:
+    if _peek_conf:
+        return _peek_conf[0]
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
     backend = caches["default"]  # ``cache`` is a proxy to it
-    return backend if isinstance(backend, DjangoRedisCache) else None
+    if not cache_enabled() or not isinstance(backend, DjangoRedisCache):
+        conf = _PeekConf(backend=None, location=None, generation_prefix="")
+    else:
+        conf = _PeekConf(
+            backend=backend,
+            location=str(settings.CACHES["default"].get("LOCATION") or "") or None,
+            generation_prefix=backend.make_key(_generation_key(0))[:-1],
+        )
+    _peek_conf.append(conf)
+    return conf
+
+
+def _peek_conf_clear(**_kwargs: Any) -> None:
+    _peek_conf.clear()
+
+
+setting_changed.connect(_peek_conf_clear, dispatch_uid="yaji.accounts.token_auth.peek_conf")
 
 
 def token_cache_location() -> str | None:
     """The Redis URL the token cache lives at, when it is a shared Redis cache."""
-    if not cache_enabled() or _redis_cache() is None:
-        return None
-    return str(settings.CACHES["default"].get("LOCATION") or "") or None
+    return _peek_conf_get().location
 
 
 _NOT_CACHED = TokenPeek(user_id=None, rider=None)
@@ -484,10 +514,10 @@ def token_cached_peek(
 ) -> TokenPeek:
     """:func:`token_cached_user_id`, with an optional read-only Lua ``rider`` answered in the
     same round trip (see ``_RIDER``; its keys must live in the token cache's Redis)."""
-    if not raw_token.startswith(ACCESS_PREFIX) or not cache_enabled():
-        return _NOT_CACHED
-    redis_cache = _redis_cache()
-    if redis_cache is None:  # YAJI_AUTH_CACHE=on over the in-process cache: not shared
+    conf = _peek_conf_get()
+    redis_cache = conf.backend
+    # None: no cache, or YAJI_AUTH_CACHE=on over the in-process cache (not shared)
+    if not raw_token.startswith(ACCESS_PREFIX) or redis_cache is None:
         return _NOT_CACHED
     client = redis_cache._cache.get_client(write=False)
     script = _peek_scripts.get(rider or "")
@@ -495,7 +525,7 @@ def token_cached_peek(
         source = _PEEK_HEAD + (_RIDER % rider if rider else _PEEK_TAIL)
         script = _peek_scripts[rider or ""] = LeanScript(source)
     hashed = token_hash(raw_token)
-    gen_prefix = redis_cache.make_key(_generation_key(0))[:-1]
+    gen_prefix = conf.generation_prefix
     keys = [redis_cache.make_key(_entry_key(hashed)), redis_cache.make_key(_user_key(hashed))]
     found = script(
         keys=[*keys, *(rider_keys if rider else ())],

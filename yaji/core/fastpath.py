@@ -45,6 +45,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from prometheus_client import Counter
@@ -218,7 +219,8 @@ def _answer(
     if environ.get("HTTP_COOKIE") or "HTTP_TRANSFER_ENCODING" in environ:
         return None  # a session or language cookie, or a streamed body: Django's business
     token = _bearer(environ.get("HTTP_AUTHORIZATION"))
-    if token is None or not _host_allowed(environ) or _https_redirect_due(environ):
+    conf = _conf_get()
+    if token is None or not _host_allowed(environ, conf) or _https_redirect_due(environ, conf):
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -310,12 +312,58 @@ class _Headers(Mapping[str, str]):
 
 # --- Django's preconditions -------------------------------------------------------------------
 
+
+@dataclass(frozen=True, slots=True)
+class _Conf:
+    """The settings the fast path reads per request, read once per process: a lazy
+    ``settings.X`` costs a proxy look-up each, ~20 per answer. Rebuilt after any
+    ``setting_changed`` (tests' ``override_settings``)."""
+
+    forwarded_host: bool
+    allowed_hosts: tuple[str, ...]
+    proxy_ssl_header: tuple[str, str] | None
+    ssl_redirect: bool
+    headers_plain: tuple[tuple[str, str], ...]  # SecurityMiddleware's + X-Frame-Options, http
+    headers_secure: tuple[tuple[str, str], ...]  # the same over https (HSTS when configured)
+
+
+_conf: list[_Conf] = []
+
+
+def _conf_get() -> _Conf:
+    if _conf:
+        return _conf[0]
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    conf = _Conf(
+        forwarded_host=bool(settings.USE_X_FORWARDED_HOST),
+        allowed_hosts=tuple(allowed),
+        proxy_ssl_header=(proxy[0], proxy[1]) if proxy else None,
+        ssl_redirect=bool(settings.SECURE_SSL_REDIRECT),
+        headers_plain=tuple(_static_headers(secure=False)),
+        headers_secure=tuple(_static_headers(secure=True)),
+    )
+    _conf.append(conf)
+    return conf
+
+
+def _memos_clear(**_kwargs: Any) -> None:
+    _conf.clear()
+    _hosts.clear()
+    _languages.clear()
+    _bodies.clear()
+
+
+setting_changed.connect(_memos_clear, dispatch_uid="yaji.core.fastpath.memos")
+
 _hosts: dict[str, bool] = {}
 
 
-def _host_allowed(environ: dict[str, Any]) -> bool:
+def _host_allowed(environ: dict[str, Any], conf: _Conf) -> bool:
     """``HttpRequest.get_host()``'s verdict without a request (memoised per raw host)."""
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+    if conf.forwarded_host and "HTTP_X_FORWARDED_HOST" in environ:
         raw = environ["HTTP_X_FORWARDED_HOST"]
     elif "HTTP_HOST" in environ:
         raw = environ["HTTP_HOST"]
@@ -323,18 +371,15 @@ def _host_allowed(environ: dict[str, Any]) -> bool:
         return False  # Django builds one from SERVER_NAME: rare, let it
     known = _hosts.get(raw)
     if known is None:
-        allowed = settings.ALLOWED_HOSTS
-        if settings.DEBUG and not allowed:
-            allowed = [".localhost", "127.0.0.1", "[::1]"]
         domain, _port = split_domain_port(raw)
-        known = bool(domain) and validate_host(domain, allowed)
+        known = bool(domain) and validate_host(domain, list(conf.allowed_hosts))
         if len(_hosts) < _MEMO_SIZE:
             _hosts[raw] = known
     return known
 
 
-def _secure(environ: dict[str, Any]) -> bool:
-    proxy = settings.SECURE_PROXY_SSL_HEADER
+def _secure(environ: dict[str, Any], conf: _Conf) -> bool:
+    proxy = conf.proxy_ssl_header
     if proxy:
         header, expected = proxy
         value = environ.get(header)
@@ -343,9 +388,9 @@ def _secure(environ: dict[str, Any]) -> bool:
     return environ.get("wsgi.url_scheme") == "https"
 
 
-def _https_redirect_due(environ: dict[str, Any]) -> bool:
+def _https_redirect_due(environ: dict[str, Any], conf: _Conf) -> bool:
     # SecurityMiddleware would redirect (unless exempt — then Django decides, still correct).
-    return bool(settings.SECURE_SSL_REDIRECT) and not _secure(environ)
+    return conf.ssl_redirect and not _secure(environ, conf)
 
 
 # --- the answer -------------------------------------------------------------------------------
@@ -375,10 +420,10 @@ def _language(environ: dict[str, Any]) -> str:
     return found
 
 
-def _static_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+def _static_headers(*, secure: bool) -> list[tuple[str, str]]:
     """What SecurityMiddleware and XFrameOptionsMiddleware add to an API error response."""
     headers = [("X-Frame-Options", settings.X_FRAME_OPTIONS.upper())]
-    if settings.SECURE_HSTS_SECONDS and _secure(environ):
+    if settings.SECURE_HSTS_SECONDS and secure:
         value = f"max-age={settings.SECURE_HSTS_SECONDS}"
         if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
             value += "; includeSubDomains"
@@ -448,6 +493,7 @@ def _respond(
     start_response: StartResponse,
     started: float,
 ) -> list[bytes]:
+    conf = _conf_get()
     language = _language(environ)
     body = _render(error, language)
     incoming = environ.get("HTTP_X_REQUEST_ID", "")
@@ -455,7 +501,7 @@ def _respond(
     status = error.status
     headers = [
         ("Content-Type", "application/json; charset=utf-8"),
-        *_static_headers(environ),
+        *(conf.headers_secure if _secure(environ, conf) else conf.headers_plain),
         ("Vary", "Accept-Language"),
         ("Content-Language", language),
         ("Content-Length", str(len(body))),
