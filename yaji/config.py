@@ -193,6 +193,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "for a single process), `off`.",
     ),
     EnvVar(
+        "YAJI_AUTH_NEAR_CACHE",
+        "1",
+        "With the Redis token cache: every process keeps copies of its entries, kept current by "
+        "Redis pub/sub, so a fast answer needs no Redis round trip (ADR 0060); 0 reads Redis.",
+    ),
+    EnvVar(
         "YAJI_FAST_PATH",
         "1",
         "Answer registered hot refusals (a sold-out red packet's grab) before Django, from Redis "

@@ -185,6 +185,9 @@ YAJI_BENCH_PROBES = config.env_bool("YAJI_BENCH_PROBES")
 YAJI_AUTH_CACHE = config.env("YAJI_AUTH_CACHE", "auto")
 if YAJI_AUTH_CACHE not in {"auto", "on", "off"}:
     raise ValueError("YAJI_AUTH_CACHE must be auto, on or off")
+# Every process keeps near copies of the Redis token entries, kept current by pub/sub, and the
+# fast path reads them first (ADR 0060, yaji.accounts.token_near).
+YAJI_AUTH_NEAR_CACHE = config.env_bool("YAJI_AUTH_NEAR_CACHE", True)
 # Hot refusals answered before Django (ADR 0043, yaji.core.fastpath).
 YAJI_FAST_PATH = config.env_bool("YAJI_FAST_PATH", True)
 # The grab's hot raw statements prepared on PostgreSQL (ADR 0058, yaji.core.prepared).

@@ -44,7 +44,11 @@ from django.db.models.expressions import Col
 
 from yaji.accounts.errors import TokenInvalid
 from yaji.accounts.models import ApiToken, Device, TokenKind, User
+from yaji.accounts.token_near import BUMP as NEAR_BUMP
+from yaji.accounts.token_near import STORE as NEAR_STORE
+from yaji.accounts.token_near import bump_message, near_tokens, store_head
 from yaji.core import clock
+from yaji.core.cache import EVENTS_CHANNEL
 from yaji.core.prepared import prepared_cursor
 from yaji.core.redis_lean import LeanScript
 
@@ -312,8 +316,47 @@ def _generation_current(user_id: int) -> str:
 
 def _entry_store(hashed: str, entry: _Entry, token: ApiToken, now: datetime) -> None:
     ttl = min(ENTRY_TTL_S, int((token.expires_at - now).total_seconds()))
-    if ttl > 0 and entry.generation:
+    if ttl <= 0 or not entry.generation:
+        return
+    conf = _peek_conf_get()
+    backend = conf.backend
+    if backend is None:  # the in-process cache (YAJI_AUTH_CACHE=on without Redis)
         cache.set(_entry_key(hashed), entry, ttl)
+        return
+    # Stored as cache.set would, and announced to every process's near copies (ADR 0060) in
+    # the same script, only if the generation it carries is still the user's.
+    dumps = backend._cache._serializer.dumps
+    client = backend._cache.get_client(write=True)
+    _scripts_get(client)[0](
+        keys=[
+            backend.make_key(_entry_key(hashed)),
+            backend.make_key(_generation_key(entry.user_id)),
+        ],
+        args=[
+            dumps(entry),
+            ttl,
+            dumps(entry.generation),
+            conf.channel,
+            store_head(
+                hashed=hashed, user_id=entry.user_id, ttl_s=ttl, generation=entry.generation
+            ),
+        ],
+        client=client,
+    )
+
+
+_scripts: dict[int, tuple[Any, Any]] = {}
+
+
+def _scripts_get(client: Any) -> tuple[Any, Any]:
+    """The store and bump scripts (token_near) registered on ``client``."""
+    found = _scripts.get(id(client))
+    if found is None or found[0].registered_client is not client:
+        found = _scripts[id(client)] = (
+            client.register_script(NEAR_STORE),
+            client.register_script(NEAR_BUMP),
+        )
+    return found
 
 
 def _authenticate_cached(hashed: str, now: datetime) -> ApiToken:
@@ -381,9 +424,14 @@ def auth_generation_bump(*, user_ids: Iterable[int], token_hashes: Iterable[str]
         return
 
     def bump() -> None:
+        generations = {u: secrets.token_hex(8) for u in users}
+        backend = _peek_conf_get().backend
+        if backend is not None:
+            _bump_redis(backend, generations, hashes)
+            return
         if users:
             cache.set_many(
-                {_generation_key(u): secrets.token_hex(8) for u in users}, GENERATION_TTL_S
+                {_generation_key(u): g for u, g in generations.items()}, GENERATION_TTL_S
             )
         if hashes:
             cache.delete_many([_entry_key(h) for h in hashes])
@@ -391,6 +439,21 @@ def auth_generation_bump(*, user_ids: Iterable[int], token_hashes: Iterable[str]
     bump()
     if connection.in_atomic_block:
         transaction.on_commit(bump, robust=True)
+
+
+def _bump_redis(backend: Any, generations: dict[int, str], hashes: list[str]) -> None:
+    """The new generations set and the revoked entries deleted as cache.set_many and
+    delete_many would, and the change published to every process's near copies, in one
+    script: Redis never holds a bump whose message was not sent (ADR 0060)."""
+    dumps = backend._cache._serializer.dumps
+    client = backend._cache.get_client(write=True)
+    keys = [backend.make_key(_generation_key(u)) for u in generations]
+    keys += [backend.make_key(_entry_key(h)) for h in hashes]
+    message = bump_message(generations=generations, hashes=hashes)
+    args = [len(generations), GENERATION_TTL_S, _peek_conf_get().channel, message]
+    _scripts_get(client)[1](
+        keys=keys, args=[*args, *(dumps(g) for g in generations.values())], client=client
+    )
 
 
 def _user_row_changed(sender: type, instance: User, **kwargs: Any) -> None:
@@ -452,6 +515,8 @@ class _PeekConf:
     backend: Any  # Django's RedisCache, or None: the peek cannot answer
     location: str | None
     generation_prefix: str  # the cache's full key of a generation, without the user id
+    channel: str  # the cache's events channel (ADR 0060), a full key
+    near: bool  # look up this process's near copies first (YAJI_AUTH_NEAR_CACHE)
 
 
 _peek_conf: list[_PeekConf] = []
@@ -465,12 +530,14 @@ def _peek_conf_get() -> _PeekConf:
 
     backend = caches["default"]  # ``cache`` is a proxy to it
     if not cache_enabled() or not isinstance(backend, DjangoRedisCache):
-        conf = _PeekConf(backend=None, location=None, generation_prefix="")
+        conf = _PeekConf(backend=None, location=None, generation_prefix="", channel="", near=False)
     else:
         conf = _PeekConf(
             backend=backend,
             location=str(settings.CACHES["default"].get("LOCATION") or "") or None,
             generation_prefix=backend.make_key(_generation_key(0))[:-1],
+            channel=backend.make_key(EVENTS_CHANNEL),
+            near=bool(getattr(settings, "YAJI_AUTH_NEAR_CACHE", True)),
         )
     _peek_conf.append(conf)
     return conf
@@ -520,11 +587,20 @@ def token_cached_peek(
     if not raw_token.startswith(ACCESS_PREFIX) or redis_cache is None:
         return _NOT_CACHED
     client = redis_cache._cache.get_client(write=False)
+    loads = redis_cache._cache._serializer.loads
+    hashed = token_hash(raw_token)
+    if conf.near:
+        near = near_tokens.lookup(hashed, client=client, channel=conf.channel)
+        if near is not None:
+            entry = loads(near[2])
+            if isinstance(entry, _Entry) and (entry.user_id, entry.generation) == near[:2]:
+                live = _entry_live_user(entry, now)
+                # The rider was not asked: the caller reads for itself, if it needs to.
+                return TokenPeek(user_id=live, rider=None) if live is not None else _NOT_CACHED
     script = _peek_scripts.get(rider or "")
     if script is None:
         source = _PEEK_HEAD + (_RIDER % rider if rider else _PEEK_TAIL)
         script = _peek_scripts[rider or ""] = LeanScript(source)
-    hashed = token_hash(raw_token)
     gen_prefix = conf.generation_prefix
     keys = [redis_cache.make_key(_entry_key(hashed)), redis_cache.make_key(_user_key(hashed))]
     found = script(
@@ -534,7 +610,6 @@ def token_cached_peek(
     )
     if not found:
         return _NOT_CACHED
-    loads = redis_cache._cache._serializer.loads
     entry = loads(found[0])
     if not isinstance(entry, _Entry):
         return _NOT_CACHED
@@ -547,17 +622,24 @@ def token_cached_peek(
         raw_generation = client.get(redis_cache.make_key(_generation_key(entry.user_id)))
     if raw_generation is None or loads(raw_generation) != entry.generation:
         return _NOT_CACHED
+    live = _entry_live_user(entry, now)
+    return TokenPeek(user_id=live, rider=answer) if live is not None else _NOT_CACHED
+
+
+def _entry_live_user(entry: _Entry, now: datetime) -> int | None:
+    """The entry's user id if Django's cached authentication would accept it now without
+    writing anything (its generation already checked by the caller)."""
     statement = _statement()
     _id, _device, expires_at, revoked_at, last_used_at = _convert(
         entry.row.token, statement.token_converters
     )
     if revoked_at is not None or expires_at <= now:
-        return _NOT_CACHED
+        return None
     if not _user_active(entry.row, statement):
-        return _NOT_CACHED
+        return None
     if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
-        return _NOT_CACHED  # Django would record the use (and re-store the entry): let it
-    return TokenPeek(user_id=entry.user_id, rider=answer)
+        return None  # Django would record the use (and re-store the entry): let it
+    return entry.user_id
 
 
 def _user_active(row: _Row, statement: _Statement) -> bool:

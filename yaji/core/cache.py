@@ -15,6 +15,11 @@ from typing import Any
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
+# One pub/sub channel per cache (its key prefix and version make the full name): processes
+# that keep near copies of cache entries hear of changes on it (ADR 0060).
+EVENTS_CHANNEL = "events"
+CLEARED = b"C"  # the message of a cleared cache
+
 
 class _ReusingClient(RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -33,3 +38,9 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _ReusingClient
+
+    def clear(self) -> None:
+        """FLUSHDB, and then tell every process's near copies of cache entries (ADR 0060:
+        the bearer-token copies) that everything is gone."""
+        super().clear()
+        self._cache.get_client(write=True).publish(self.make_key(EVENTS_CHANNEL), CLEARED)

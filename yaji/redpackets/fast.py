@@ -25,11 +25,15 @@ the gate's invariant and reconciliation are untouched.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from yaji.core import clock
 from yaji.core.errors import ApplicationError
@@ -128,20 +132,99 @@ def _answer(verdict: str) -> ApplicationError | None:
     return error
 
 
+# --- drained packets, per process (ADR 0060) --------------------------------------------------
+#
+# With the token read from the process's near copies, the gate's peek would be the answer's only
+# Redis call. A packet the gate holds as finished (``done``), or open with no slot left and
+# nothing pending, stays so: no grab can be admitted again (the gate's invariant; only a repair
+# — a rebuild, reconciliation — changes it). So the peek's answer for such a packet is read
+# once per SNAPSHOT_S per process: its claimants (the peek sends them to Django), ``finished``
+# or ``drained`` and its expiry (a drained packet past its expiry is "expired", not "all taken").
+SNAPSHOT_S = 1.0
+_SNAPSHOT_MAX = 1024
+_SNAPSHOT = """
+local left = redis.call('GET', KEYS[1])
+if not left then return false end
+local done = redis.call('HGET', KEYS[4], 'done')
+local kind = 'finished'
+if done ~= 'finished' then
+  if done == 'expired' or redis.call('HGET', KEYS[4], 'open') ~= '1' then return false end
+  if redis.call('ZCARD', KEYS[3]) > 0 or tonumber(left) > 0 then return false end
+  kind = 'drained'
+end
+local out = {kind, redis.call('HGET', KEYS[4], 'exp') or '0'}
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[2])) do out[#out + 1] = member end
+return out
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Drained:
+    until: float  # time.monotonic(); a failed snapshot is remembered too, so not retried per grab
+    finished: bool  # done = finished: "all taken" whatever the time
+    exp_ms: int  # drained, not finished: "all taken" only before this (0: no expiry)
+    claimants: frozenset[int] | None  # None: not drained (the peek decides)
+
+
+_drained: dict[int, _Drained] = {}
+_snapshot_script: list[Any] = []
+
+
+def _drained_verdict(packet_id: int, user_id: int, now_ms: int) -> str | None:
+    """What the peek would answer from the kept snapshot: ``taken``, ``already`` (Django
+    answers) or None (no fresh snapshot: ask the gate)."""
+    known = _drained.get(packet_id)
+    if known is None or known.claimants is None or known.until <= time.monotonic():
+        return None
+    if user_id in known.claimants:
+        return "already"
+    if known.finished or not (0 < known.exp_ms <= now_ms):
+        return "taken"
+    return None  # drained and expired since: the peek says "expired"
+
+
+def _drained_note(gate: PacketGate, packet_id: int) -> None:
+    """After the gate said "all taken": keep its snapshot (at most once per SNAPSHOT_S)."""
+    known = _drained.get(packet_id)
+    if known is not None and known.until > time.monotonic():
+        return
+    if not _snapshot_script:
+        _snapshot_script.append(gate.client.register_script(_SNAPSHOT))
+    raw = _snapshot_script[0](keys=gate.keys(packet_id), client=gate.client)
+    until = time.monotonic() + SNAPSHOT_S
+    if len(_drained) >= _SNAPSHOT_MAX:
+        _drained.clear()
+    if not raw:
+        _drained[packet_id] = _Drained(until=until, finished=False, exp_ms=0, claimants=None)
+        return
+    kind, exp, *members = (x.decode() if isinstance(x, bytes) else str(x) for x in raw)
+    _drained[packet_id] = _Drained(
+        until=until,
+        finished=kind == "finished",
+        exp_ms=int(exp),
+        claimants=frozenset(int(m) for m in members),
+    )
+
+
 @fast_route("POST", r"/api/v1/red-packets/(?P<packet_id>[0-9]{1,18})/claim", peek=GATE_PEEK)
 def claim(request: FastRequest) -> ApplicationError | None:
     key = request.headers.get("idempotency-key")
     if key is None or not IDEMPOTENCY_KEY.match(key) or not _payload_valid(request.body):
         return None
     verdict = request.peeked
+    packet_id = int(request.params["packet_id"])
     if verdict is None:
+        now_ms = _ms(clock.now())
+        verdict = _drained_verdict(packet_id, request.user_id, now_ms)
+        if verdict is not None:
+            return _answer(verdict)
         gate = packet_gate()
         if gate is None:
             return None
-        verdict = gate_peek(
-            gate,
-            packet_id=int(request.params["packet_id"]),
-            user_id=request.user_id,
-            now_ms=_ms(clock.now()),
-        )
+        verdict = gate_peek(gate, packet_id=packet_id, user_id=request.user_id, now_ms=now_ms)
+    if verdict == "taken":
+        gate = packet_gate()
+        if gate is not None:
+            with contextlib.suppress(RedisError):  # no snapshot: the next grab asks the gate
+                _drained_note(gate, packet_id)
     return _answer(verdict)

@@ -37,6 +37,27 @@ pytestmark = [
 HOST = "testserver"
 
 
+@pytest.fixture(autouse=True, params=["near", "redis"])
+def token_source(request, settings) -> str:  # type: ignore[no-untyped-def]
+    """Every situation twice: the token read from the process's near copies (ADR 0060; the
+    subscription made before the test, so every entry it stores is copied), and from Redis."""
+    from yaji.accounts.token_near import near_tokens
+    from yaji.redpackets import fast as fast_module
+
+    fast_module._drained.clear()
+    near_tokens.close()
+    settings.YAJI_AUTH_NEAR_CACHE = request.param == "near"
+    if request.param == "near":
+        from django.core.cache import cache
+
+        from yaji.accounts.token_auth import _peek_conf_get
+
+        near_tokens._retry_at = 0.0
+        near_tokens.lookup("-", client=cache._cache.get_client(), channel=_peek_conf_get().channel)
+        assert near_tokens._connection is not None, "subscribed"
+    return str(request.param)
+
+
 class Caller:
     """A signed-in client without cookies, whose token the cache has seen twice (as a grabber
     who opened the packet first)."""
@@ -292,11 +313,16 @@ def test_a_touch_due_goes_to_django(monkeypatch) -> None:  # type: ignore[no-unt
     assert fast(claim_path(packet_id), loser.token) is not None  # … and the cache has it
 
 
-def test_redis_down_fails_open(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_redis_down_fails_open(monkeypatch, token_source) -> None:  # type: ignore[no-untyped-def]
+    if token_source == "near":
+        pytest.skip("near copies without Redis: yaji/accounts/tests/test_token_near.py")
     packet_id, _winner = sold_out()
     loser = Caller()
     loser.warm()
     assert fast(claim_path(packet_id), loser.token) is not None
+    from yaji.redpackets import fast as fast_module
+
+    fast_module._drained.clear()  # the kept snapshot would answer without the gate
     down = PacketGate("redis://127.0.0.1:1/0")
     monkeypatch.setattr("yaji.redpackets.fast.packet_gate", lambda: down)
     assert fast(claim_path(packet_id), loser.token) is None
@@ -309,7 +335,7 @@ def test_redis_down_fails_open(monkeypatch) -> None:  # type: ignore[no-untyped-
     assert fast(claim_path(packet_id), loser.token) is None
 
 
-def test_one_redis_round_trip_per_fast_answer(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_redis_round_trips_per_fast_answer(monkeypatch, token_source) -> None:  # type: ignore[no-untyped-def]
     packet_id, _winner = sold_out()
     loser = Caller()
     loser.warm()
@@ -327,7 +353,16 @@ def test_one_redis_round_trip_per_fast_answer(monkeypatch) -> None:  # type: ign
     assert fast(claim_path(packet_id), loser.token) is not None  # may open its connection
     sent.clear()
     assert fast(claim_path(packet_id), loser.token) is not None
-    assert sent == [b"EVALSHA"]  # the token, its generation and the gate's peek at once
+    if token_source == "near":
+        # The token from the near copy, the drained packet from the kept snapshot.
+        assert sent == []
+    else:
+        assert sent == [b"EVALSHA"]  # the token, its generation and the gate's peek at once
+    other = Caller()
+    other.warm()
+    sent.clear()
+    assert fast(claim_path(packet_id), other.token) is not None
+    assert sent == ([] if token_source == "near" else [b"EVALSHA"])
 
 
 def test_without_the_user_id_key_the_gate_is_read_apart() -> None:
@@ -341,3 +376,78 @@ def test_without_the_user_id_key_the_gate_is_read_apart() -> None:
     cache.delete(token_auth._user_key(token_auth.token_hash(loser.token)))  # expired first
     status, body = same_answer(claim_path(packet_id), loser.token)
     assert status == 409 and body["code"] == "packet_finished"
+
+
+# --- drained packets from the kept snapshot (ADR 0060) ----------------------------------------
+
+
+def test_the_snapshot_still_sends_a_drained_packets_claimants_to_django() -> None:
+    from yaji.redpackets import fast as fast_module
+
+    packet_id, winner = sold_out()
+    loser = Caller()
+    loser.warm()
+    winner.warm()
+    path = claim_path(packet_id)
+    assert fast(path, loser.token) is not None  # "all taken": the snapshot is kept
+    kept = fast_module._drained[packet_id]
+    assert kept.claimants == {winner.user.pk} and not kept.finished
+    assert fast(path, winner.token) is None  # a retry of a win: Django replays it
+    status, body = same_answer(path, loser.token)
+    assert status == 409 and body["code"] == "packet_finished"
+
+
+def _expiring_soon(packet_id: int) -> Any:
+    """The packet (and its gate) expire in two seconds; returns a time just past that."""
+    soon = clock.now() + timedelta(seconds=2)
+    RedPacket.objects.filter(pk=packet_id).update(expires_at=soon)
+    gate = gate_module.packet_gate()
+    assert gate is not None
+    gate.client.hset(gate.keys(packet_id)[3], "exp", int(soon.timestamp() * 1000))
+    return soon + timedelta(seconds=1)
+
+
+def test_a_drained_packet_past_its_expiry_is_expired_not_all_taken(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    packet_id, _winner = sold_out()
+    later = _expiring_soon(packet_id)
+    loser = Caller()
+    loser.warm()
+    path = claim_path(packet_id)
+    assert fast(path, loser.token) is not None  # snapshot kept, with the packet's expiry
+    monkeypatch.setattr(clock, "now", lambda: later)
+    status, body = same_answer(path, loser.token, lang="en")
+    assert status == 410 and body["code"] == "packet_expired"
+
+
+def test_a_finished_packet_is_all_taken_even_past_its_expiry(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from yaji.redpackets import fast as fast_module
+
+    packet_id, _winner = sold_out()
+    later = _expiring_soon(packet_id)
+    gate = gate_module.packet_gate()
+    assert gate is not None
+    gate.client.hset(gate.keys(packet_id)[3], "done", "finished")  # as close() leaves it
+    loser = Caller()
+    loser.warm()
+    assert fast(claim_path(packet_id), loser.token) is not None
+    assert fast_module._drained[packet_id].finished
+    monkeypatch.setattr(clock, "now", lambda: later)
+    status, body = same_answer(claim_path(packet_id), loser.token)
+    assert status == 409 and body["code"] == "packet_finished"
+
+
+def test_the_snapshot_is_read_again_after_its_second(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from yaji.redpackets import fast as fast_module
+
+    packet_id, _winner = sold_out()
+    loser = Caller()
+    loser.warm()
+    path = claim_path(packet_id)
+    assert fast(path, loser.token) is not None
+    first = fast_module._drained[packet_id]
+    assert fast(path, loser.token) is not None
+    assert fast_module._drained[packet_id] is first  # within its second: kept
+    now = fast_module.time.monotonic()
+    monkeypatch.setattr(fast_module.time, "monotonic", lambda: now + fast_module.SNAPSHOT_S)
+    assert fast(path, loser.token) is not None
+    assert fast_module._drained[packet_id] is not first
