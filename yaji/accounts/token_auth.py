@@ -21,6 +21,9 @@ instances cost more than the indexed look-up itself.
   since it must not depend on every writer remembering). Revocation also deletes the entries
   of the revoked tokens. A missing generation never matches, so an evicted generation key fails
   safe (a database read), never open.
+* **Near copies** (ADR 0060, ``token_near``): with Redis, storing an entry and bumping a
+  generation are Lua scripts that also publish the change, so every process can keep copies of
+  the entries; the fast path's read-only peek looks at them first.
 * **The touch**: ``last_used_at`` stays throttled to once per ``TOKEN_TOUCH_INTERVAL`` per token
   and is one statement; on PostgreSQL the device's ``last_seen_at`` is updated in the same
   statement (a data-modifying CTE), on SQLite by a second one.

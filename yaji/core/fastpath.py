@@ -20,8 +20,8 @@ What happens before a handler runs — everything cheap, and any doubt means Dja
 * Django's own preconditions that change the answer: the Host must be one Django accepts
   (``ALLOWED_HOSTS``, else Django's 400), no HTTPS redirect due (``SECURE_SSL_REDIRECT``);
 * identity: ``Authorization: Bearer <token>`` parsed as ninja parses it, found valid in the
-  bearer-token cache (ADR 0036) — same keys, expiry and auth generation, and no "last used"
-  touch due (:func:`yaji.accounts.token_auth.token_cached_user_id`). A request with a cookie
+  bearer-token cache (ADR 0036; or in the process's near copy of its entry, ADR 0060) — same
+  keys, expiry and auth generation, and no "last used" touch due (:func:`yaji.accounts.token_auth.token_cached_user_id`). A request with a cookie
   (a session, a language cookie) or a body that is chunked or large goes to Django;
 * any exception (Redis down, a handler bug) is logged once per minute and Django answers.
 

@@ -20,7 +20,9 @@ this handler mirrors it (anything it cannot mirror cheaply goes to Django):
    (Django).
 
 The peek below is that order as one read-only Lua script: it changes nothing in the gate, so
-the gate's invariant and reconciliation are untouched.
+the gate's invariant and reconciliation are untouched. When the token came from the process's
+near copies (ADR 0060) the peek is asked apart, unless a fresh snapshot of a drained packet
+(below) already decides: then the answer needs no Redis call at all.
 """
 
 from __future__ import annotations
