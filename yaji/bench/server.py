@@ -23,6 +23,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from yaji.core.management.commands.serve import web_workers_default
+
 HOST = "127.0.0.1"  # load tests never leave this machine
 START_TIMEOUT_S = 240.0
 # gunicorn kills a worker silent for longer than this; on a busy shared machine importing the
@@ -38,7 +40,7 @@ def free_port() -> int:
 
 
 def default_workers() -> int:
-    return 2 * (os.cpu_count() or 1) + 1  # what `yaji serve` picks on PostgreSQL
+    return web_workers_default()  # what `yaji serve` picks on PostgreSQL (ADR 0061)
 
 
 class BenchServer:

@@ -4,7 +4,8 @@ ADR 0052), with the background worker embedded.
 WSGI on purpose (ADR: ASGI measured 3–4x slower for Django here). Defaults:
 
 * ``--workers``: 1 on SQLite (one writer at a time anyway, and one process keeps the embedded
-  worker single), ``2 × CPU cores + 1`` on PostgreSQL;
+  worker single), ``CPU cores + 1`` on PostgreSQL (ADR 0061: on 2 cores, 3 processes served
+  every measured path faster than 5 — the database and the load share those cores);
 * ``--threads``: 8 per worker (gthread; granian's blocking threads). On PostgreSQL,
   workers × (threads + 3 background threads) is kept below the server's ``max_connections``
   minus a reserve, lowering the thread count with a warning if needed, because every thread
@@ -178,6 +179,12 @@ def _granian_wsgi_worker(*args: Any, **kwargs: Any) -> None:
             multiprocess.mark_process_dead(os.getpid())
 
 
+def web_workers_default() -> int:
+    """Web processes on PostgreSQL: one per core and one more to cover a process waiting on the
+    database (ADR 0061; gunicorn's 2 × cores + 1 was slower on every measured path here)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def _granian_run(*, addr: str, port: int, workers: int, threads: int, embed: bool) -> None:
     from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
@@ -249,9 +256,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         addr, port = parse_addrport(options["addrport"])
-        workers = options["workers"] or (
-            (2 * (os.cpu_count() or 1) + 1) if settings.IS_POSTGRES else 1
-        )
+        workers = options["workers"] or (web_workers_default() if settings.IS_POSTGRES else 1)
         threads = options["threads"]
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1")
