@@ -49,7 +49,8 @@ from yaji.core.cache import CLEARED
 
 logger = logging.getLogger(__name__)
 
-MAX_ENTRIES = 200_000  # beyond: drop every copy (fail safe, reads Redis again)
+# An entry is ~330 bytes; beyond this many, every copy is dropped (fail safe: Redis is read).
+MAX_ENTRIES = 50_000
 RESUBSCRIBE_AFTER_S = 1.0
 
 # Store an entry and announce it. KEYS: the entry, its user's generation key. ARGV: the entry as
