@@ -93,20 +93,3 @@ def test_postgres_vector_column_and_gin_index(pair) -> None:  # type: ignore[no-
     # ts_rank with the title as weight A puts the title match first.
     assert _ranked("丝巾") == [in_title.pk, in_story.pk]
     assert backend_get().count() == 2
-
-
-@postgres_only
-@pytest.mark.django_db
-def test_postgres_search_statements_take_the_index_without_parallel_workers() -> None:
-    def show(name: str) -> str:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SHOW {name}")
-            return str(cursor.fetchone()[0])
-
-    before = (show("enable_seqscan"), show("max_parallel_workers_per_gather"))
-    with PostgresBackend().planned():
-        assert show("enable_seqscan") == "off"
-        assert show("max_parallel_workers_per_gather") == "0"  # ADR 0062
-    assert (show("enable_seqscan"), show("max_parallel_workers_per_gather")) == before
-    with PostgresBackend().planned(text=False):  # browsing: the server's own settings
-        assert (show("enable_seqscan"), show("max_parallel_workers_per_gather")) == before
