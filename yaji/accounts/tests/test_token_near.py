@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from redis.connection import AbstractConnection
 
 from yaji.accounts import services, token_auth, token_near
 from yaji.accounts.tests.factories import PASSWORD, UserFactory
 from yaji.accounts.token_near import NearTokens, near_tokens
 from yaji.core import clock
+from yaji.testing.redis_commands import redis_commands_counted
 
 pytestmark = [
     pytest.mark.django_db,
@@ -81,16 +81,7 @@ def _has(copies: NearTokens, hashed: str) -> bool:
 
 @pytest.fixture
 def redis_commands(monkeypatch):  # type: ignore[no-untyped-def]
-    sent: list[bytes] = []
-    real = AbstractConnection.send_packed_command
-
-    def counting(self, command, *args, **kwargs):  # type: ignore[no-untyped-def]
-        packed = b"".join(command) if isinstance(command, list | tuple) else command
-        sent.append(packed.split(b"\r\n")[2])
-        return real(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
-    return sent
+    return redis_commands_counted(monkeypatch)
 
 
 def test_a_stored_entry_reaches_every_process_and_answers_without_redis(

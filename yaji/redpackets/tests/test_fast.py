@@ -16,7 +16,6 @@ import pytest
 import redis
 from django.conf import settings
 from django.test import Client, RequestFactory
-from redis.connection import AbstractConnection
 
 from yaji.accounts import services as accounts
 from yaji.accounts.tests.factories import PASSWORD
@@ -28,6 +27,7 @@ from yaji.redpackets.models import Audience, RedPacket
 from yaji.redpackets.services import red_packet_claim, red_packet_send
 from yaji.redpackets.tests.factories import UserFactory, funded_user, reconcile_ok
 from yaji.risk.models import RiskReview, RuleCode
+from yaji.testing.redis_commands import redis_commands_counted
 
 pytestmark = [
     pytest.mark.django_db,
@@ -339,17 +339,7 @@ def test_redis_round_trips_per_fast_answer(monkeypatch, token_source) -> None:  
     packet_id, _winner = sold_out()
     loser = Caller()
     loser.warm()
-    sent: list[bytes] = []
-    real = AbstractConnection.send_packed_command
-
-    def counting(self, command, *args, **kwargs):  # type: ignore[no-untyped-def]
-        # Every command on any connection, redis-py's pool or the fast path's own (ADR 0059),
-        # by its name: RESP's first bulk string.
-        packed = b"".join(command) if isinstance(command, list | tuple) else command
-        sent.append(packed.split(b"\r\n")[2])
-        return real(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    sent = redis_commands_counted(monkeypatch)
     assert fast(claim_path(packet_id), loser.token) is not None  # may open its connection
     sent.clear()
     assert fast(claim_path(packet_id), loser.token) is not None
