@@ -101,6 +101,7 @@ class NearTokens:
         self._generations: dict[int, str] = {}  # the latest announced by a bump
         self._connection: Any = None
         self._pid = 0
+        self._subscribed_to: tuple[str, int] = ("", 0)
         self._retry_at = 0.0
 
     # --- public ---
@@ -119,9 +120,6 @@ class NearTokens:
                 return None
             return copy.user_id, copy.generation, copy.raw
 
-    def size(self) -> int:
-        return len(self._copies)
-
     def close(self) -> None:
         with self._lock:
             self._reset()
@@ -129,15 +127,17 @@ class NearTokens:
     # --- the subscription ---
 
     def _live(self, client: Redis, channel: str) -> bool:
-        if self._connection is not None and self._pid == os.getpid():
+        if self._connection is not None and self._pid != os.getpid():
+            self._reset(forked=True)
+        if self._connection is not None and self._subscribed_to != (channel, id(client)):
+            self._reset()  # another cache (its settings changed): these copies are not its
+        if self._connection is not None:
             try:
                 self._drain()
                 return True
             except Exception:  # any read failure: messages may be lost
                 logger.warning("auth events: subscription lost; reading Redis", exc_info=True)
                 self._reset()
-        elif self._pid != os.getpid():
-            self._reset(forked=True)
         now = time.monotonic()
         if now < self._retry_at:
             return False
@@ -163,6 +163,7 @@ class NearTokens:
             connection.disconnect()
             raise RuntimeError(f"unexpected SUBSCRIBE reply: {reply!r}")
         self._connection, self._pid = connection, os.getpid()
+        self._subscribed_to = (channel, id(client))
 
     def _drain(self) -> None:
         connection = self._connection

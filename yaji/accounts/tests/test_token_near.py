@@ -192,3 +192,12 @@ def test_off_reads_redis(settings, near, redis_commands) -> None:  # type: ignor
     redis_commands.clear()
     assert grabber.peek() == grabber.user.pk
     assert redis_commands == [b"EVALSHA"]
+
+
+def test_another_cache_is_subscribed_afresh(near) -> None:  # type: ignore[no-untyped-def]
+    grabber = Grabber()
+    grabber.warm()
+    assert _has(near, grabber.hashed)
+    # The cache's settings changed (a new client, another prefix): its events are elsewhere.
+    assert near.lookup(grabber.hashed, client=_client(), channel=_channel() + "-other") is None
+    assert near._copies == {}
