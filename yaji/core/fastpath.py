@@ -21,8 +21,9 @@ What happens before a handler runs — everything cheap, and any doubt means Dja
   (``ALLOWED_HOSTS``, else Django's 400), no HTTPS redirect due (``SECURE_SSL_REDIRECT``);
 * identity: ``Authorization: Bearer <token>`` parsed as ninja parses it, found valid in the
   bearer-token cache (ADR 0036; or in the process's near copy of its entry, ADR 0060) — same
-  keys, expiry and auth generation, and no "last used" touch due (:func:`yaji.accounts.token_auth.token_cached_user_id`). A request with a cookie
-  (a session, a language cookie) or a body that is chunked or large goes to Django;
+  keys, expiry and auth generation, and no "last used" touch due
+  (:func:`yaji.accounts.token_auth.token_cached_user_id`). A request with a cookie (a session,
+  a language cookie) or a body that is chunked or large goes to Django;
 * any exception (Redis down, a handler bug) is logged once per minute and Django answers.
 
 Each fast answer is counted in ``yaji_http_requests_total`` (route ``fast:<pattern>``) and in
