@@ -51,7 +51,7 @@ from yaji.accounts.token_near import BUMP as NEAR_BUMP
 from yaji.accounts.token_near import STORE as NEAR_STORE
 from yaji.accounts.token_near import bump_message, near_tokens, store_head
 from yaji.core import clock
-from yaji.core.cache import EVENTS_CHANNEL
+from yaji.core.cache import events_channel
 from yaji.core.prepared import prepared_cursor
 from yaji.core.redis_lean import LeanScript
 
@@ -539,7 +539,7 @@ def _peek_conf_get() -> _PeekConf:
             backend=backend,
             location=str(settings.CACHES["default"].get("LOCATION") or "") or None,
             generation_prefix=backend.make_key(_generation_key(0))[:-1],
-            channel=backend.make_key(EVENTS_CHANNEL),
+            channel=events_channel(backend),
             near=bool(getattr(settings, "YAJI_AUTH_NEAR_CACHE", True)),
         )
     _peek_conf.append(conf)

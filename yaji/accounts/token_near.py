@@ -3,8 +3,8 @@
 The fast path (ADR 0043) answers "all taken" without Django, but each answer still made one
 Redis round trip to read the token's cache entry — on these VMs more than half of the answer's
 CPU. This module keeps a copy of the entries **in the process**, and Redis tells every process
-of each change on the cache's events channel (``yaji.core.cache.EVENTS_CHANNEL``, a full key
-of the cache):
+of each change on the cache's events channel (``yaji.core.cache.events_channel``: the cache's
+key prefix and its Redis database are in the name, so two caches on one server never mix):
 
 * **An entry stored** (``token_auth._entry_store``) is stored and announced by one Lua script,
   which publishes it only if the user's generation key still holds the entry's generation:

@@ -15,10 +15,18 @@ from typing import Any
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-# One pub/sub channel per cache (its key prefix and version make the full name): processes
-# that keep near copies of cache entries hear of changes on it (ADR 0060).
+# One pub/sub channel per cache: processes that keep near copies of cache entries hear of
+# changes on it (ADR 0060).
 EVENTS_CHANNEL = "events"
 CLEARED = b"C"  # the message of a cleared cache
+
+
+def events_channel(backend: Any) -> str:
+    """The events channel of a Redis cache backend. Channels are one namespace per Redis server,
+    not per database: the full name has the cache's key prefix and version (``make_key``) and
+    its database number, so two caches on one server never hear each other."""
+    db = backend._cache.get_client(write=True).connection_pool.connection_kwargs.get("db", 0)
+    return str(backend.make_key(f"{EVENTS_CHANNEL}:{db}"))
 
 
 class _ReusingClient(RedisCacheClient):
@@ -43,4 +51,4 @@ class RedisCache(DjangoRedisCache):
         """FLUSHDB, and then tell every process's near copies of cache entries (ADR 0060:
         the bearer-token copies) that everything is gone."""
         super().clear()
-        self._cache.get_client(write=True).publish(self.make_key(EVENTS_CHANNEL), CLEARED)
+        self._cache.get_client(write=True).publish(events_channel(self), CLEARED)

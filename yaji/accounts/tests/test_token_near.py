@@ -201,3 +201,17 @@ def test_another_cache_is_subscribed_afresh(near) -> None:  # type: ignore[no-un
     # The cache's settings changed (a new client, another prefix): its events are elsewhere.
     assert near.lookup(grabber.hashed, client=_client(), channel=_channel() + "-other") is None
     assert near._copies == {}
+
+
+def test_a_cache_on_another_database_is_not_heard(near) -> None:  # type: ignore[no-untyped-def]
+    from yaji.core.cache import CLEARED
+
+    grabber = Grabber()
+    grabber.warm()
+    assert _has(near, grabber.hashed)
+    # Pub/sub channels are per server: the database number keeps two caches apart (xdist
+    # workers, two deployments on one Redis).
+    db = _client().connection_pool.connection_kwargs.get("db", 0)
+    assert _channel().endswith(f"events:{db}")
+    _client().publish(_channel()[: -len(str(db))] + str(db + 1), CLEARED)
+    assert _has(near, grabber.hashed)
