@@ -428,9 +428,9 @@ def auth_generation_bump(*, user_ids: Iterable[int], token_hashes: Iterable[str]
 
     def bump() -> None:
         generations = {u: secrets.token_hex(8) for u in users}
-        backend = _peek_conf_get().backend
-        if backend is not None:
-            _bump_redis(backend, generations, hashes)
+        conf = _peek_conf_get()
+        if conf.backend is not None:
+            _bump_redis(conf, generations, hashes)
             return
         if users:
             cache.set_many(
@@ -444,16 +444,17 @@ def auth_generation_bump(*, user_ids: Iterable[int], token_hashes: Iterable[str]
         transaction.on_commit(bump, robust=True)
 
 
-def _bump_redis(backend: Any, generations: dict[int, str], hashes: list[str]) -> None:
+def _bump_redis(conf: _PeekConf, generations: dict[int, str], hashes: list[str]) -> None:
     """The new generations set and the revoked entries deleted as cache.set_many and
     delete_many would, and the change published to every process's near copies, in one
     script: Redis never holds a bump whose message was not sent (ADR 0060)."""
+    backend = conf.backend
     dumps = backend._cache._serializer.dumps
     client = backend._cache.get_client(write=True)
     keys = [backend.make_key(_generation_key(u)) for u in generations]
     keys += [backend.make_key(_entry_key(h)) for h in hashes]
     message = bump_message(generations=generations, hashes=hashes)
-    args = [len(generations), GENERATION_TTL_S, _peek_conf_get().channel, message]
+    args = [len(generations), GENERATION_TTL_S, conf.channel, message]
     _scripts_get(client)[1](
         keys=keys, args=[*args, *(dumps(g) for g in generations.values())], client=client
     )

@@ -177,6 +177,9 @@ class NearTokens:
         if connection is not None and not forked:  # a parent's socket is the parent's
             with contextlib.suppress(Exception):  # closing a broken socket
                 connection.disconnect()
+        self._forget_all()
+
+    def _forget_all(self) -> None:
         self._copies.clear()
         self._by_user.clear()
         self._generations.clear()
@@ -189,9 +192,7 @@ class NearTokens:
         elif message[:2] == b"B ":
             self._apply_bump(message)
         elif message == CLEARED:
-            self._copies.clear()
-            self._by_user.clear()
-            self._generations.clear()
+            self._forget_all()
 
     def _apply_store(self, message: bytes) -> None:
         _e, hashed_b, uid_b, ttl_b, gen_b, raw = message.split(b" ", 5)
@@ -209,9 +210,7 @@ class NearTokens:
         body = json.loads(message[2:])
         if len(self._generations) >= MAX_ENTRIES:
             # Forgetting generations could accept a copy a bump retired: drop the copies too.
-            self._generations.clear()
-            self._copies.clear()
-            self._by_user.clear()
+            self._forget_all()
         for uid_s, generation in body.get("u", {}).items():
             user_id = int(uid_s)
             self._generations[user_id] = str(generation)
