@@ -330,22 +330,18 @@ def _entry_store(hashed: str, entry: _Entry, token: ApiToken, now: datetime) -> 
     # the same script, only if the generation it carries is still the user's.
     dumps = backend._cache._serializer.dumps
     client = backend._cache.get_client(write=True)
-    _scripts_get(client)[0](
+    stored = dumps(entry)
+    head = store_head(hashed=hashed, user_id=entry.user_id, ttl_s=ttl, generation=entry.generation)
+    announced = _scripts_get(client)[0](
         keys=[
             backend.make_key(_entry_key(hashed)),
             backend.make_key(_generation_key(entry.user_id)),
         ],
-        args=[
-            dumps(entry),
-            ttl,
-            dumps(entry.generation),
-            conf.channel,
-            store_head(
-                hashed=hashed, user_id=entry.user_id, ttl_s=ttl, generation=entry.generation
-            ),
-        ],
+        args=[stored, ttl, dumps(entry.generation), conf.channel, head],
         client=client,
     )
+    if announced and conf.near:
+        near_tokens.applied_here(head + stored, channel=conf.channel)
 
 
 _scripts: dict[int, tuple[Any, Any]] = {}
@@ -458,6 +454,8 @@ def _bump_redis(conf: _PeekConf, generations: dict[int, str], hashes: list[str])
     _scripts_get(client)[1](
         keys=keys, args=[*args, *(dumps(g) for g in generations.values())], client=client
     )
+    if conf.near:
+        near_tokens.applied_here(message, channel=conf.channel)
 
 
 def _user_row_changed(sender: type, instance: User, **kwargs: Any) -> None:

@@ -53,12 +53,15 @@ logger = logging.getLogger(__name__)
 MAX_ENTRIES = 50_000
 RESUBSCRIBE_AFTER_S = 1.0
 
-# Store an entry and announce it. KEYS: the entry, its user's generation key. ARGV: the entry as
+# Store an entry and announce it; 1 if announced. KEYS: the entry, its user's generation key. ARGV: the entry as
 # stored, ttl (s), the entry's generation as stored (pickled), channel, the message's head.
 STORE = """
 redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[1]) end
-return 1
+if redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[1])
+  return 1
+end
+return 0
 """
 # KEYS: the users' generation keys, then the entries to delete. ARGV: number of users, ttl (s),
 # channel, message, then the users' new generations as stored (pickled), in KEYS' order.
@@ -119,6 +122,27 @@ class NearTokens:
                 self._drop(hashed)
                 return None
             return copy.user_id, copy.generation, copy.raw
+
+    def applied_here(self, message: bytes, *, channel: str) -> None:
+        """This process's own announcement applied now, not when it comes back from Redis:
+        a process reads its own writes (a revocation here is never answered by a copy here).
+        Only while subscribed to ``channel``: without the subscription, later changes would
+        not reach the copy. Messages already on the socket are applied first, in order; the
+        echo that arrives later applies the same change again (idempotent)."""
+        with self._lock:
+            if (
+                self._connection is None
+                or self._pid != os.getpid()
+                or self._subscribed_to[0] != channel
+            ):
+                return
+            try:
+                self._drain()
+            except Exception:  # as in a look-up: messages may be lost
+                logger.warning("auth events: subscription lost; reading Redis", exc_info=True)
+                self._reset()
+                return
+            self._apply(message)
 
     def close(self) -> None:
         with self._lock:
