@@ -205,6 +205,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "(ADR 0043); 0 sends every request to Django.",
     ),
     EnvVar(
+        "YAJI_TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses or networks of your reverse proxies (e.g. `127.0.0.1`); "
+        "requests from them get the client's address from `X-Forwarded-For` (ADR 0062). Empty: "
+        "`REMOTE_ADDR` as is.",
+    ),
+    EnvVar(
         "YAJI_PG_PREPARE",
         "1",
         "PostgreSQL: prepare the red-packet grab's hot raw statements on the server (ADR 0058); "

@@ -190,6 +190,7 @@ if YAJI_AUTH_CACHE not in {"auto", "on", "off"}:
 YAJI_AUTH_NEAR_CACHE = config.env_bool("YAJI_AUTH_NEAR_CACHE", True)
 # Hot refusals answered before Django (ADR 0043, yaji.core.fastpath).
 YAJI_FAST_PATH = config.env_bool("YAJI_FAST_PATH", True)
+YAJI_TRUSTED_PROXIES = config.env_list("YAJI_TRUSTED_PROXIES")  # ADR 0062
 # The grab's hot raw statements prepared on PostgreSQL (ADR 0058, yaji.core.prepared).
 YAJI_PG_PREPARE = config.env_bool("YAJI_PG_PREPARE", True)
 

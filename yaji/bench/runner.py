@@ -60,6 +60,9 @@ def server_env(
     else:
         env.pop("YAJI_BENCH_PROBES", None)
     env["DATABASE_URL"] = database.url
+    # The driver stands for the reverse proxy in front of the site: each user's requests carry
+    # the user's own address (BenchUser.headers), as nginx would forward it (ADR 0062).
+    env["YAJI_TRUSTED_PROXIES"] = "127.0.0.1"
     if redis:
         env["REDIS_URL"] = str(settings.REDIS_URL)
     else:

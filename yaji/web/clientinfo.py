@@ -18,7 +18,7 @@ _DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: trusting X-Forwarded-For is a deployment decision for the proxy in front.
+    # REMOTE_ADDR: behind trusted proxies already the client's (yaji.core.proxies, ADR 0062).
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -227,7 +227,7 @@ def seed_world(
     quiet = post_ids[0] if post_ids else 0
     return FeedWorld(
         reader_id=reader.id,
-        reader_auth=reader.auth,
+        reader_auth=reader.headers,
         cursors=cursors,
         commented=hot,
         quiet_post=quiet,

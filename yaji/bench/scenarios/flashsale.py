@@ -259,7 +259,7 @@ def _plan(requests: int, units: int, *, cart: bool) -> CasePlan:
                 headers={
                     "Content-Type": "application/json",
                     "Idempotency-Key": str(uuid.uuid4()),
-                    **user.auth,
+                    **user.headers,
                 },
             )
             for user, address_id in zip(measured, addresses, strict=True)

@@ -525,7 +525,7 @@ def _transfer_plan(requests: int) -> CasePlan:
                 headers={
                     "Content-Type": "application/json",
                     "Idempotency-Key": f"bench-{item.checkout_id}",
-                    **item.buyer.auth,
+                    **item.buyer.headers,
                 },
             )
             for item in measured

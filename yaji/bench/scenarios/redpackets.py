@@ -191,7 +191,7 @@ def _claim_call(*, packet_id: int, user: BenchUser, key: str, rid: str = "") -> 
         path=f"/api/v1/red-packets/{packet_id}/claim",
         body=b"{}",
         headers={
-            **user.auth,
+            **user.headers,
             "Content-Type": "application/json",
             "Idempotency-Key": key,
             **({"X-Request-ID": rid} if rid else {}),

@@ -36,8 +36,9 @@ WARM_GRABS = 20
 TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _environ(*, packet_id: int, token: str, key: str) -> dict[str, Any]:
-    """What gunicorn's sync worker hands the application for the bench's grab."""
+def _environ(*, packet_id: int, token: str, address: str, key: str) -> dict[str, Any]:
+    """What gunicorn's sync worker hands the application for the bench's grab, which came
+    through the bench's trusted proxy (ADR 0062) from the user's own ``address``."""
     body = b"{}"
     return {
         "REQUEST_METHOD": "POST",
@@ -54,6 +55,7 @@ def _environ(*, packet_id: int, token: str, key: str) -> dict[str, Any]:
         "CONTENT_LENGTH": str(len(body)),
         "HTTP_HOST": "127.0.0.1:8000",
         "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_X_FORWARDED_FOR": address,
         "HTTP_IDEMPOTENCY_KEY": key,
         "HTTP_CONNECTION": "close",
         "wsgi.version": (1, 0),
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yaji.settings")
+    os.environ["YAJI_TRUSTED_PROXIES"] = "127.0.0.1"  # as the HTTP bench's server (runner.py)
     import django
 
     django.setup()
@@ -168,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         drainers, users = users[: args.shares], users[args.shares :]
         for i, u in enumerate(drainers):
             status, body = _grab(
-                application, _environ(packet_id=packets[0].id, token=u.token, key=f"{tag}-d{i}")
+                application,
+                _environ(
+                    packet_id=packets[0].id, token=u.token, address=u.address, key=f"{tag}-d{i}"
+                ),
             )
             if not status.startswith("200"):
                 raise SystemExit(f"drain grab answered {status}: {body[:300]!r}")
@@ -180,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         _environ(
             packet_id=packets[0 if args.sold_out else i // args.shares].id,
             token=u.token,
+            address=u.address,
             key=f"{tag}-{i}",
         )
         for i, u in enumerate(users)

@@ -70,7 +70,7 @@ def _warm_calls(users: list[BenchUser], probes: list[int]) -> list[HttpCall]:
         HttpCall(
             method="GET",
             path=f"/api/v1/bench/probes/{probes[i % len(probes)]}/authed",
-            headers=users[i % len(users)].auth,
+            headers=users[i % len(users)].headers,
         )
         for i in range(WARM_CALLS)
     ]
@@ -101,7 +101,7 @@ def _read_plan(name: str, requests: int, *, authed: bool) -> CasePlan:
             HttpCall(
                 method="GET",
                 path=f"/api/v1/bench/probes/{want[i]}{suffix}",
-                headers=users[i % len(users)].auth if authed else {},
+                headers=users[i % len(users)].headers if authed else {},
             )
             for i in range(requests)
         ]
@@ -143,7 +143,7 @@ def _write_plan(name: str, requests: int, *, path: str) -> CasePlan:
                 headers={
                     "Content-Type": "application/json",
                     "Idempotency-Key": keys[i],
-                    **users[i % len(users)].auth,
+                    **users[i % len(users)].headers,
                 },
             )
             for i in range(requests)

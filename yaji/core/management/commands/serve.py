@@ -75,12 +75,9 @@ class YajiGunicorn(BaseApplication):
 
 
 def _application() -> Any:
-    from django.core.wsgi import get_wsgi_application
+    from yaji.core.proxies import wsgi_application_build
 
-    from yaji.core.fastpath import fastpath_wrap
-
-    # Behind the fast path (ADR 0043), like yaji.wsgi.application.
-    return fastpath_wrap(get_wsgi_application())
+    return wsgi_application_build()  # as yaji.wsgi.application
 
 
 def _post_worker_init(worker: Any) -> None:
