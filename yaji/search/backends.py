@@ -7,7 +7,8 @@ facets, sorting, signals) is ordinary SQL on ``search_document``, shared by both
 - SQLite: an FTS5 virtual table ``search_fts(title, body)`` keyed by the product id (rowid);
   relevance is ``bm25`` (negated, so larger is better).
 - PostgreSQL: a ``search_vector tsvector`` column on ``search_document`` built with the
-  ``simple`` configuration (no stemming, no stop words: the tokens are ours), GIN-indexed;
+  ``simple`` configuration (no stemming, no stop words: the tokens are ours), GIN-indexed,
+  computed by a trigger whenever the row's token columns are written (ADR 0063);
   relevance is ``ts_rank``.
 
 An attribute filter tests the document's ``attribute_values`` (a JSON list of ``kind:value``,
@@ -272,12 +273,15 @@ class PostgresBackend:
         rows = list(rows)
         if not rows:
             return
+        # The trigger of migration 0010 computes the vector when the document row is written
+        # (one row version per write, ADR 0063). Only a row whose vector was cleared (``clear``)
+        # without its texts being written since is filled here; the others match no row.
         with connection.cursor() as cursor:
             cursor.executemany(
                 "UPDATE search_document SET search_vector = "
                 "setweight(to_tsvector('simple', %s), 'A') || "
                 "setweight(to_tsvector('simple', %s), 'B') "
-                "WHERE product_id = %s",
+                "WHERE product_id = %s AND search_vector IS NULL",
                 [(r.title, r.body, r.product_id) for r in rows],
             )
 

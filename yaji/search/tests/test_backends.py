@@ -93,3 +93,34 @@ def test_postgres_vector_column_and_gin_index(pair) -> None:  # type: ignore[no-
     # ts_rank with the title as weight A puts the title match first.
     assert _ranked("丝巾") == [in_title.pk, in_story.pk]
     assert backend_get().count() == 2
+
+
+def _document_writes() -> tuple[int, int]:
+    """(inserts, updates) of search_document rows in this transaction so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_ins, n_tup_upd FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'search_document'"
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+@postgres_only
+def test_a_document_is_written_once_with_its_vector(pair) -> None:  # type: ignore[no-untyped-def]
+    from yaji.search.services import search_index_rebuild
+
+    in_title, in_story = pair
+    before = _document_writes()
+    list(search_index_rebuild())  # both documents replaced
+    inserted, updated = (a - b for a, b in zip(_document_writes(), before, strict=True))
+    # One row version per document: the trigger computes the vector in the upsert itself,
+    # and the backend's own UPDATE finds no row without one (ADR 0063).
+    assert (inserted, updated) == (0, 2)
+    assert _ranked("丝巾") == [in_title.pk, in_story.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE search_document SET title_tokens = %s WHERE product_id = %s",
+            ["团扇 宫扇", in_story.pk],
+        )
+    assert _ranked("宫扇") == [in_story.pk]  # any write of the texts recomputes the vector
