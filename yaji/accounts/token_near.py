@@ -53,8 +53,9 @@ logger = logging.getLogger(__name__)
 MAX_ENTRIES = 50_000
 RESUBSCRIBE_AFTER_S = 1.0
 
-# Store an entry and announce it; 1 if announced. KEYS: the entry, its user's generation key. ARGV: the entry as
-# stored, ttl (s), the entry's generation as stored (pickled), channel, the message's head.
+# Store an entry and announce it; 1 if announced. KEYS: the entry, its user's generation key.
+# ARGV: the entry as stored, ttl (s), the entry's generation as stored (pickled), channel, the
+# message's head.
 STORE = """
 redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
 if redis.call('GET', KEYS[2]) == ARGV[3] then
