@@ -208,8 +208,8 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "YAJI_TRUSTED_PROXIES",
         "",
         "Comma-separated addresses or networks of your reverse proxies (e.g. `127.0.0.1`); "
-        "requests from them get the client's address from `X-Forwarded-For` (ADR 0062). Empty: "
-        "`REMOTE_ADDR` as is.",
+        "requests from them get the client's address from `X-Forwarded-For` and the scheme from "
+        "`X-Forwarded-Proto` (ADR 0062). Empty: `REMOTE_ADDR` as is.",
     ),
     EnvVar(
         "YAJI_PG_PREPARE",

@@ -15,6 +15,10 @@ client from ``X-Forwarded-For``:
 * a request from anywhere else keeps its ``REMOTE_ADDR`` whatever headers it sends (a client
   cannot claim another's address by sending the header itself).
 
+From a trusted proxy, ``X-Forwarded-Proto: https`` (or ``http``; the first entry) also sets
+``wsgi.url_scheme``: behind a proxy that terminates TLS, Django's ``is_secure()``, its HTTPS
+redirect and CSRF's origin checks, and the fast path's, see the scheme the client used.
+
 It is a WSGI layer in front of the fast path and Django (``wsgi_application_build``), so both,
 and everything that reads ``REMOTE_ADDR``, see the client; the proxy's address is kept in
 ``environ["yaji.proxy_addr"]``. Empty (the default): nothing is rewritten — serving directly.
@@ -83,19 +87,29 @@ def forwarded_client(remote: str, forwarded_for: str, networks: tuple[Network, .
     return client
 
 
+def forwarded_scheme(value: str) -> str | None:
+    """``X-Forwarded-Proto``'s scheme (the first entry: the edge proxy's), if it is one."""
+    first = value.split(",", 1)[0].strip().lower()
+    return first if first in ("http", "https") else None
+
+
 def trusted_proxies_wrap(app: WsgiApp) -> WsgiApp:
     """``app`` seeing the client's address in ``REMOTE_ADDR`` behind trusted proxies."""
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         spec = settings.YAJI_TRUSTED_PROXIES
         if spec:
-            forwarded_for = environ.get("HTTP_X_FORWARDED_FOR", "")
-            if forwarded_for:
-                remote = environ.get("REMOTE_ADDR", "")
-                client = forwarded_client(remote, forwarded_for, trusted_networks(tuple(spec)))
+            remote = environ.get("REMOTE_ADDR", "")
+            networks = trusted_networks(tuple(spec))
+            if _trusted(remote, networks):
+                forwarded_for = environ.get("HTTP_X_FORWARDED_FOR", "")
+                client = forwarded_client(remote, forwarded_for, networks)
                 if client != remote:
                     environ[PROXY_ADDR_KEY] = remote
                     environ["REMOTE_ADDR"] = client
+                scheme = forwarded_scheme(environ.get("HTTP_X_FORWARDED_PROTO", ""))
+                if scheme is not None:
+                    environ["wsgi.url_scheme"] = scheme
         return app(environ, start_response)
 
     application.wrapped = app  # type: ignore[attr-defined]

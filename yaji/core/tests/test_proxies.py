@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from yaji.core.proxies import (
     PROXY_ADDR_KEY,
     forwarded_client,
+    forwarded_scheme,
     trusted_networks,
     trusted_proxies_wrap,
 )
@@ -69,3 +70,41 @@ def test_the_wsgi_layer_rewrites_remote_addr_and_keeps_the_proxys(settings) -> N
     settings.YAJI_TRUSTED_PROXIES = []
     direct = _seen({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.7"})
     assert direct["REMOTE_ADDR"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("value", "scheme"),
+    [("https", "https"), (" HTTPS , http", "https"), ("http", "http"), ("ftp", None), ("", None)],
+)
+def test_the_scheme_is_the_edge_proxys(value: str, scheme: str | None) -> None:
+    assert forwarded_scheme(value) == scheme
+
+
+def test_the_scheme_is_taken_from_a_trusted_proxy_only(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.YAJI_TRUSTED_PROXIES = ["127.0.0.1"]
+    behind = {"REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http"}
+    assert _seen({**behind, "HTTP_X_FORWARDED_PROTO": "https"})["wsgi.url_scheme"] == "https"
+    assert _seen({**behind, "HTTP_X_FORWARDED_PROTO": "gopher"})["wsgi.url_scheme"] == "http"
+    direct = {"REMOTE_ADDR": "198.51.100.9", "wsgi.url_scheme": "http"}
+    assert _seen({**direct, "HTTP_X_FORWARDED_PROTO": "https"})["wsgi.url_scheme"] == "http"
+
+
+def _status(application: Any, **environ: str) -> int:
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/healthz", **environ).environ
+    status: list[str] = []
+    b"".join(application(request, lambda s, _h, *_a: status.append(s)))
+    return int(status[0].split()[0])
+
+
+def test_behind_a_tls_proxy_no_https_redirect_is_due(settings) -> None:  # type: ignore[no-untyped-def]
+    from yaji.core.proxies import wsgi_application_build
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.YAJI_TRUSTED_PROXIES = ["127.0.0.1"]
+    application = wsgi_application_build()
+    assert _status(application, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_PROTO="https") == 200
+    assert _status(application, REMOTE_ADDR="127.0.0.1") == 301  # the client used http
+    spoofed = {"REMOTE_ADDR": "198.51.100.9", "HTTP_X_FORWARDED_PROTO": "https"}
+    assert _status(application, **spoofed) == 301
