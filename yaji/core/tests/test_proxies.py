@@ -98,6 +98,7 @@ def _status(application: Any, **environ: str) -> int:
     return int(status[0].split()[0])
 
 
+@pytest.mark.django_db  # Django's request_started closes old connections
 def test_behind_a_tls_proxy_no_https_redirect_is_due(settings) -> None:  # type: ignore[no-untyped-def]
     from yaji.core.proxies import wsgi_application_build
 
